@@ -1,0 +1,143 @@
+"""The top-level functions: ``classify`` texts and ``label_report`` a whole report."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Iterable, Sequence, overload
+
+import numpy as np
+
+from .model import ThemeClassifier
+from .reader import Report, Source, read_report
+
+_default_model: ThemeClassifier | None = None
+_default_lock = threading.Lock()
+
+
+def default_model() -> ThemeClassifier:
+    """The shipped default model, loaded once on first use."""
+    global _default_model
+    if _default_model is None:
+        with _default_lock:
+            if _default_model is None:
+                from .persist import load_model
+
+                _default_model = load_model()
+    return _default_model
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Themes predicted for one text, with every theme's probability."""
+
+    text: str
+    labels: tuple[str, ...]
+    scores: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "labels": list(self.labels), "scores": dict(self.scores)}
+
+
+def predict_many(model: ThemeClassifier, texts: Sequence[str]) -> list[Prediction]:
+    """Predictions for many texts in one vectorisation."""
+    if not texts:
+        return []
+    probabilities = model.predict_proba(texts)
+    chosen = probabilities >= model.thresholds_
+    classes = [str(c) for c in model.classes_]
+    return [
+        Prediction(
+            text=text,
+            labels=tuple(classes[k] for k in np.flatnonzero(chosen[i])),
+            scores={theme: round(float(probabilities[i, k]), 4) for k, theme in enumerate(classes)},
+        )
+        for i, text in enumerate(texts)
+    ]
+
+
+@overload
+def classify(texts: str, model: ThemeClassifier | None = None) -> Prediction: ...
+@overload
+def classify(texts: Iterable[str], model: ThemeClassifier | None = None) -> list[Prediction]: ...
+
+
+def classify(texts, model=None):
+    """Themes and scores for a sentence, a paragraph or a list of texts (batched).
+
+    A single string gives one ``Prediction``; a list gives one per text.
+    ``model`` defaults to the shipped model, loaded lazily once.
+    """
+    model = model if model is not None else default_model()
+    if isinstance(texts, str):
+        return predict_many(model, [texts])[0]
+    return predict_many(model, list(texts))
+
+
+@dataclass(frozen=True)
+class LabelledReport:
+    """A report with a prediction for every sentence, in ``report.sentences`` order."""
+
+    report: Report
+    predictions: tuple[Prediction, ...]
+    themes: tuple[str, ...]
+
+    def section_predictions(self, section_index: int) -> list[Prediction]:
+        return [p for s, p in zip(self.report.sentences, self.predictions) if s.section_index == section_index]
+
+    def profiles(self) -> list[dict]:
+        """Per section: share of sentences and of characters that carry each theme."""
+        rows = []
+        for section in self.report.sections:
+            pairs = [(s, p) for s, p in zip(self.report.sentences, self.predictions) if s.section_index == section.index]
+            n_sentences = len(pairs)
+            n_chars = sum(len(s.text) for s, _ in pairs)
+            row = {
+                "doc": self.report.doc_id,
+                "section_index": section.index,
+                "section": section.name,
+                "sentences": n_sentences,
+                "characters": n_chars,
+            }
+            for theme in self.themes:
+                with_theme = [(s, p) for s, p in pairs if theme in p.labels]
+                row[f"share_{theme}"] = round(len(with_theme) / n_sentences, 4) if n_sentences else 0.0
+                row[f"char_share_{theme}"] = (
+                    round(sum(len(s.text) for s, _ in with_theme) / n_chars, 4) if n_chars else 0.0
+                )
+            rows.append(row)
+        return rows
+
+    def to_records(self) -> list[dict]:
+        """One plain record per sentence: doc, section, paragraph, index, offsets, text, labels, scores."""
+        records = []
+        for sentence, prediction in zip(self.report.sentences, self.predictions):
+            records.append(
+                {
+                    "doc": self.report.doc_id,
+                    "section": self.report.sections[sentence.section_index].name,
+                    "section_index": sentence.section_index,
+                    "paragraph": sentence.paragraph_index,
+                    "sentence": sentence.index,
+                    "start": sentence.start,
+                    "end": sentence.end,
+                    "text": sentence.text,
+                    "labels": list(prediction.labels),
+                    "scores": dict(prediction.scores),
+                }
+            )
+        return records
+
+    def to_dataframe(self):
+        """The records as a pandas DataFrame (requires pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.to_records())
+
+
+def label_report(source: Source | Report, model: ThemeClassifier | None = None) -> LabelledReport:
+    """Read a report (path, bytes or text) and predict the themes of every sentence."""
+    model = model if model is not None else default_model()
+    report = source if isinstance(source, Report) else read_report(source)
+    predictions = predict_many(model, [s.text for s in report.sentences])
+    return LabelledReport(report, tuple(predictions), tuple(str(c) for c in model.classes_))

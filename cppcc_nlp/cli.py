@@ -1,0 +1,157 @@
+"""Command line: argument parsing only; the work is done by the library modules.
+
+Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 unreadable input;
+4 malformed corpus; 5 refused model; 6 a batch finished but some inputs were skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from .errors import CppccNlpError
+
+EXIT_SOME_INPUTS_FAILED = 6
+
+
+def _load_model_arg(args: argparse.Namespace):
+    from .persist import load_model
+
+    return load_model(args.model, trusted=args.trust_model) if args.model else load_model()
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="model directory (default: the shipped models/default)")
+    parser.add_argument(
+        "--trust-model", action="store_true", help="load a model directory of unknown origin (runs its pickle)"
+    )
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from .reader import read_report
+
+    for source in args.files:
+        print(read_report(Path(source)).summary())
+    return 0
+
+
+def cmd_corpus_stats(args: argparse.Namespace) -> int:
+    from .corpus import corpus_stats, load_corpus
+
+    print(corpus_stats(load_corpus(args.corpus)).format())
+    return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from .batch import label_files
+
+    result = label_files(args.inputs, args.output, model=_load_model_arg(args), glob=args.glob)
+    print(
+        f"labelled {result.documents} document(s), {result.sentences} sentence(s)"
+        + (f"; skipped {len(result.failures)} input(s)" if result.failures else "")
+        + (f" -> {args.output}" if args.output and args.output != "-" else ""),
+        file=sys.stderr,
+    )
+    return EXIT_SOME_INPUTS_FAILED if result.failures else 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .corpus import load_corpus
+    from .evaluate import cross_validate
+    from .persist import save_model, train_model
+
+    records = load_corpus(args.corpus)
+    model = train_model(records)
+    evaluation = None
+    if not args.no_evaluation:
+        result = cross_validate(records, model)
+        evaluation = result.to_dict()
+        evaluation["table"] = result.table()
+    card = save_model(model, args.output, records, evaluation)
+    print(f"trained on {len(records)} units; saved to {args.output} (sha256 {card['model_sha256'][:12]}…)")
+    if evaluation:
+        print(evaluation["table"])
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .corpus import load_corpus
+    from .evaluate import cross_validate
+
+    result = cross_validate(load_corpus(args.corpus))
+    print(f"leave-one-section-out over {len(result.folds)} sections, {result.n_units} units\n")
+    print(result.table())
+    if args.json:
+        payload = result.to_dict()
+        payload["table"] = result.table()
+        Path(args.json).write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwritten to {args.json}")
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    model = _load_model_arg(args)
+    for text in args.texts:
+        print(model.explain(text, top=args.top).format(all_themes=args.all))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cppcc-nlp", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    read = commands.add_parser("read", help="print a report's sections and sentence counts")
+    read.add_argument("files", nargs="+")
+    read.set_defaults(func=cmd_read)
+
+    corpus = commands.add_parser("corpus", help="the hand-labelled corpus")
+    corpus_commands = corpus.add_subparsers(dest="corpus_command", required=True)
+    stats = corpus_commands.add_parser("stats", help="units per section and theme, empty units, co-occurrence")
+    stats.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
+    stats.set_defaults(func=cmd_corpus_stats)
+
+    label = commands.add_parser("label", help="label reports: one record per sentence")
+    label.add_argument("inputs", nargs="+", help="report files or directories")
+    label.add_argument("-o", "--output", help="output file, .jsonl or .csv (default: JSONL on stdout)")
+    label.add_argument("--glob", default="*.txt", help="file pattern inside directories (default: *.txt)")
+    _add_model_options(label)
+    label.set_defaults(func=cmd_label)
+
+    train = commands.add_parser("train", help="train on the corpus and save the model with its card")
+    train.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
+    train.add_argument("--output", default="models/default", help="model directory (default: models/default)")
+    train.add_argument("--no-evaluation", action="store_true", help="skip the evaluation stored in the card")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="leave-one-section-out evaluation beside baselines")
+    evaluate.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
+    evaluate.add_argument("--json", help="also write the table as JSON to this file")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    explain = commands.add_parser("explain", help="the terms that drove each predicted theme")
+    explain.add_argument("texts", nargs="+")
+    explain.add_argument("--top", type=int, default=5)
+    explain.add_argument("--all", action="store_true", help="show every theme, not only predicted ones")
+    _add_model_options(explain)
+    explain.set_defaults(func=cmd_explain)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CppccNlpError as exc:
+        print(f"cppcc-nlp: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cppcc-nlp: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

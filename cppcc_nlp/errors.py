@@ -1,0 +1,27 @@
+"""Exceptions raised by cppcc_nlp; every message names the file and what is wrong."""
+
+from __future__ import annotations
+
+
+class CppccNlpError(Exception):
+    """Base class of every error that cppcc_nlp raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(CppccNlpError):
+    """A report could not be read: missing, empty, binary or undecodable."""
+
+    exit_code = 3
+
+
+class CorpusError(CppccNlpError):
+    """A hand-label file is malformed or does not match its raw report."""
+
+    exit_code = 4
+
+
+class ModelError(CppccNlpError):
+    """A model file was refused: unknown origin, changed content or incompatible versions."""
+
+    exit_code = 5

@@ -1,0 +1,414 @@
+"""ThemeClassifier: TF-IDF features and a one-vs-rest linear model with per-theme thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB
+from sklearn.pipeline import FeatureUnion
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from .segment import Segmenter, default_lexicon
+from .themes import CUE_WORDS, THEME_IDS
+
+FEATURES = ("word", "char", "both")
+CLASSIFIERS = ("logreg", "svm", "nb")
+
+
+def _no_preprocessing(text: str) -> str:
+    return text
+
+
+class CueWordFeatures(TransformerMixin, BaseEstimator):
+    """One 0/1 column per codebook cue word: does the text contain it?"""
+
+    def __init__(self, weight: float = 1.0) -> None:
+        self.weight = weight
+
+    def fit(self, X, y=None) -> "CueWordFeatures":
+        self.cues_ = sorted({cue for cues in CUE_WORDS.values() for cue in cues})
+        return self
+
+    def transform(self, X) -> sparse.csr_matrix:
+        check_is_fitted(self, "cues_")
+        X = list(X)
+        rows, cols = [], []
+        for i, text in enumerate(X):
+            for j, cue in enumerate(self.cues_):
+                if cue in text:
+                    rows.append(i)
+                    cols.append(j)
+        data = np.full(len(rows), float(self.weight))
+        return sparse.csr_matrix((data, (rows, cols)), shape=(len(X), len(self.cues_)))
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self, "cues_")
+        return np.array([f"cue:{cue}" for cue in self.cues_], dtype=object)
+
+
+def _term_name(feature: str) -> str:
+    """``word__建立 委员`` -> ``建立 委员``; ``char__履职`` -> ``履职``."""
+    return feature.split("__", 1)[1] if "__" in feature else feature
+
+
+class ThemeClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label theme classifier for Chinese sentences.
+
+    Parameters
+    ----------
+    features : "word", "char" or "both"
+        TF-IDF over segmented words (uni- and bigrams), character 1-3-grams, or both.
+    classifier : "logreg", "svm" or "nb"
+        One-vs-rest logistic regression, linear SVM or complement naive Bayes.
+    C : inverse regularisation strength (logreg, svm); ``alpha`` for nb is ``1 / C``.
+    class_weight : passed to the linear models; "balanced" up-weights rare themes.
+    use_lexicon : segment with the CPPCC domain lexicon (word features only).
+    backend : segmentation backend, "auto", "jieba" or "rjieba" (identical tokens).
+    threshold_folds : folds of the cross-validation inside ``fit`` that picks each
+        theme's decision threshold; 0 or 1 keeps 0.5 for every theme.
+    cue_words : add one 0/1 feature per codebook cue word (see ``themes.CUE_WORDS``).
+    min_df, random_state : as in scikit-learn.
+
+    The defaults are the configuration that scored best in leave-one-section-out
+    evaluation (README, "Evaluation").
+    """
+
+    def __init__(
+        self,
+        features: str = "both",
+        classifier: str = "logreg",
+        C: float = 10.0,
+        class_weight: str | None = "balanced",
+        use_lexicon: bool = False,
+        backend: str = "auto",
+        threshold_folds: int = 5,
+        min_df: int = 1,
+        cue_words: bool = True,
+        random_state: int | None = 0,
+    ) -> None:
+        self.features = features
+        self.classifier = classifier
+        self.C = C
+        self.class_weight = class_weight
+        self.use_lexicon = use_lexicon
+        self.backend = backend
+        self.threshold_folds = threshold_folds
+        self.min_df = min_df
+        self.cue_words = cue_words
+        self.random_state = random_state
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        vectorizer = state.get("vectorizer_")
+        if vectorizer is not None:
+            # TfidfVectorizer keeps id(stop_words), which differs per process; without
+            # it, the same corpus pickles to the same bytes (reproducible model files).
+            for _, part in vectorizer.transformer_list:
+                if hasattr(part, "_stop_words_id"):
+                    part._stop_words_id = None
+        return state
+
+    # -- construction -----------------------------------------------------------------
+
+    def _make_segmenter(self) -> Segmenter:
+        return Segmenter(lexicon=default_lexicon() if self.use_lexicon else (), backend=self.backend)
+
+    def _make_vectorizer(self, segmenter: Segmenter):
+        word = TfidfVectorizer(
+            tokenizer=segmenter,
+            preprocessor=_no_preprocessing,
+            token_pattern=None,
+            lowercase=False,
+            ngram_range=(1, 2),
+            min_df=self.min_df,
+            sublinear_tf=True,
+        )
+        char = TfidfVectorizer(
+            analyzer="char",
+            ngram_range=(1, 3),
+            lowercase=False,
+            min_df=self.min_df,
+            sublinear_tf=True,
+        )
+        parts = {"word": [("word", word)], "char": [("char", char)], "both": [("word", word), ("char", char)]}
+        transformers = list(parts[self.features])
+        if self.cue_words:
+            transformers.append(("cue", CueWordFeatures()))
+        return FeatureUnion(transformers)
+
+    def _make_model(self) -> OneVsRestClassifier:
+        if self.classifier == "logreg":
+            base = LogisticRegression(
+                C=self.C, class_weight=self.class_weight, solver="liblinear", random_state=self.random_state
+            )
+        elif self.classifier == "svm":
+            base = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        else:
+            base = ComplementNB(alpha=1.0 / self.C)
+        return OneVsRestClassifier(base)
+
+    def _check_params(self) -> None:
+        if self.features not in FEATURES:
+            raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
+        if self.classifier not in CLASSIFIERS:
+            raise ValueError(f"classifier must be one of {CLASSIFIERS}, got {self.classifier!r}")
+        if not self.C > 0:
+            raise ValueError(f"C must be positive, got {self.C!r}")
+
+    # -- fitting ----------------------------------------------------------------------
+
+    def fit(self, X: Iterable[str], y, groups: Sequence | None = None) -> "ThemeClassifier":
+        """Fit on texts ``X`` and labels ``y`` (lists of theme ids, or a 0/1 matrix).
+
+        ``groups`` (e.g. the section of each text) keeps whole groups together in
+        the cross-validation that picks the per-theme thresholds.
+        """
+        self._check_params()
+        texts = _check_texts(X)
+        Y, classes = _label_matrix(y, len(texts))
+        self.classes_ = np.array(classes, dtype=object)
+        self.segmenter_ = self._make_segmenter()
+        self.thresholds_ = self._cross_validated_thresholds(texts, Y, groups)
+        self.vectorizer_ = self._make_vectorizer(self.segmenter_)
+        features = self.vectorizer_.fit_transform(texts)
+        self.model_ = self._make_model().fit(features, Y)
+        self.n_features_ = features.shape[1]
+        return self
+
+    def _cross_validated_thresholds(self, texts: list[str], Y: np.ndarray, groups) -> np.ndarray:
+        thresholds = np.full(Y.shape[1], 0.5)
+        if self.threshold_folds is None or self.threshold_folds < 2:
+            return thresholds
+        if groups is not None and len(set(groups)) >= self.threshold_folds:
+            splits = GroupKFold(n_splits=self.threshold_folds).split(texts, Y, groups)
+        else:
+            n_splits = min(self.threshold_folds, len(texts))
+            if n_splits < 2:
+                return thresholds
+            splits = KFold(n_splits=n_splits, shuffle=True, random_state=self.random_state).split(texts)
+        scores = np.zeros(Y.shape, dtype=float)
+        for train, test in splits:
+            vectorizer = self._make_vectorizer(self.segmenter_)
+            features = vectorizer.fit_transform([texts[i] for i in train])
+            model = self._make_model().fit(features, Y[train])
+            scores[test] = _probabilities(model, vectorizer.transform([texts[i] for i in test]))
+        for k in range(Y.shape[1]):
+            thresholds[k] = best_f1_threshold(Y[:, k], scores[:, k])
+        return thresholds
+
+    # -- prediction -------------------------------------------------------------------
+
+    def _features(self, X):
+        check_is_fitted(self, "model_")
+        return self.vectorizer_.transform(_check_texts(X))
+
+    def decision_function(self, X: Iterable[str]) -> np.ndarray:
+        """Raw per-theme scores, shape ``(n_texts, n_themes)``, columns in ``classes_`` order."""
+        features = self._features(X)
+        if self.classifier == "nb":
+            return _logit(_probabilities(self.model_, features))
+        return _as_2d(self.model_.decision_function(features))
+
+    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
+        """Per-theme probabilities (independent, not summing to 1), columns in ``classes_`` order."""
+        return _probabilities(self.model_, self._features(X))
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        """0/1 indicator matrix, columns in ``classes_`` order, using the per-theme thresholds."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(int)
+
+    def predict_labels(self, X: Iterable[str]) -> list[list[str]]:
+        """Theme ids per text."""
+        return indicator_to_labels(self.predict(X), self.classes_)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Micro-averaged F1 over themes."""
+        from sklearn.metrics import f1_score
+
+        Y, _ = _label_matrix(y, len(_check_texts(X)), classes=list(self.classes_))
+        return float(f1_score(Y, self.predict(X), average="micro", zero_division=0))
+
+    # -- explanation ------------------------------------------------------------------
+
+    def term_weights(self) -> np.ndarray:
+        """Per-theme weight of every feature, shape ``(n_themes, n_features)``."""
+        check_is_fitted(self, "model_")
+        rows = []
+        for estimator in self.model_.estimators_:
+            if hasattr(estimator, "coef_"):
+                rows.append(np.ravel(estimator.coef_))
+            elif hasattr(estimator, "feature_log_prob_"):
+                log_prob = estimator.feature_log_prob_
+                rows.append(log_prob[-1] - log_prob[0] if log_prob.shape[0] > 1 else np.zeros(log_prob.shape[1]))
+            else:  # a theme that never occurred in training: constant predictor
+                rows.append(np.zeros(self.n_features_))
+        return np.vstack(rows)
+
+    def feature_names(self) -> list[str]:
+        check_is_fitted(self, "model_")
+        return [_term_name(name) for name in self.vectorizer_.get_feature_names_out()]
+
+    def explain(self, text: str, top: int = 5) -> "Explanation":
+        """For each predicted theme, the terms of ``text`` that pushed its score most."""
+        features = self._features([text])
+        weights = self.term_weights()
+        names = self.feature_names()
+        probabilities = self.predict_proba([text])[0]
+        row = features.tocsr()[0]
+        themes = []
+        for k, theme in enumerate(self.classes_):
+            contributions = row.data * weights[k, row.indices]
+            order = np.argsort(-contributions)[:top]
+            terms = tuple(
+                (names[row.indices[i]], float(contributions[i])) for i in order if contributions[i] > 0
+            )
+            themes.append(
+                ThemeExplanation(
+                    theme=str(theme),
+                    probability=float(probabilities[k]),
+                    threshold=float(self.thresholds_[k]),
+                    predicted=bool(probabilities[k] >= self.thresholds_[k]),
+                    terms=terms,
+                )
+            )
+        return Explanation(text=text, themes=tuple(themes))
+
+    def top_terms(self, n: int = 10) -> dict[str, list[tuple[str, float]]]:
+        """The ``n`` terms with the largest positive weight for each theme."""
+        weights = self.term_weights()
+        names = self.feature_names()
+        result = {}
+        for k, theme in enumerate(self.classes_):
+            order = np.argsort(-weights[k])[:n]
+            result[str(theme)] = [(names[i], float(weights[k, i])) for i in order if weights[k, i] > 0]
+        return result
+
+
+@dataclass(frozen=True)
+class ThemeExplanation:
+    theme: str
+    probability: float
+    threshold: float
+    predicted: bool
+    terms: tuple[tuple[str, float], ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "theme": self.theme,
+            "probability": self.probability,
+            "threshold": self.threshold,
+            "predicted": self.predicted,
+            "terms": [list(term) for term in self.terms],
+        }
+
+
+@dataclass(frozen=True)
+class Explanation:
+    text: str
+    themes: tuple[ThemeExplanation, ...]
+
+    @property
+    def predicted(self) -> tuple[ThemeExplanation, ...]:
+        return tuple(theme for theme in self.themes if theme.predicted)
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "themes": [theme.to_dict() for theme in self.themes]}
+
+    def format(self, all_themes: bool = False) -> str:
+        """Plain-text rendering for a terminal."""
+        lines = [self.text]
+        shown = self.themes if all_themes else self.predicted
+        if not shown:
+            lines.append("  (no theme predicted)")
+        for theme in shown:
+            mark = "*" if theme.predicted else " "
+            terms = ", ".join(f"{term} {weight:+.2f}" for term, weight in theme.terms) or "-"
+            lines.append(f" {mark} {theme.theme:<20} p={theme.probability:.2f} (threshold {theme.threshold:.2f})  {terms}")
+        return "\n".join(lines)
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def best_f1_threshold(truth: np.ndarray, scores: np.ndarray) -> float:
+    """The probability threshold that maximises F1 on out-of-fold scores (0.5 without positives)."""
+    truth = np.asarray(truth).astype(bool)
+    if truth.sum() == 0:
+        return 0.5
+    candidates = np.unique(np.concatenate([scores, [0.5]]))
+    best_threshold, best_f1 = 0.5, -1.0
+    for threshold in candidates:
+        predicted = scores >= threshold
+        tp = np.sum(predicted & truth)
+        f1 = 2 * tp / (predicted.sum() + truth.sum()) if tp else 0.0
+        if f1 > best_f1 + 1e-12:
+            best_threshold, best_f1 = float(threshold), f1
+    # place the threshold between the chosen score and the next lower one, not on a training score
+    lower = scores[scores < best_threshold]
+    if lower.size:
+        best_threshold = (best_threshold + lower.max()) / 2
+    return float(min(max(best_threshold, 0.05), 0.95))
+
+
+def _probabilities(model: OneVsRestClassifier, features) -> np.ndarray:
+    if hasattr(model, "predict_proba") and not isinstance(model.estimators_[0], LinearSVC):
+        return _as_2d(model.predict_proba(features))
+    return 1.0 / (1.0 + np.exp(-_as_2d(model.decision_function(features))))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+def _as_2d(array) -> np.ndarray:
+    array = np.asarray(array, dtype=float)
+    return array.reshape(-1, 1) if array.ndim == 1 else array
+
+
+def _check_texts(X) -> list[str]:
+    if isinstance(X, str):
+        raise ValueError("expected a sequence of texts, got a single string; wrap it in a list")
+    texts = list(X)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ValueError(f"text {i} is {type(text).__name__}, expected str")
+    return texts
+
+
+def _label_matrix(y, n_texts: int, classes: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
+    """Labels as lists of theme ids or a 0/1 matrix -> (matrix, classes)."""
+    classes = list(classes or THEME_IDS)
+    if hasattr(y, "shape") and len(getattr(y, "shape", ())) == 2:
+        Y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
+        if Y.shape != (n_texts, len(classes)):
+            raise ValueError(f"label matrix has shape {Y.shape}, expected ({n_texts}, {len(classes)}) in {classes} order")
+        if not np.isin(Y, (0, 1)).all():
+            raise ValueError("label matrix must contain only 0 and 1")
+        return Y.astype(int), classes
+    y = list(y)
+    if len(y) != n_texts:
+        raise ValueError(f"got {n_texts} texts but {len(y)} label lists")
+    Y = np.zeros((n_texts, len(classes)), dtype=int)
+    index = {theme: k for k, theme in enumerate(classes)}
+    for i, labels in enumerate(y):
+        if isinstance(labels, str):
+            raise ValueError(f"labels of text {i} must be a list of theme ids, got the string {labels!r}")
+        for label in labels:
+            if label not in index:
+                raise ValueError(f"unknown theme id {label!r} for text {i}; expected one of {classes}")
+            Y[i, index[label]] = 1
+    return Y, classes
+
+
+def indicator_to_labels(Y: np.ndarray, classes: Sequence[str]) -> list[list[str]]:
+    return [[str(classes[k]) for k in np.flatnonzero(row)] for row in np.asarray(Y)]

@@ -1,0 +1,353 @@
+"""Read a report into sections, paragraphs and sentences with offsets.
+
+bytes/str -> decode -> normalise -> paragraphs (page breaks repaired)
+-> sections (city or numbered headings) -> sentences (offsets into ``Report.text``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Union
+
+from .errors import InputError
+
+LEAD_IN = "导语"
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_TERMINATORS = "。！？；!?;"
+_CLOSERS = "”’」』）》】〕)\"'"
+_SENTENCE = re.compile(f"[^{_TERMINATORS}]*(?:[{_TERMINATORS}]+[{_CLOSERS}]*|$)")
+_ENDS_SENTENCE = re.compile(f"[{_TERMINATORS}…][{_CLOSERS}]*$")
+
+_CITY_HEADING = re.compile(
+    f"^(?P<name>[{_CJK}]{{1,8}}?(?:自治州|自治县|自治区|市|县|区|州|盟|旗|省))政协[ \u3000]+\\S"
+)
+_NUMBERED_HEADING = re.compile(
+    "^(?:[一二三四五六七八九十百]+、"
+    "|[（(][一二三四五六七八九十]+[)）]"
+    "|第[一二三四五六七八九十百0-9]+(?:部分|章|节|篇))"
+)
+_MAX_TITLE_CHARS = 40
+
+_ASCII_TO_CHINESE = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One labelling unit; ``text == report.text[start:end]``."""
+
+    text: str
+    start: int
+    end: int
+    section_index: int
+    paragraph_index: int
+    index: int
+
+    def to_dict(self) -> dict:
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "section_index": self.section_index,
+            "paragraph_index": self.paragraph_index,
+            "index": self.index,
+        }
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph after page-break repair, with its sentences."""
+
+    text: str
+    start: int
+    end: int
+    index: int
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A city's section (named for the city), a numbered part, or the lead-in."""
+
+    index: int
+    name: str
+    title: str
+    paragraphs: tuple[Paragraph, ...]
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        return tuple(s for p in self.paragraphs for s in p.sentences)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A whole report: normalised text and its sections."""
+
+    doc_id: str
+    text: str
+    sections: tuple[Section, ...]
+    source: str | None = None
+    encoding: str | None = None
+    content_hash: str = field(default="")
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        return tuple(s for sec in self.sections for s in sec.sentences)
+
+    def section_of(self, sentence: Sentence) -> Section:
+        return self.sections[sentence.section_index]
+
+    def summary(self) -> str:
+        """One line per section: index, name, paragraph and sentence counts."""
+        lines = [f"{self.doc_id}: {len(self.sections)} sections, {len(self.sentences)} sentences"]
+        for sec in self.sections:
+            lines.append(
+                f"  {sec.index:>2}  {sec.name:<8}  {len(sec.paragraphs):>3} paragraphs"
+                f"  {len(sec.sentences):>4} sentences  {sec.title[:30]}"
+            )
+        return "\n".join(lines)
+
+
+Source = Union[str, os.PathLike, bytes]
+
+
+def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
+    """Decode report bytes; return ``(text, encoding)`` or raise InputError naming ``name``."""
+    if not data.strip():
+        raise InputError(f"{name}: file is empty")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{name}: starts with a {encoding} byte-order mark but does not decode: {exc}") from None
+    if b"\x00" in data:
+        raise InputError(f"{name}: binary file (contains NUL bytes), not a text report")
+    try:
+        text, encoding = data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = _detect(data, name)
+    _reject_binary_looking(text, name)
+    return text, encoding
+
+
+def _detect(data: bytes, name: str) -> tuple[str, str]:
+    """Detect a non-UTF-8 encoding with charset-normalizer, checked against GB18030.
+
+    charset-normalizer alone misreads some short GBK lines as Korean (cp949);
+    of the candidates that decode strictly, keep the one giving the most Chinese.
+    """
+    from charset_normalizer import from_bytes
+
+    candidates = []
+    best = from_bytes(data).best()
+    if best is not None:
+        candidates.append(best.encoding)
+    candidates.append("gb18030")
+    decoded = []
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        decoded.append((_chinese_share(text), encoding, text))
+    if not decoded:
+        raise InputError(f"{name}: cannot decode as UTF-8, UTF-16 or GB18030; not a text report or an unknown encoding")
+    share, encoding, text = max(decoded, key=lambda item: item[0])
+    if share < 0.05:
+        raise InputError(f"{name}: decodes as {encoding} but holds almost no Chinese text; wrong encoding or not a report")
+    return text, encoding
+
+
+def _chinese_share(text: str) -> float:
+    visible = [ch for ch in text if not ch.isspace()]
+    if not visible:
+        return 0.0
+    chinese = sum(1 for ch in visible if _CJK_CHAR.match(ch) or ch in "，。；：！？、“”《》（）")
+    return chinese / len(visible)
+
+
+def _reject_binary_looking(text: str, name: str) -> None:
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\n\r\t\f")
+    if bad > max(3, len(sample) // 100):
+        raise InputError(f"{name}: looks binary ({bad} control or unassigned characters in the first {len(sample)})")
+
+
+def normalise_line(line: str) -> str:
+    """Normalise one line: width forms, whitespace, ASCII punctuation inside Chinese text."""
+    out = []
+    for ch in line:
+        code = ord(ch)
+        if 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A:
+            ch = chr(code - 0xFEE0)  # full-width digits and Latin letters -> ASCII
+        elif ch in "\u3000\u00a0\u2002\u2003\u2009\t\ufeff":
+            ch = " "
+        elif ch in "\u200b\u200c\u200d":
+            continue
+        out.append(ch)
+    line = re.sub(" {2,}", " ", "".join(out)).strip()
+    chars = list(line)
+    for i, ch in enumerate(chars):
+        prev_cjk = i > 0 and _is_chinese_context(chars[i - 1])
+        next_cjk = i + 1 < len(chars) and _is_chinese_context(chars[i + 1])
+        if ch in _ASCII_TO_CHINESE and (prev_cjk or next_cjk):
+            if ch == "," and i > 0 and i + 1 < len(chars) and chars[i - 1].isdigit() and chars[i + 1].isdigit():
+                continue  # thousands separator
+            chars[i] = _ASCII_TO_CHINESE[ch]
+        elif ch == "(" and next_cjk:
+            chars[i] = "（"
+        elif ch == ")" and prev_cjk:
+            chars[i] = "）"
+    line = "".join(chars)
+    # A space between Chinese punctuation and text is layout, not content.
+    line = re.sub(f"(?<=[，。；：！？、]) (?=[{_CJK}])", "", line)
+    return line
+
+
+def _is_chinese_context(ch: str) -> bool:
+    return bool(_CJK_CHAR.match(ch)) or ch in "，。；：！？、“”《》（）"
+
+
+def _is_heading(line: str) -> bool:
+    if _CITY_HEADING.match(line) and not re.search(f"[{_TERMINATORS}]", line):
+        return True
+    if _NUMBERED_HEADING.match(line):
+        return True
+    return len(line) <= _MAX_TITLE_CHARS and not re.search(f"[{_TERMINATORS}，,、…]", line)
+
+
+def _section_start(line: str) -> str | None:
+    """The section name if ``line`` opens a section, else None."""
+    city = _CITY_HEADING.match(line)
+    if city and not re.search(f"[{_TERMINATORS}]", line):
+        return city.group("name")
+    numbered = _NUMBERED_HEADING.match(line)
+    if numbered:
+        first = re.split(f"[{_TERMINATORS}]", line, maxsplit=1)[0]
+        return first[:_MAX_TITLE_CHARS].strip()
+    return None
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Normalised paragraphs, with paragraphs cut mid-sentence (page breaks, hard wraps) rejoined."""
+    lines = [normalise_line(raw) for raw in re.split(r"\r\n|\r|\n|\u2028|\u2029|\f", text)]
+    paragraphs: list[str] = []
+    can_continue = False
+    for line in lines:
+        if not line:
+            continue
+        heading = _is_heading(line)
+        if paragraphs and can_continue and not heading:
+            previous = paragraphs[-1]
+            glue = " " if previous[-1].isascii() and line[0].isascii() and previous[-1].isalnum() and line[0].isalnum() else ""
+            paragraphs[-1] = previous + glue + line
+        else:
+            paragraphs.append(line)
+        can_continue = not heading and not _ENDS_SENTENCE.search(paragraphs[-1])
+    return paragraphs
+
+
+def split_sentences(paragraph: str) -> list[tuple[int, int]]:
+    """``(start, end)`` spans of the sentences of one paragraph; never empty, never whitespace-padded."""
+    spans = []
+    for match in _SENTENCE.finditer(paragraph):
+        start, end = match.span()
+        while start < end and paragraph[start].isspace():
+            start += 1
+        while end > start and paragraph[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+def parse_report(text: str, doc_id: str = "report", source: str | None = None, encoding: str | None = None) -> Report:
+    """Build a Report from already-decoded text."""
+    paragraphs = split_paragraphs(text)
+    normalised = "\n".join(paragraphs)
+    groups: list[tuple[str, str, list[str]]] = []
+    for para in paragraphs:
+        name = _section_start(para)
+        if name is not None:
+            groups.append((name, para, [para]))
+        elif groups:
+            groups[-1][2].append(para)
+        else:
+            groups.append((LEAD_IN, "", [para]))
+    sections = []
+    offset = 0
+    for sec_index, (name, title, paras) in enumerate(groups):
+        built_paragraphs = []
+        sentence_index = 0
+        for para_index, para in enumerate(paras):
+            sentences = []
+            for start, end in split_sentences(para):
+                sentences.append(
+                    Sentence(para[start:end], offset + start, offset + end, sec_index, para_index, sentence_index)
+                )
+                sentence_index += 1
+            built_paragraphs.append(Paragraph(para, offset, offset + len(para), para_index, tuple(sentences)))
+            offset += len(para) + 1
+        sections.append(Section(sec_index, name, title, tuple(built_paragraphs)))
+    if not sections:
+        raise InputError(f"{source or doc_id}: no text after normalisation")
+    digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+    return Report(doc_id, normalised, tuple(sections), source, encoding, digest)
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """Read a file, turning OS errors into InputError naming the file."""
+    try:
+        return Path(path).read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a report file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def read_report(source: Source, doc_id: str | None = None) -> Report:
+    """Read a report from a path, raw bytes, or a string of text.
+
+    A ``str`` is a path when it names an existing file and has no line break;
+    otherwise it is the report's text. Pass a ``pathlib.Path`` to be explicit.
+    """
+    if isinstance(source, bytes):
+        text, encoding = decode_bytes(source, doc_id or "<bytes>")
+        return parse_report(text, doc_id or "report", None, encoding)
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and len(source) < 4096 and os.path.isfile(source)
+    ):
+        path = Path(source)
+        text, encoding = decode_bytes(read_bytes(path), str(path))
+        return parse_report(text, doc_id or path.stem, str(path), encoding)
+    if not isinstance(source, str):
+        raise TypeError(f"read_report takes a path, bytes or str, not {type(source).__name__}")
+    if not source.strip():
+        raise InputError("<text>: report text is empty")
+    return parse_report(source, doc_id or "report")
+
+
+def iter_sentences(report: Report) -> Iterator[tuple[Section, Sentence]]:
+    """Every sentence of a report with its section, in reading order."""
+    for section in report.sections:
+        for sentence in section.sentences:
+            yield section, sentence

@@ -1,0 +1,1 @@
+"""The shipped default model (models/default), installed as package data."""
