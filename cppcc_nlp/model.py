@@ -220,7 +220,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Per-theme probabilities (independent, not summing to 1), columns in ``classes_`` order."""
-        return _probabilities(self.model_, self._features(X))
+        features = self._features(X)
+        return _probabilities(self.model_, features)
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """0/1 indicator matrix, columns in ``classes_`` order, using the per-theme thresholds."""

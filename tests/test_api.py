@@ -1,0 +1,69 @@
+import pytest
+
+from cppcc_nlp import Prediction, classify, label_report
+from cppcc_nlp.api import predict_many
+from cppcc_nlp.themes import THEME_IDS
+
+from conftest import ROOT
+
+SEED = ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt"
+
+
+def test_classify_one_sentence_uses_the_default_model():
+    prediction = classify("开展民主监督，跟踪督办重点提案。")
+    assert isinstance(prediction, Prediction)
+    assert "supervision" in prediction.labels
+    assert set(prediction.scores) == set(THEME_IDS)
+    assert all(0.0 <= s <= 1.0 for s in prediction.scores.values())
+
+
+def test_classify_a_list_gives_one_prediction_per_text_in_one_vectorisation(small_model, monkeypatch):
+    calls = []
+    original = type(small_model).predict_proba
+
+    def counting(self, X):
+        calls.append(len(X))
+        return original(self, X)
+
+    monkeypatch.setattr(type(small_model), "predict_proba", counting)
+    texts = ["成立功能型党支部。", "助力脱贫攻坚。", "七十载砥砺前行。"]
+    predictions = classify(texts, model=small_model)
+    assert [p.text for p in predictions] == texts
+    assert calls == [3]
+    assert predictions[1].labels == ("poverty_alleviation",)
+
+
+def test_classify_accepts_a_paragraph():
+    prediction = classify("成立功能型党支部。落实党员委员双重组织生活制度。")
+    assert "party_building" in prediction.labels
+
+
+def test_empty_list_gives_empty_result(small_model):
+    assert classify([], model=small_model) == [] == predict_many(small_model, [])
+
+
+def test_label_report_gives_sentences_sections_and_profiles(small_model):
+    labelled = label_report(SEED, model=small_model)
+    assert len(labelled.predictions) == len(labelled.report.sentences) == 194
+    profiles = labelled.profiles()
+    assert [p["section"] for p in profiles][1] == "石家庄市"
+    shijiazhuang = profiles[1]
+    assert shijiazhuang["sentences"] == 14
+    share = shijiazhuang["share_party_building"]
+    expected = sum("party_building" in p.labels for p in labelled.section_predictions(1)) / 14
+    assert share == pytest.approx(expected, abs=1e-4)
+    records = labelled.to_records()
+    assert records[0]["doc"] == "hebei-2019-cppcc-highlights"
+    assert {"section", "paragraph", "sentence", "start", "end", "text", "labels", "scores"} <= set(records[0])
+    assert labelled.report.text[records[5]["start"]:records[5]["end"]] == records[5]["text"]
+
+
+def test_label_report_accepts_text(small_model):
+    labelled = label_report("甲市政协 标题\n成立功能型党支部。", model=small_model)
+    assert labelled.report.sections[-1].name == "甲市"
+
+
+def test_to_dataframe_when_pandas_is_installed(small_model):
+    pd = pytest.importorskip("pandas")
+    frame = label_report(SEED, model=small_model).to_dataframe()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 194

@@ -1,0 +1,66 @@
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cppcc_nlp.cli import main
+
+from conftest import ROOT
+
+SEED = str(ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt")
+
+
+def test_read_prints_sections_and_sentence_counts(capsys):
+    assert main(["read", SEED]) == 0
+    out = capsys.readouterr().out
+    assert "14 sections, 194 sentences" in out and "辛集市" in out
+
+
+def test_read_of_binary_file_is_one_line_error_with_exit_code_3(tmp_path, capsys):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"\x00\x01\x02" * 100)
+    assert main(["read", str(path)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "x.bin" in err and "binary" in err
+
+
+def test_train_writes_model_and_card(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["train", "--output", str(tmp_path / "m"), "--no-evaluation"]) == 0
+    assert (tmp_path / "m" / "model.joblib").is_file() and (tmp_path / "m" / "model_card.json").is_file()
+    assert main(["explain", "--model", str(tmp_path / "m"), "助力脱贫攻坚。"]) == 0
+    assert "poverty_alleviation" in capsys.readouterr().out
+
+
+def test_foreign_model_is_refused_with_exit_code_5(tmp_path, monkeypatch, capsys):
+    shutil.copytree(ROOT / "models" / "default", tmp_path / "foreign")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["explain", "--model", str(tmp_path / "foreign"), "政协"]) == 5
+    assert "unknown origin" in capsys.readouterr().err
+    assert main(["explain", "--model", str(tmp_path / "foreign"), "--trust-model", "政协"]) == 0
+
+
+@pytest.mark.slow
+def test_evaluate_prints_table_and_writes_json(tmp_path, capsys):
+    out_json = tmp_path / "eval.json"
+    assert main(["evaluate", "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert "leave-one-section-out over 13 sections, 187 units" in out and "keyword" in out
+    payload = json.loads(out_json.read_text(encoding="utf-8"))
+    assert payload["model"]["micro_f1"] > payload["keyword_baseline"]["micro_f1"]
+
+
+def test_explain_prints_terms(capsys):
+    assert main(["explain", "开展民主监督，跟踪督办重点提案。"]) == 0
+    out = capsys.readouterr().out
+    assert "supervision" in out and "监督" in out
+
+
+def test_installed_console_script_runs():
+    script = shutil.which("cppcc-nlp", path=str(Path(sys.executable).parent))
+    assert script, "the cppcc-nlp console script is not installed"
+    result = subprocess.run([script, "read", SEED], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "194 sentences" in result.stdout

@@ -1,0 +1,46 @@
+import numpy as np
+
+from cppcc_nlp.evaluate import cross_validate, keyword_predictions, majority_predictions, section_folds
+from cppcc_nlp.model import ThemeClassifier
+from cppcc_nlp.reader import LEAD_IN
+from cppcc_nlp.themes import THEME_IDS
+
+
+def test_folds_are_the_thirteen_cities(records):
+    folds = section_folds(records)
+    assert len(folds) == 13 and LEAD_IN not in folds
+
+
+def test_keyword_baseline_uses_cue_words():
+    predicted = keyword_predictions(["开展民主监督。", "七十载砥砺前行。"])
+    assert predicted[0, THEME_IDS.index("supervision")] == 1
+    assert predicted[1].sum() == 0
+
+
+def test_majority_baseline_predicts_most_frequent_theme():
+    train = np.array([[0, 1, 0, 0, 0], [0, 1, 0, 0, 0], [1, 0, 0, 0, 0]])
+    assert majority_predictions(train, 2).tolist() == [[0, 1, 0, 0, 0]] * 2
+
+
+def test_held_out_section_is_never_in_training(records, monkeypatch):
+    seen_training_sets = []
+    original_fit = ThemeClassifier.fit
+
+    def spy_fit(self, X, y, groups=None):
+        seen_training_sets.append(set(groups or []))
+        return original_fit(self, X, y, groups)
+
+    monkeypatch.setattr(ThemeClassifier, "fit", spy_fit)
+    result = cross_validate(records, ThemeClassifier(threshold_folds=0), folds=["石家庄市", "辛集市"])
+    assert "石家庄市" not in seen_training_sets[0] and "辛集市" not in seen_training_sets[1]
+    assert {row["section"] for row in result.out_of_fold} == {"石家庄市", "辛集市"}
+    assert result.n_units == sum(r.section in ("石家庄市", "辛集市") for r in records)
+
+
+def test_evaluation_table_has_model_and_baselines(records):
+    result = cross_validate(records, ThemeClassifier(threshold_folds=0), folds=["承德市", "邯郸市"])
+    table = result.table()
+    assert "micro-F1" in table and "keyword" in table and "majority" in table
+    payload = result.to_dict()
+    assert payload["protocol"] == "leave-one-section-out"
+    assert set(payload["model"]["per_theme"]) == set(THEME_IDS)
