@@ -25,3 +25,9 @@ class ModelError(CppccNlpError):
     """A model file was refused: unknown origin, changed content or incompatible versions."""
 
     exit_code = 5
+
+
+class FontError(CppccNlpError):
+    """No font with Chinese glyphs could be found for a plot's labels."""
+
+    exit_code = 7

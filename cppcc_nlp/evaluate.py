@@ -158,25 +158,34 @@ def cross_validate(
     )
 
 
+def evaluate_configurations(
+    records: Sequence[LabelRecord],
+    configurations: dict[str, dict],
+    base: Callable[..., ThemeClassifier] = ThemeClassifier,
+) -> dict[str, Evaluation]:
+    """The leave-one-section-out ``Evaluation`` of each named estimator configuration."""
+    return {name: cross_validate(records, base(**params)) for name, params in configurations.items()}
+
+
+def configuration_row(name: str, params: dict, result: Evaluation) -> dict:
+    """One table row: configuration name, its parameters, micro/macro F1 and per-theme F1."""
+    return {
+        "configuration": name,
+        **params,
+        "micro_f1": result.model.micro_f1,
+        "macro_f1": result.model.macro_f1,
+        **{f"f1_{theme}": result.model.per_theme[theme]["f1"] for theme in THEME_IDS},
+    }
+
+
 def compare_configurations(
     records: Sequence[LabelRecord],
     configurations: dict[str, dict],
     base: Callable[..., ThemeClassifier] = ThemeClassifier,
 ) -> list[dict]:
     """Leave-one-section-out scores of several estimator configurations, one row each."""
-    rows = []
-    for name, params in configurations.items():
-        result = cross_validate(records, base(**params))
-        rows.append(
-            {
-                "configuration": name,
-                **params,
-                "micro_f1": result.model.micro_f1,
-                "macro_f1": result.model.macro_f1,
-                **{f"f1_{theme}": result.model.per_theme[theme]["f1"] for theme in THEME_IDS},
-            }
-        )
-    return rows
+    results = evaluate_configurations(records, configurations, base)
+    return [configuration_row(name, params, results[name]) for name, params in configurations.items()]
 
 
 def label_counts(records: Sequence[LabelRecord]) -> Counter:

@@ -1,0 +1,286 @@
+"""Pictures of theme profiles: a sections x themes heatmap and a bar chart per section.
+
+matplotlib is optional for the library (``pip install cppcc_nlp[research]``) and is
+imported inside the functions. Figures are built with ``matplotlib.figure.Figure``,
+not pyplot, so drawing one changes no global state and needs no display.
+
+Chinese labels need a font with Chinese glyphs. ``find_cjk_font`` takes the font
+you name, else the WenQuanYi Micro Hei subset shipped in ``cppcc_nlp/data`` (every
+character of GBK), else a Chinese font installed on the system; it raises
+``FontError`` when none has the glyphs, rather than drawing empty boxes.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from .errors import FontError
+from .themes import THEME_IDS, THEME_NAMES
+
+BUNDLED_FONT = "wqy-microhei-gbk.ttf"
+# Characters every candidate font must have: city names of the sample report.
+PROBE = "石家庄邯郸辛集"
+# System fonts tried (in this order) when the bundled font is missing or lacks a character.
+PREFERRED_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "Droid Sans Fallback",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Noto Serif CJK SC",
+    "AR PL UMing CN",
+)
+THEME_COLORS = {
+    "party_building": "#c0392b",
+    "consultation": "#2874a6",
+    "supervision": "#7d3c98",
+    "poverty_alleviation": "#d68910",
+    "member_management": "#239b56",
+}
+MEASURES = ("sentences", "characters")
+
+
+# -- fonts ------------------------------------------------------------------------------
+
+
+def bundled_font() -> Path | None:
+    """The font shipped with the package, or None when the package data is missing."""
+    path = Path(str(resources.files("cppcc_nlp").joinpath("data", BUNDLED_FONT)))
+    return path if path.is_file() else None
+
+
+def font_characters(path: str | os.PathLike) -> frozenset[str]:
+    """The characters that the font file has a glyph for."""
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        charmap = FT2Font(os.fspath(path)).get_charmap()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise FontError(f"{path}: not a readable font file ({exc})") from None
+    return frozenset(chr(code) for code, glyph in charmap.items() if glyph)
+
+
+def missing_characters(path: str | os.PathLike, text: str) -> str:
+    """The distinct characters of ``text`` (whitespace aside) that the font cannot draw, in order."""
+    have = font_characters(path)
+    return "".join(dict.fromkeys(ch for ch in text if not ch.isspace() and ch not in have))
+
+
+def system_cjk_fonts() -> list[Path]:
+    """Installed fonts with Chinese glyphs known to matplotlib, preferred families first."""
+    from matplotlib import font_manager
+
+    entries = font_manager.fontManager.ttflist
+    rank = {family: k for k, family in enumerate(PREFERRED_FAMILIES)}
+    ordered = sorted(entries, key=lambda e: (rank.get(e.name, len(rank)), e.weight != 400, e.style != "normal", e.fname))
+    paths = []
+    for entry in ordered:
+        path = Path(entry.fname)
+        if path in paths:
+            continue
+        try:
+            if not missing_characters(path, PROBE):
+                paths.append(path)
+        except FontError:
+            continue
+    return paths
+
+
+def _named_font(font: str | os.PathLike) -> Path:
+    path = Path(font)
+    if path.is_file():
+        return path
+    from matplotlib import font_manager
+
+    try:
+        found = font_manager.findfont(font_manager.FontProperties(family=str(font)), fallback_to_default=False)
+    except ValueError:
+        raise FontError(f"font {str(font)!r} is neither a font file nor an installed font family") from None
+    return Path(found)
+
+
+def find_cjk_font(
+    text: str = "",
+    font: str | os.PathLike | None = None,
+    candidates: Sequence[str | os.PathLike] | None = None,
+) -> Path:
+    """Path of a font that can draw Chinese and every character of ``text``.
+
+    ``font`` (a file or an installed family name) is used when given. Otherwise
+    the ``candidates`` are tried in order (default: the bundled font, then the
+    system's Chinese fonts). When no candidate covers all of ``text``, the one
+    that misses fewest characters is returned with a warning naming them; when
+    none can draw Chinese at all, ``FontError`` says how to get one.
+    """
+    needed = PROBE + text
+    if font is not None:
+        path = _named_font(font)
+        if missing_characters(path, PROBE):
+            raise FontError(f"{path}: this font has no Chinese glyphs (it cannot draw {PROBE!r}); choose a Chinese font")
+        missing = missing_characters(path, text)
+        if missing:
+            warnings.warn(f"{path} has no glyph for {missing!r}: those characters will be drawn as boxes", stacklevel=2)
+        return path
+    if candidates is None:
+        bundled = bundled_font()
+        candidates = ([bundled] if bundled else []) + system_cjk_fonts()
+    best: tuple[int, Path, str] | None = None
+    for candidate in candidates:
+        try:
+            missing = missing_characters(candidate, needed)
+        except FontError:
+            continue
+        if not missing:
+            return Path(candidate)
+        if not set(missing) & set(PROBE) and (best is None or len(missing) < best[0]):
+            best = (len(missing), Path(candidate), missing)
+    if best is not None:
+        warnings.warn(
+            f"no font has a glyph for {best[2]!r}; using {best[1]}, where they will be drawn as boxes. "
+            "Install a larger Chinese font (Debian/Ubuntu: apt-get install fonts-noto-cjk) or pass font=",
+            stacklevel=2,
+        )
+        return best[1]
+    raise FontError(
+        f"no font with Chinese glyphs found (tried {len(candidates)} candidate(s), none can draw {PROBE!r}). "
+        "Reinstall cppcc_nlp (it ships cppcc_nlp/data/" + BUNDLED_FONT + "), install a Chinese font "
+        "(Debian/Ubuntu: apt-get install fonts-noto-cjk), or pass font='/path/to/font.ttf' (CLI: --font)"
+    )
+
+
+# -- profile rows ----------------------------------------------------------------------
+
+
+def _profile_rows(data, measure: str) -> list[dict]:
+    """Rows with ``doc``, ``section`` and one share column per theme, from any accepted input."""
+    from .research import profile_rows
+
+    if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame from theme_profile
+        frame = data if list(data.index.names) == [None] else data.reset_index()
+        return frame.to_dict("records")
+    if hasattr(data, "predictions") or (
+        isinstance(data, (list, tuple)) and data and hasattr(data[0], "predictions")
+    ):
+        return profile_rows(data, measure=measure)
+    return [dict(row) for row in data]
+
+
+def _row_labels(rows: list[dict]) -> list[str]:
+    docs = list(dict.fromkeys(str(row.get("doc", "")) for row in rows))
+    if len(docs) > 1:
+        return [f"{row.get('doc', '')} · {row['section']}" for row in rows]
+    return [str(row["section"]) for row in rows]
+
+
+def theme_label(theme: str) -> str:
+    """The Chinese name of a theme, e.g. ``党的建设`` for ``party_building``."""
+    return THEME_NAMES.get(theme, theme)
+
+
+# -- figures ---------------------------------------------------------------------------
+
+
+def plot_profiles(
+    data,
+    kind: str = "heatmap",
+    measure: str = "sentences",
+    font: str | os.PathLike | None = None,
+    title: str | None = None,
+    themes: Iterable[str] = THEME_IDS,
+):
+    """Draw theme profiles as a matplotlib ``Figure``.
+
+    ``data`` is a ``LabelledReport``, a list of them, or a table from
+    ``theme_profile`` (DataFrame or list of dicts). ``kind="heatmap"`` draws
+    sections x themes with the share in each cell; ``kind="bars"`` draws one bar
+    chart per section. ``measure`` is the share of ``"sentences"`` or of
+    ``"characters"`` carrying each theme. Save with ``fig.savefig("out.png")``.
+    """
+    if kind not in ("heatmap", "bars"):
+        raise ValueError(f"kind must be 'heatmap' or 'bars', got {kind!r}")
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+    rows = _profile_rows(data, measure)
+    if not rows:
+        raise ValueError("nothing to plot: the profile has no sections")
+    themes = tuple(themes)
+    labels = _row_labels(rows)
+    text = "".join(labels) + "".join(theme_label(t) for t in themes) + (title or "")
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(fname=os.fspath(find_cjk_font(text, font=font)))
+    values = [[float(row.get(theme, 0.0) or 0.0) for theme in themes] for row in rows]
+    what = "句子" if measure == "sentences" else "字数"
+    default_title = f"各部分主题分布（{what}占比） / share of {measure} per theme"
+    if kind == "heatmap":
+        return _heatmap(values, labels, themes, prop, title or default_title, measure)
+    return _bars(values, labels, themes, prop, title or default_title)
+
+
+def _heatmap(values, labels, themes, prop, title, measure):
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    matrix = np.asarray(values, dtype=float)
+    height = 1.6 + 0.42 * len(labels)
+    fig = Figure(figsize=(2.2 + 1.25 * len(themes), height), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="YlOrRd", vmin=0.0, vmax=max(1e-9, float(matrix.max()), 0.5), aspect="auto")
+    ax.set_xticks(range(len(themes)))
+    ax.set_xticklabels([theme_label(t) for t in themes], fontproperties=prop, fontsize=11)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontproperties=prop, fontsize=11)
+    ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
+    threshold = 0.6 * image.norm.vmax
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            value = matrix[i, j]
+            ax.text(
+                j, i, f"{value:.0%}", ha="center", va="center", fontsize=9,
+                color="white" if value > threshold else "#222222",
+            )
+    ax.set_xticks(np.arange(-0.5, len(themes)), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(labels)), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.8, format=lambda x, _: f"{x:.0%}")
+    colorbar.set_label(f"share of {measure}")
+    ax.set_title(title, fontproperties=prop, fontsize=12, pad=12)
+    return fig
+
+
+def _bars(values, labels, themes, prop, title):
+    from matplotlib.figure import Figure
+
+    columns = min(4, len(labels))
+    rows = -(-len(labels) // columns)
+    fig = Figure(figsize=(3.4 * columns, 0.6 + 2.1 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
+    names = [theme_label(t) for t in themes]
+    colors = [THEME_COLORS.get(t, "#777777") for t in themes]
+    for k, ax in enumerate(axes.flat):
+        if k >= len(labels):
+            ax.set_visible(False)
+            continue
+        ax.barh(range(len(themes)), values[k], color=colors)
+        ax.set_title(labels[k], fontproperties=prop, fontsize=11)
+        ax.set_xlim(0, 1)
+        ax.set_yticks(range(len(themes)))
+        ax.set_yticklabels(names, fontproperties=prop, fontsize=9)
+        ax.set_ylim(len(themes) - 0.5, -0.5)
+        ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+    fig.suptitle(title, fontproperties=prop, fontsize=12)
+    return fig
