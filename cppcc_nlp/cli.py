@@ -1,7 +1,8 @@
 """Command line: argument parsing only; the work is done by the library modules.
 
 Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 unreadable input;
-4 malformed corpus; 5 refused model; 6 a batch finished but some inputs were skipped.
+4 malformed corpus; 5 refused model; 6 a batch finished but some inputs were skipped;
+7 no font that can draw the Chinese labels of a plot.
 """
 
 from __future__ import annotations
@@ -99,6 +100,31 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .research import label_reports, markdown_table, profile_rows, write_table
+
+    batch = label_reports(args.inputs, model=_load_model_arg(args), glob=args.glob)
+    for path, reason in batch.failures:
+        print(f"skipped: {reason}", file=sys.stderr)
+    if not batch.labelled:
+        raise InputError(f"no readable report among {len(batch.failures)} input(s)")
+    rows = profile_rows(batch.labelled, measure=args.measure)
+    print(markdown_table(rows, digits=2))
+    if args.output:
+        write_table(rows, args.output)
+        print(f"profile table -> {args.output}", file=sys.stderr)
+    if args.plot or args.bars:
+        from .plots import plot_profiles
+
+        for kind, path in (("heatmap", args.plot), ("bars", args.bars)):
+            if path:
+                figure = plot_profiles(rows, kind=kind, measure=args.measure, font=args.font)
+                figure.savefig(path, dpi=args.dpi)
+                print(f"{kind} -> {path}", file=sys.stderr)
+    return EXIT_SOME_INPUTS_FAILED if batch.failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cppcc-nlp", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--all", action="store_true", help="show every theme, not only predicted ones")
     _add_model_options(explain)
     explain.set_defaults(func=cmd_explain)
+
+    profile = commands.add_parser("profile", help="theme profile of every section of some reports; --plot draws it")
+    profile.add_argument("inputs", nargs="+", help="report files or directories")
+    profile.add_argument("--glob", default="*.txt", help="file pattern inside directories (default: *.txt)")
+    profile.add_argument("--plot", help="write the sections x themes heatmap to this image (.png, .svg, .pdf)")
+    profile.add_argument("--bars", help="write a bar chart per section to this image")
+    profile.add_argument("-o", "--output", help="write the profile table to this file (.csv, else JSON lines)")
+    profile.add_argument(
+        "--measure", choices=("sentences", "characters"), default="sentences",
+        help="share of sentences (default) or of characters that carry each theme",
+    )
+    profile.add_argument("--font", help="font file or family for the Chinese labels (default: the bundled one)")
+    profile.add_argument("--dpi", type=int, default=150, help="resolution of the images (default: 150)")
+    _add_model_options(profile)
+    profile.set_defaults(func=cmd_profile)
     return parser
 
 

@@ -220,7 +220,7 @@ def plot_profiles(
     prop = FontProperties(fname=os.fspath(find_cjk_font(text, font=font)))
     values = [[float(row.get(theme, 0.0) or 0.0) for theme in themes] for row in rows]
     what = "句子" if measure == "sentences" else "字数"
-    default_title = f"各部分主题分布（{what}占比） / share of {measure} per theme"
+    default_title = f"各部分主题分布：{what}占比 / share of {measure} per theme"
     if kind == "heatmap":
         return _heatmap(values, labels, themes, prop, title or default_title, measure)
     return _bars(values, labels, themes, prop, title or default_title)

@@ -56,12 +56,26 @@ def table_rows(table) -> list[dict]:
     return [dict(row) for row in table]
 
 
-def markdown_table(table, columns: Sequence[str] | None = None, digits: int = 3) -> str:
-    """A Markdown table of a DataFrame or list of dicts (floats rounded to ``digits``)."""
+def markdown_table(
+    table,
+    columns: Sequence[str] | None = None,
+    digits: int = 3,
+    formats: dict[str, str] | None = None,
+) -> str:
+    """A Markdown table of a DataFrame or list of dicts.
+
+    Floats are rounded to ``digits``; ``formats`` maps a column to a format spec
+    (e.g. ``{"C": "g"}``).
+    """
     rows = table_rows(table)
     columns = list(columns) if columns is not None else list(dict.fromkeys(k for row in rows for k in row))
+    formats = {"C": "g", "seconds": ".1f", **(formats or {})}
 
-    def cell(value) -> str:
+    def cell(value, column: str) -> str:
+        if value is None or (isinstance(value, (float, np.floating)) and np.isnan(value)):
+            return ""
+        if column in formats and isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+            return format(value, formats[column])
         if isinstance(value, (float, np.floating)):
             return "" if np.isnan(value) else f"{value:.{digits}f}"
         if isinstance(value, (list, tuple)):
@@ -69,7 +83,7 @@ def markdown_table(table, columns: Sequence[str] | None = None, digits: int = 3)
         return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
 
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(row.get(c), c) for c in columns) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -176,6 +190,14 @@ def theme_profile(labelled: LabelledReport | Iterable[LabelledReport], measure: 
 # -- explanations ------------------------------------------------------------------------
 
 
+def merged_terms(terms: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Terms with the same name (a word and the same characters as a char n-gram) summed, largest first."""
+    totals: dict[str, float] = {}
+    for term, weight in terms:
+        totals[term] = totals.get(term, 0.0) + float(weight)
+    return sorted(totals.items(), key=lambda item: -item[1])
+
+
 def _term_spans(text: str, term: str) -> list[tuple[int, int]]:
     """Where a model term occurs in ``text``: the whole term, else each of its tokens."""
     term = term[4:] if term.startswith("cue:") else term
@@ -243,7 +265,10 @@ def explanation_html(
                 (False, True): "missed (gold)",
                 (False, False): "not predicted",
             }[(item.predicted, item.theme in gold_set)]
-        terms = " · ".join(f"{html.escape(term)} {weight:+.2f}" for term, weight in item.terms) or "no positive term"
+        terms = (
+            " · ".join(f"{html.escape(term)} {weight:+.2f}" for term, weight in merged_terms(item.terms))
+            or "no positive term"
+        )
         lines.append(
             "<div>"
             f'<span style="color: rgb{rgb}; font-weight: bold">{THEME_NAMES.get(item.theme, item.theme)} '
@@ -564,7 +589,7 @@ def misclassified(
                 "scores": error["scores"],
                 "why": "; ".join(
                     f"{t} p={by_theme[t].probability:.2f}: "
-                    + (", ".join(f"{term} {w:+.2f}" for term, w in by_theme[t].terms) or "-")
+                    + (", ".join(f"{term} {w:+.2f}" for term, w in merged_terms(by_theme[t].terms)) or "-")
                     for t in involved
                 ),
             }

@@ -1,0 +1,232 @@
+"""Research helpers: profile tables, rendered explanations, model comparison, learning curve, errors."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from cppcc_nlp.corpus import load_corpus
+from cppcc_nlp.evaluate import compare_configurations, cross_validate, section_folds
+from cppcc_nlp.model import ThemeClassifier
+from cppcc_nlp.reader import LEAD_IN
+from cppcc_nlp.research import (
+    RenderedExplanation,
+    as_table,
+    compare_models,
+    explain,
+    explanation_html,
+    highlight_html,
+    label_reports,
+    learning_curve,
+    markdown_table,
+    merged_terms,
+    misclassified,
+    profile_rows,
+    table_rows,
+    theme_profile,
+    top_terms_table,
+    write_label_template,
+)
+from cppcc_nlp.themes import THEME_IDS
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt"
+MARK = re.compile(r"<mark[^>]*>(.*?)</mark>")
+
+
+@pytest.fixture(scope="module")
+def labelled():
+    from cppcc_nlp import label_report
+
+    return label_report(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def subset():
+    """The lead-in and the first five city sections: enough for fast evaluations."""
+    records = load_corpus()
+    keep = {LEAD_IN, *section_folds(records)[:5]}
+    return [r for r in records if r.section in keep]
+
+
+def fast_estimator(**params) -> ThemeClassifier:
+    return ThemeClassifier(features="char", threshold_folds=0, **params)
+
+
+# -- profiles --------------------------------------------------------------------------
+
+
+def test_theme_profile_has_a_row_per_section_and_the_share_of_each_theme(labelled):
+    rows = table_rows(theme_profile(labelled))
+    assert [row["section"] for row in rows] == [s.name for s in labelled.report.sections]
+    section = labelled.report.sections[2]
+    predictions = labelled.section_predictions(section.index)
+    for theme in THEME_IDS:
+        expected = sum(theme in p.labels for p in predictions) / len(predictions)
+        assert rows[2][theme] == pytest.approx(expected, abs=1e-4)
+    assert rows[2]["sentences"] == len(predictions)
+
+
+def test_profile_by_characters_weights_sentences_by_length(labelled):
+    section = labelled.report.sections[1]
+    pairs = [(s, p) for s, p in zip(labelled.report.sentences, labelled.predictions) if s.section_index == 1]
+    row = profile_rows(labelled, measure="characters")[1]
+    theme = "consultation"
+    expected = sum(len(s.text) for s, p in pairs if theme in p.labels) / sum(len(s.text) for s, _ in pairs)
+    assert row[theme] == pytest.approx(expected, abs=1e-4) and row["section"] == section.name
+    with pytest.raises(ValueError, match="measure"):
+        profile_rows(labelled, measure="words")
+
+
+def test_tables_are_dataframes_with_pandas_and_lists_without(labelled, monkeypatch):
+    pd = pytest.importorskip("pandas")
+    assert isinstance(theme_profile(labelled), pd.DataFrame)
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas now raises ImportError
+    table = theme_profile(labelled)
+    assert isinstance(table, list) and table[0]["section"] == LEAD_IN
+    assert as_table([{"a": 1}]) == [{"a": 1}]
+
+
+def test_markdown_table_formats_floats_params_and_lists():
+    text = markdown_table([{"name": "a|b", "C": 10.0, "f1": 0.87654, "labels": ["x", "y"], "none": None}])
+    assert text.splitlines() == ["| name | C | f1 | labels | none |", "|---|---|---|---|---|", "| a\\|b | 10 | 0.877 | x, y |  |"]
+
+
+# -- explanations ----------------------------------------------------------------------
+
+
+def test_explanation_html_highlights_the_terms_that_drove_the_theme(small_model):
+    text = "市政协党组坚持把党的政治建设摆在首位，推动党员委员在履职中发挥模范作用。"
+    view = explain(text, model=small_model)
+    assert isinstance(view, RenderedExplanation)
+    predicted = [t.theme for t in view.explanation.predicted]
+    assert "party_building" in predicted
+    page = view._repr_html_()
+    assert "党的建设" in page and "party_building" in page
+    marked = "".join(MARK.findall(page))
+    assert "党组" in marked
+    assert str(view) == view.explanation.format()
+
+
+def test_explanation_html_escapes_the_text(small_model):
+    explanation = small_model.explain("<script>alert(1)</script>党组", top=3)
+    page = explanation_html(explanation, themes=THEME_IDS)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_highlight_marks_bigrams_cue_words_and_separate_tokens():
+    rgb = (0, 0, 0)
+    assert MARK.findall(highlight_html("推动党员委员履职", [("党员 委员", 1.0)], rgb)) == ["党员委员"]
+    assert MARK.findall(highlight_html("推动党员委员履职", [("cue:履职", 1.0)], rgb)) == ["履职"]
+    assert MARK.findall(highlight_html("党员和履职", [("党员 履职", 1.0)], rgb)) == ["党员", "履职"]
+    assert MARK.findall(highlight_html("没有", [("党员", 1.0)], rgb)) == []
+
+
+def test_merged_terms_sums_word_and_character_features_of_the_same_name():
+    assert merged_terms([("好", 0.19), ("党", 0.5), ("好", 0.03)]) == [("党", 0.5), ("好", pytest.approx(0.22))]
+
+
+def test_gold_labels_mark_missed_and_extra_themes(small_model):
+    explanation = small_model.explain("市政协党组加强理论学习。")
+    page = explanation_html(explanation, themes=["party_building", "poverty_alleviation"], gold=["poverty_alleviation"])
+    predicted = {t.theme for t in explanation.predicted}
+    assert "party_building" in predicted and "poverty_alleviation" not in predicted
+    assert "extra (not in gold)" in page and "missed (gold)" in page
+
+
+def test_top_terms_table_lists_the_model_top_terms(small_model):
+    rows = table_rows(top_terms_table(small_model, n=4))
+    assert [row["rank"] for row in rows] == [1, 2, 3, 4]
+    top = small_model.top_terms(4)
+    for theme in THEME_IDS:
+        term, weight = top[theme][0]
+        assert rows[0][theme] == f"{term} ({weight:.2f})"
+
+
+# -- comparison, learning curve, errors -------------------------------------------------
+
+
+def test_compare_models_gives_a_row_per_configuration_and_the_baselines(subset):
+    configurations = {"char": {}, "char C=1": {"C": 1.0}}
+    kept = {}
+    rows = table_rows(
+        compare_models(subset, configurations, base_params={"features": "char", "threshold_folds": 0}, keep=kept)
+    )
+    assert [row["configuration"] for row in rows] == ["char", "char C=1", "keyword baseline", "majority baseline"]
+    assert rows[1]["C"] == 1.0 and rows[0]["features"] == "char" and rows[0]["classifier"] == "logreg"
+    direct = cross_validate(subset, fast_estimator(C=1.0))
+    assert rows[1]["micro_f1"] == direct.model.micro_f1 and rows[1]["macro_f1"] == direct.model.macro_f1
+    assert rows[2]["micro_f1"] == direct.keyword.micro_f1
+    assert set(kept) == set(configurations) and kept["char"].model.micro_f1 == rows[0]["micro_f1"]
+
+
+def test_compare_configurations_keeps_its_rows(subset):
+    rows = compare_configurations(subset, {"char": {"features": "char", "threshold_folds": 0}})
+    assert rows[0]["configuration"] == "char" and rows[0]["features"] == "char"
+    assert rows[0]["micro_f1"] == cross_validate(subset, fast_estimator()).model.micro_f1
+    assert {f"f1_{theme}" for theme in THEME_IDS} <= set(rows[0])
+
+
+def test_learning_curve_with_every_other_section_equals_cross_validation(subset):
+    estimator = fast_estimator()
+    n_folds = len(section_folds(subset))
+    rows = table_rows(learning_curve(subset, sizes=[1, n_folds - 1], repeats=2, estimator=estimator))
+    assert [row["sections"] for row in rows] == [1, n_folds - 1]
+    full = cross_validate(subset, estimator)
+    assert rows[1]["micro_f1"] == full.model.micro_f1 and rows[1]["macro_f1"] == full.model.macro_f1
+    assert rows[1]["micro_f1_std"] == 0.0 and rows[1]["repeats"] == 2
+    assert rows[0]["training_units"] < rows[1]["training_units"]
+    assert rows[0]["keyword_micro_f1"] == full.keyword.micro_f1
+    again = table_rows(learning_curve(subset, sizes=[1, n_folds - 1], repeats=2, estimator=estimator))
+    assert again == rows
+
+
+def test_learning_curve_rejects_impossible_sizes(subset):
+    with pytest.raises(ValueError, match="sizes"):
+        learning_curve(subset, sizes=[0], estimator=fast_estimator())
+    with pytest.raises(ValueError, match="sizes"):
+        learning_curve(subset, sizes=[len(section_folds(subset))], estimator=fast_estimator())
+
+
+def test_misclassified_units_are_explained_by_the_model_that_missed_them(subset):
+    evaluation = cross_validate(subset, fast_estimator())
+    analysis = misclassified(evaluation, subset)
+    wrong = [row["id"] for row in evaluation.out_of_fold if set(row["gold"]) != set(row["predicted"])]
+    assert [row["id"] for row in analysis.rows] == wrong and len(analysis) == len(wrong) > 0
+    for row, view in zip(analysis.rows, analysis.explanations):
+        # the explanation's probabilities are those of the fold model that made the error
+        assert {t.theme: round(t.probability, 3) for t in view.explanation.themes} == row["scores"]
+        assert set(row["missed"]) == set(row["gold"]) - set(row["predicted"])
+        assert set(row["extra"]) == set(row["predicted"]) - set(row["gold"])
+        assert all(theme in row["why"] for theme in row["missed"] + row["extra"])
+    page = analysis.html(limit=3)
+    assert page.count('class="cppcc-explanation"') == min(3, len(wrong))
+    assert analysis.to_records()[0]["text"] == analysis.rows[0]["text"]
+
+
+# -- your own reports ------------------------------------------------------------------
+
+
+def test_label_reports_skips_unreadable_files(tmp_path, small_model):
+    (tmp_path / "a.txt").write_bytes("一、总体情况\n市政协党组加强理论学习。".encode("gb18030"))
+    (tmp_path / "b.txt").write_bytes(b"\x00\x01binary\x00" * 40)
+    batch = label_reports([tmp_path], model=small_model)
+    assert [l.report.doc_id for l in batch.labelled] == ["a"]
+    assert [Path(path).name for path, _ in batch.failures] == ["b.txt"]
+    assert [r["text"] for r in batch.to_records()] == ["一、总体情况", "市政协党组加强理论学习。"]
+
+
+def test_label_template_makes_a_corpus_that_loads_and_trains(tmp_path, small_model):
+    report = tmp_path / "my-report.txt"
+    report.write_bytes("一、党建\n市政协党组加强理论学习。组织委员开展调研。\n二、扶贫\n委员结对帮扶贫困户。".encode("gb18030"))
+    corpus = tmp_path / "corpus"
+    path = write_label_template(report, corpus)
+    assert path == corpus / "labels" / "my-report.jsonl"
+    records = load_corpus(corpus)
+    assert [r.text for r in records] == ["一、党建", "市政协党组加强理论学习。", "组织委员开展调研。", "二、扶贫", "委员结对帮扶贫困户。"]
+    assert [r.section for r in records] == ["一、党建"] * 3 + ["二、扶贫"] * 2
+    assert all(r.labels == () for r in records)
+    write_label_template(report, corpus, model=small_model)
+    prefilled = load_corpus(corpus)
+    assert [list(r.labels) for r in prefilled] == small_model.predict_labels([r.text for r in records])
