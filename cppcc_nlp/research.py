@@ -87,14 +87,28 @@ def markdown_table(
     return "\n".join(lines)
 
 
+def flat_row(row: dict) -> dict:
+    """A row for CSV: lists joined with ``;``, dicts spread into ``<key>_<subkey>`` columns."""
+    flat = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}_{sub}": subvalue for sub, subvalue in value.items()})
+        elif isinstance(value, (list, tuple)):
+            flat[key] = ";".join(str(v) for v in value)
+        else:
+            flat[key] = value
+    return flat
+
+
 def write_table(table, path: str | os.PathLike) -> Path:
-    """Write a table as CSV (``.csv``) or JSON lines (any other suffix), UTF-8."""
+    """Write a table as CSV (``.csv``, lists and dicts flattened) or JSON lines (other suffixes), UTF-8."""
     import csv
 
     path = Path(path)
     rows = table_rows(table)
     with open(path, "w", encoding="utf-8", newline="") as handle:
         if path.suffix.lower() == ".csv":
+            rows = [flat_row(row) for row in rows]
             columns = list(dict.fromkeys(k for row in rows for k in row))
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()

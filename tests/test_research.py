@@ -230,3 +230,19 @@ def test_label_template_makes_a_corpus_that_loads_and_trains(tmp_path, small_mod
     write_label_template(report, corpus, model=small_model)
     prefilled = load_corpus(corpus)
     assert [list(r.labels) for r in prefilled] == small_model.predict_labels([r.text for r in records])
+
+
+def test_write_table_flattens_labels_and_scores_for_csv(tmp_path, labelled):
+    import csv
+    import json
+
+    from cppcc_nlp.research import write_table
+
+    records = labelled.to_records()
+    with open(write_table(records, tmp_path / "sentences.csv"), encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(records)
+    assert rows[1]["labels"] == ";".join(records[1]["labels"])
+    assert float(rows[1]["scores_party_building"]) == records[1]["scores"]["party_building"]
+    lines = write_table(records, tmp_path / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
+    assert json.loads(lines[1])["labels"] == records[1]["labels"]

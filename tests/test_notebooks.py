@@ -1,0 +1,85 @@
+"""The notebooks are stored without outputs and run top to bottom in a fresh kernel."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+EXPECTED = ["01_quickstart.ipynb", "02_model_comparison.ipynb", "03_label_your_reports.ipynb"]
+
+
+def test_the_three_notebooks_are_there():
+    assert [path.name for path in NOTEBOOKS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebook_has_no_outputs(path):
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for number, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [], f"{path.name} cell {number} has stored outputs; clear them"
+            assert cell["execution_count"] is None, f"{path.name} cell {number} has an execution count"
+    assert "widgets" not in notebook["metadata"]
+
+
+def outputs_of(notebook, kind: str) -> list[str]:
+    """Every output of the executed notebook with the MIME type ``kind`` (or stream text for 'stream')."""
+    found = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if kind == "stream" and output.get("output_type") == "stream":
+                found.append(output["text"])
+            elif kind in output.get("data", {}):
+                found.append(output["data"][kind])
+    return found
+
+
+@pytest.fixture()
+def run_notebook(tmp_path, monkeypatch):
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    # the kernel inherits the environment: keep caches and the trusted-model list out of the user's home
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+
+    def run(name: str):
+        notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+        client = nbclient.NotebookClient(
+            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        )
+        client.execute()  # raises CellExecutionError naming the cell on any error
+        return notebook
+
+    return run
+
+
+@pytest.mark.slow
+def test_quickstart_notebook_runs(run_notebook):
+    notebook = run_notebook("01_quickstart.ipynb")
+    assert len(outputs_of(notebook, "image/png")) == 2  # heatmap and bar charts
+    pages = "".join(outputs_of(notebook, "text/html"))
+    assert "石家庄市" in pages and pages.count('class="cppcc-explanation"') == 4 and "<mark" in pages
+
+
+@pytest.mark.slow
+def test_model_comparison_notebook_runs(run_notebook):
+    notebook = run_notebook("02_model_comparison.ipynb")
+    pages = "".join(outputs_of(notebook, "text/html"))
+    for name in ("word n-grams", "char n-grams", "word + char (default)", "keyword baseline"):
+        assert name in pages
+    assert "misclassified" in pages and "<mark" in pages
+    assert len(outputs_of(notebook, "image/png")) == 1  # the learning curve
+
+
+@pytest.mark.slow
+def test_label_your_reports_notebook_runs(run_notebook):
+    notebook = run_notebook("03_label_your_reports.ipynb")
+    text = "".join(outputs_of(notebook, "stream"))
+    assert "failures: ()" in text
+    assert "units: 202" in text  # the seed corpus plus the 8 sentences of the example report
+    assert "**micro-F1**" in text  # the evaluation of the retrained model
+    pages = "".join(outputs_of(notebook, "text/html"))
+    assert "二、委员管理" in pages and "scores_party_building" in pages and "retrained" in pages
+    assert len(outputs_of(notebook, "image/png")) == 1
