@@ -59,16 +59,22 @@ def predict_many(model: ThemeClassifier, texts: Sequence[str]) -> list[Predictio
 @overload
 def classify(texts: str, model: ThemeClassifier | None = None) -> Prediction: ...
 @overload
+def classify(texts: Report, model: ThemeClassifier | None = None) -> "LabelledReport": ...
+@overload
 def classify(texts: Iterable[str], model: ThemeClassifier | None = None) -> list[Prediction]: ...
 
 
 def classify(texts, model=None):
-    """Themes and scores for a sentence, a paragraph or a list of texts (batched).
+    """Themes and scores for a sentence, a paragraph, a list of texts (batched) or a whole report.
 
-    A single string gives one ``Prediction``; a list gives one per text.
+    A single string gives one ``Prediction``; a list gives one per text; a
+    ``Report`` (from ``read_report``) gives a ``LabelledReport`` with every
+    sentence's prediction and each section's profile, as ``label_report`` does.
     ``model`` defaults to the shipped model, loaded lazily once.
     """
     model = model if model is not None else default_model()
+    if isinstance(texts, Report):
+        return label_report(texts, model=model)
     if isinstance(texts, str):
         return predict_many(model, [texts])[0]
     return predict_many(model, list(texts))

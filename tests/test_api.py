@@ -67,3 +67,11 @@ def test_to_dataframe_when_pandas_is_installed(small_model):
     pd = pytest.importorskip("pandas")
     frame = label_report(SEED, model=small_model).to_dataframe()
     assert isinstance(frame, pd.DataFrame) and len(frame) == 194
+
+
+def test_classify_a_whole_report_gives_sections_and_profiles(small_model):
+    from cppcc_nlp import read_report
+
+    labelled = classify(read_report(SEED), model=small_model)
+    assert len(labelled.report.sections) == 14
+    assert len(labelled.profiles()) == 14 and len(labelled.predictions) == 194
