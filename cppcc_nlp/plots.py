@@ -16,10 +16,13 @@ import os
 import warnings
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .errors import FontError
 from .themes import THEME_IDS, THEME_NAMES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 BUNDLED_FONT = "wqy-microhei-gbk.ttf"
 # Characters every candidate font must have: city names of the sample report.
@@ -95,6 +98,14 @@ def system_cjk_fonts() -> list[Path]:
     return paths
 
 
+def _default_candidates() -> Iterator[Path]:
+    """The bundled font, then (only if it is needed) the system's Chinese fonts."""
+    bundled = bundled_font()
+    if bundled is not None:
+        yield bundled
+    yield from system_cjk_fonts()
+
+
 def _named_font(font: str | os.PathLike) -> Path:
     path = Path(font)
     if path.is_file():
@@ -130,11 +141,10 @@ def find_cjk_font(
         if missing:
             warnings.warn(f"{path} has no glyph for {missing!r}: those characters will be drawn as boxes", stacklevel=2)
         return path
-    if candidates is None:
-        bundled = bundled_font()
-        candidates = ([bundled] if bundled else []) + system_cjk_fonts()
     best: tuple[int, Path, str] | None = None
-    for candidate in candidates:
+    tried = 0
+    for candidate in candidates if candidates is not None else _default_candidates():
+        tried += 1
         try:
             missing = missing_characters(candidate, needed)
         except FontError:
@@ -151,7 +161,7 @@ def find_cjk_font(
         )
         return best[1]
     raise FontError(
-        f"no font with Chinese glyphs found (tried {len(candidates)} candidate(s), none can draw {PROBE!r}). "
+        f"no font with Chinese glyphs found (tried {tried} candidate(s), none can draw {PROBE!r}). "
         "Reinstall cppcc_nlp (it ships cppcc_nlp/data/" + BUNDLED_FONT + "), install a Chinese font "
         "(Debian/Ubuntu: apt-get install fonts-noto-cjk), or pass font='/path/to/font.ttf' (CLI: --font)"
     )
@@ -196,7 +206,7 @@ def plot_profiles(
     font: str | os.PathLike | None = None,
     title: str | None = None,
     themes: Iterable[str] = THEME_IDS,
-):
+) -> "Figure":
     """Draw theme profiles as a matplotlib ``Figure``.
 
     ``data`` is a ``LabelledReport``, a list of them, or a table from

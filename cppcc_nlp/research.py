@@ -14,7 +14,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 from sklearn.base import clone
@@ -22,10 +22,13 @@ from sklearn.base import clone
 from .api import LabelledReport, default_model, label_report
 from .corpus import LabelRecord, load_corpus, report_units
 from .errors import InputError
-from .evaluate import Evaluation, cross_validate, evaluate_configurations, score_predictions, section_folds
+from .evaluate import Evaluation, evaluate_configurations, score_predictions, section_folds
 from .model import Explanation, ThemeClassifier, _label_matrix
 from .reader import LEAD_IN, Report, read_report
 from .themes import THEME_IDS, THEME_NAMES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MEASURES = ("sentences", "characters")
 THEME_RGB = {
@@ -214,7 +217,7 @@ def merged_terms(terms: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
 
 def _term_spans(text: str, term: str) -> list[tuple[int, int]]:
     """Where a model term occurs in ``text``: the whole term, else each of its tokens."""
-    term = term[4:] if term.startswith("cue:") else term
+    term = term.removeprefix("cue:")
     pieces = [piece for piece in term.split(" ") if piece]
     joined = "".join(pieces)
     spans = []
@@ -498,7 +501,7 @@ def cross_validate_keyword(records: Sequence[LabelRecord], folds: Sequence[str] 
     return score_predictions(Y, keyword_predictions([r.text for r in chosen]))
 
 
-def plot_learning_curve(curve, title: str | None = None):
+def plot_learning_curve(curve, title: str | None = None) -> "Figure":
     """Micro and macro F1 (mean and one standard deviation) against labelled sections, as a ``Figure``."""
     from matplotlib.figure import Figure
 

@@ -11,7 +11,7 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
-from fontTools.ttLib import TTFont  # noqa: E402  (a dependency of matplotlib)
+from fontTools.ttLib import TTFont  # noqa: E402 (fontTools is a dependency of matplotlib)
 
 from cppcc_nlp.errors import FontError  # noqa: E402
 from cppcc_nlp.plots import bundled_font, find_cjk_font, missing_characters, plot_profiles  # noqa: E402
