@@ -1,37 +1,442 @@
-"""Label many reports: inputs -> per-sentence records, bad files skipped and reported."""
+"""Label archives: many inputs -> per-sentence records and section profiles.
+
+inputs (files, directories, ``-``, JSONL records) -> items, streamed
+-> batches of bounded size -> workers (in-process, joblib's loky processes or a
+Dask cluster): read, split, predict, serialise -> results in input order
+-> output files, committed batch by batch.
+
+- Memory stays flat: items are listed lazily, a bounded number of batches is in
+  flight, and results are written as they arrive.
+- Output is identical for any number of jobs and either backend: batches are cut
+  the same way, each document's labels depend only on its own sentences, and
+  results are written in input order.
+- Atomic commits: data goes to ``<file>.part`` files; after each batch they are
+  flushed and ``<output>.journal`` (their committed sizes) is replaced through a
+  temporary file. At the end the parts are renamed to their final names. A crash
+  leaves the finished output untouched and a journal that ``resume`` uses to cut
+  any half-written tail.
+- Resume: ``<output stem>.manifest.jsonl`` lists every labelled document with the
+  sha256 of its normalised text; ``resume=True`` skips documents listed with the
+  same hash and appends the rest, giving the bytes of an uninterrupted run.
+- Bad inputs (unreadable, empty, binary, undecodable, bad JSONL line) are reported
+  in an errors file and on stderr and skipped; the batch goes on.
+"""
 
 from __future__ import annotations
 
 import csv
+import fnmatch
+import hashlib
+import io
 import json
 import os
+import pickle
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Iterable, Iterator
+import threading
+import time
+from array import array
+from collections import deque
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator, Sequence
 
-from .api import label_report
-from .errors import InputError
+import numpy as np
+
+from .api import LabelledReport, Prediction
+from .errors import InputError, ModelError
 from .model import ThemeClassifier
+from .reader import Report, decode_bytes, parse_report, read_bytes
 
+FORMAT = "cppcc_nlp-batch/1"
 RECORD_FIELDS = ("doc", "section", "section_index", "paragraph", "sentence", "start", "end", "text", "labels", "scores")
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+BACKENDS = ("local", "dask")
+BATCH_DOCS = 64  # documents per batch at most
+BATCH_BYTES = 3_000_000  # input bytes per batch at most (a single larger document is its own batch)
+PREDICT_CHARS = 200_000  # sentences are vectorised in chunks of about this many characters
+PARQUET_ROWS = 20_000  # rows per Parquet row group
+STDERR_FAILURES = 20  # failures printed on stderr; all of them go to the errors file
+KEPT_FAILURES = 1000  # failures kept in BatchResult.failures; all of them go to the errors file
+
+
+# -- inputs -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input document, before reading: a file path, raw bytes, or JSONL text."""
+
+    doc_id: str
+    source: str  # what messages name: a path, "<stdin>", "file.jsonl:12"
+    path: str | None = None  # read by the worker
+    data: bytes | None = None  # raw bytes (standard input)
+    text: str | None = None  # decoded text (a JSONL record)
+    error: str | None = None  # a failure found while listing (bad JSONL line, unreadable directory)
+    expected_hash: str | None = None  # resume: the hash prefix this document was labelled with
+    size: int = 0  # bytes or characters, for cutting batches
+
+
+def iter_items(
+    inputs: Iterable[str | os.PathLike],
+    glob: str = "*.txt",
+    text_field: str | None = None,
+    id_field: str | None = None,
+) -> Iterator[Item]:
+    """Every document of ``inputs``, lazily, in a fixed order.
+
+    - A directory: its files matching ``glob`` at any depth, in path order; a
+      document's id is its path relative to the directory without suffix.
+    - A file: its id is its name without suffix.
+    - ``.jsonl``/``.ndjson`` files: one document per line, text in ``text_field``
+      (default ``"text"``), id in ``id_field`` (default ``<file id>:<line>``).
+    - ``-``: standard input, one plain-text report (id ``stdin``), or JSONL
+      records when ``text_field`` or ``id_field`` is given.
+    """
+    for raw in inputs:
+        if str(raw) == "-":
+            if text_field is not None or id_field is not None:
+                yield from _jsonl_items(sys.stdin.buffer, "<stdin>", "stdin", text_field, id_field)
+            else:
+                data = sys.stdin.buffer.read()
+                yield Item("stdin", "<stdin>", data=data, size=len(data))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            for file, relative in _walk(path, glob):
+                if isinstance(file, Item):
+                    yield file
+                else:
+                    yield from _file_items(file, str(PurePosixPath(relative).with_suffix("")), text_field, id_field)
+        else:
+            yield from _file_items(path, path.stem, text_field, id_field)
+
+
+def count_items(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> int | None:
+    """The number of documents ``iter_items`` will give (counting JSONL lines), or None for stdin."""
+    total = 0
+    for raw in inputs:
+        if str(raw) == "-":
+            return None
+        path = Path(raw)
+        files = (f for f, _ in _walk(path, glob) if not isinstance(f, Item)) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix.lower() in JSONL_SUFFIXES:
+                try:
+                    with open(file, "rb") as handle:
+                        total += sum(1 for line in handle if line.strip())
+                except OSError:
+                    total += 1
+            else:
+                total += 1
+    return total
+
+
+def check_inputs(inputs: Iterable[str | os.PathLike]) -> None:
+    """Raise InputError naming the first input on the command line that does not exist."""
+    for raw in inputs:
+        if str(raw) != "-" and not os.path.lexists(raw):
+            raise InputError(f"{raw}: no such file or directory")
+
+
+def _walk(root: Path, pattern: str, relative: str = "") -> Iterator[tuple[Path | Item, str]]:
+    """Files under ``root`` matching ``pattern``, in path order; symlinked directories are not followed."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except OSError as exc:
+        item = Item(relative or root.name, str(root), error=f"{root}: cannot list directory: {exc.strerror or exc}")
+        yield item, relative
+        return
+    for entry in entries:
+        rel = f"{relative}/{entry.name}" if relative else entry.name
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+            is_file = not is_dir and entry.is_file()
+        except OSError:
+            is_dir, is_file = False, True  # let the reader report it
+        if is_dir:
+            yield from _walk(Path(entry.path), pattern, rel)
+        elif is_file and _matches(entry.name, rel, pattern):
+            yield Path(entry.path), rel
+
+
+def _matches(name: str, relative: str, pattern: str) -> bool:
+    if "/" in pattern:
+        return PurePosixPath(relative).match(pattern)
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+def _file_items(path: Path, doc_id: str, text_field: str | None, id_field: str | None) -> Iterator[Item]:
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        try:
+            handle = open(path, "rb")
+        except OSError as exc:
+            yield Item(doc_id, str(path), error=f"{path}: cannot read: {exc.strerror or exc}")
+            return
+        with handle:
+            yield from _jsonl_items(handle, str(path), doc_id, text_field, id_field)
+        return
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    yield Item(doc_id, str(path), path=str(path), size=size)
+
+
+def _jsonl_items(handle, name: str, stem: str, text_field: str | None, id_field: str | None) -> Iterator[Item]:
+    text_field = text_field or "text"
+    for number, raw in enumerate(handle, start=1):
+        source = f"{name}:{number}"
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            continue
+        default_id = f"{stem}:{number}"
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            yield Item(default_id, source, error=f"{source}: line is not UTF-8")
+            continue
+        except json.JSONDecodeError as exc:
+            yield Item(default_id, source, error=f"{source}: not a JSON record: {exc.msg}")
+            continue
+        if not isinstance(record, dict):
+            yield Item(default_id, source, error=f"{source}: expected a JSON object, got {type(record).__name__}")
+            continue
+        doc_id = default_id
+        if id_field is not None:
+            value = record.get(id_field)
+            if not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
+                yield Item(default_id, source, error=f"{source}: no usable id in field {id_field!r}")
+                continue
+            doc_id = str(value)
+        text = record.get(text_field)
+        if not isinstance(text, str):
+            reason = "missing" if text is None else f"a {type(text).__name__}, not a string"
+            yield Item(doc_id, source, error=f"{source}: text field {text_field!r} is {reason}")
+            continue
+        yield Item(doc_id, source, text=text, size=len(text))
+
+
+def _batches(items: Iterable[Item], max_docs: int, max_bytes: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    size = 0
+    for item in items:
+        batch.append(item)
+        size += item.size
+        if len(batch) >= max_docs or size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+# -- labelling (runs in the workers) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as sent to the workers: pickled once, cached per process under its fingerprint."""
+
+    key: str
+    pickled: bytes
+
+    @classmethod
+    def of(cls, model: ThemeClassifier) -> "ModelSpec":
+        pickled = pickle.dumps(model, protocol=4)
+        return cls(hashlib.sha256(pickled).hexdigest(), pickled)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a worker produces: the record and profile formats (None: no profiles)."""
+
+    records: str = "jsonl"  # "jsonl", "csv" or "parquet" (Parquet parts are JSON arrays)
+    profiles: str | None = None
 
 
 @dataclass
-class BatchResult:
-    documents: int = 0
+class Outcome:
+    """The result for one input document."""
+
+    doc_id: str
+    source: str
+    content_hash: str = ""
+    records: str = ""
+    profiles: str = ""
     sentences: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
+    characters: int = 0
+    error: str | None = None
+    already_done: bool = False
 
 
-def iter_input_files(inputs: Iterable[str], glob: str = "*.txt") -> Iterator[Path]:
-    """Files named directly, and files under directories matching ``glob`` (recursive, sorted)."""
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob(glob) if p.is_file())
-        else:
-            yield path
+_LABELLERS: dict[str, "Labeller"] = {}  # per worker process: loaded models by fingerprint (a few)
+_LABELLERS_LOCK = threading.Lock()
+_MAX_LABELLERS = 4
+
+
+def labeller_for(spec: ModelSpec) -> "Labeller":
+    """The process's labeller for ``spec``, built on first use (model, segmenter, vocabularies)."""
+    labeller = _LABELLERS.get(spec.key)
+    if labeller is None:
+        with _LABELLERS_LOCK:
+            labeller = _LABELLERS.get(spec.key)
+            if labeller is None:
+                while len(_LABELLERS) >= _MAX_LABELLERS:
+                    _LABELLERS.pop(next(iter(_LABELLERS)))
+                labeller = _LABELLERS[spec.key] = Labeller(pickle.loads(spec.pickled))
+    return labeller
+
+
+def label_batch(spec: ModelSpec, items: Sequence[Item], options: Options) -> list[Outcome]:
+    """Label one batch of items; the task that runs in a worker. Never raises for a bad document."""
+    return labeller_for(spec).label(items, options)
+
+
+class Labeller:
+    """Reads, labels and serialises documents with one model, predicting a whole batch at once."""
+
+    def __init__(self, model: ThemeClassifier) -> None:
+        from .fastpredict import FastPredictor
+
+        self.model = model
+        self.predictor = FastPredictor(model)
+        self.themes = tuple(str(c) for c in model.classes_)
+        self.thresholds = np.asarray(model.thresholds_, dtype=float)
+        self.lock = threading.Lock()  # the predictor's token cache is not thread-safe
+        self.label_lists = [
+            [theme for k, theme in enumerate(self.themes) if mask >> k & 1] for mask in range(1 << len(self.themes))
+        ]
+        self.label_json = [_encode(labels) for labels in self.label_lists]
+        self.score_format = "{{" + ", ".join(f"{_encode(t)}: {{!r}}" for t in self.themes) + "}}"
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        """Probabilities for ``texts``, vectorised in chunks of about PREDICT_CHARS characters."""
+        blocks, start, size = [], 0, 0
+        for end, text in enumerate(texts, start=1):
+            size += len(text)
+            if size >= PREDICT_CHARS or end == len(texts):
+                blocks.append(self.predictor.predict_proba(texts[start:end]))
+                start, size = end, 0
+        if not blocks:
+            return np.zeros((0, len(self.themes)))
+        return np.vstack(blocks)
+
+    def label(self, items: Sequence[Item], options: Options) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(items)
+        reports: list[tuple[int, Report, tuple]] = []
+        for i, item in enumerate(items):
+            outcome = Outcome(item.doc_id, item.source)
+            if item.error is not None:
+                outcome.error = item.error
+                outcomes[i] = outcome
+                continue
+            try:
+                report = read_item(item)
+            except InputError as exc:
+                outcome.error = str(exc)
+            except Exception as exc:  # a reader bug on one document must not stop the batch
+                outcome.error = f"{item.source}: unexpected error while reading: {type(exc).__name__}: {exc}"
+            else:
+                outcome.content_hash = report.content_hash
+                if item.expected_hash is not None:
+                    if report.content_hash.startswith(item.expected_hash):
+                        outcome.already_done = True
+                    else:
+                        outcome.error = (
+                            f"{item.source}: document {item.doc_id!r} is already in the output with other content "
+                            "(its text changed since); label it into a new output"
+                        )
+                else:
+                    reports.append((i, report, report.sentences))
+            outcomes[i] = outcome
+        with self.lock:
+            try:
+                probabilities = self.predict([s.text for _, _, sentences in reports for s in sentences])
+            except Exception:
+                probabilities = None  # find the document that fails: predict one document at a time
+            offset = 0
+            for i, report, sentences in reports:
+                try:
+                    if probabilities is not None:
+                        mine = probabilities[offset : offset + len(sentences)]
+                        offset += len(sentences)
+                    else:
+                        mine = self.predict([s.text for s in sentences])
+                    self._serialise(outcomes[i], report, sentences, mine, options)
+                except Exception as exc:
+                    outcomes[i].error = f"{items[i].source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
+                    outcomes[i].records = outcomes[i].profiles = ""
+        return outcomes  # type: ignore[return-value]
+
+    def _serialise(self, outcome: Outcome, report: Report, sentences, probabilities, options: Options) -> None:
+        masks = (probabilities >= self.thresholds) @ (1 << np.arange(len(self.themes)))
+        masks = masks.tolist()
+        scores = [[round(p, 4) for p in row] for row in probabilities.tolist()]
+        names = [section.name for section in report.sections]
+        outcome.records = self._records(report.doc_id, names, sentences, masks, scores, options.records)
+        outcome.sentences = len(sentences)
+        outcome.characters = sum(len(s.text) for s in sentences)
+        if options.profiles is not None:
+            predictions = tuple(
+                Prediction(s.text, tuple(self.label_lists[m]), dict(zip(self.themes, row)))
+                for s, m, row in zip(sentences, masks, scores)
+            )
+            rows = LabelledReport(report, predictions, self.themes).profiles()
+            outcome.profiles = _rows_text([list(row.values()) for row in rows], list(rows[0]) if rows else [], options.profiles)
+
+    def _records(self, doc_id: str, names: list[str], sentences, masks, scores, fmt: str) -> str:
+        if fmt == "jsonl":
+            doc = _encode(doc_id)
+            section_json = [_encode(name) for name in names]
+            label_json, score_format = self.label_json, self.score_format
+            return "".join(
+                f'{{"doc": {doc}, "section": {section_json[s.section_index]}, "section_index": {s.section_index}, '
+                f'"paragraph": {s.paragraph_index}, "sentence": {s.index}, "start": {s.start}, "end": {s.end}, '
+                f'"text": {_encode(s.text)}, "labels": {label_json[m]}, "scores": {score_format.format(*row)}}}\n'
+                for s, m, row in zip(sentences, masks, scores)
+            )
+        rows = [
+            [doc_id, names[s.section_index], s.section_index, s.paragraph_index, s.index, s.start, s.end, s.text,
+             ";".join(self.label_lists[m]) if fmt == "csv" else self.label_lists[m], *row]
+            for s, m, row in zip(sentences, masks, scores)
+        ]
+        return _rows_text(rows, None, fmt)
+
+
+def read_item(item: Item) -> Report:
+    """Read and split one item into a Report; InputError names its source."""
+    if item.text is not None:
+        if not item.text.strip():
+            raise InputError(f"{item.source}: text is empty")
+        return parse_report(item.text, item.doc_id, item.source)
+    data = item.data if item.data is not None else read_bytes(item.path)
+    text, encoding = decode_bytes(data, item.source)
+    return parse_report(text, item.doc_id, item.source, encoding)
+
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _rows_text(rows: list[list], names: list[str] | None, fmt: str) -> str:
+    """Rows as CSV lines, JSON objects (jsonl, needs ``names``) or JSON arrays (Parquet parts)."""
+    if fmt == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(rows)
+        return buffer.getvalue()
+    if fmt == "jsonl":
+        return "".join(_encode(dict(zip(names, row))) + "\n" for row in rows)
+    return "".join(_encode(row) + "\n" for row in rows)
+
+
+def record_fields(themes: Sequence[str]) -> list[str]:
+    """Columns of the records in CSV and Parquet: labels joined with ';' (CSV), one score column per theme."""
+    return [*RECORD_FIELDS[:-1], *(f"score_{t}" for t in themes)]
+
+
+def profile_fields(themes: Sequence[str]) -> list[str]:
+    """Columns of the profiles (as ``LabelledReport.profiles``)."""
+    shares = [name for t in themes for name in (f"share_{t}", f"char_share_{t}")]
+    return ["doc", "section_index", "section", "sentences", "characters", *shares]
 
 
 def flatten_record(record: dict) -> dict:
@@ -43,45 +448,690 @@ def flatten_record(record: dict) -> dict:
     return flat
 
 
-def write_records(records: list[dict], output: str | Path) -> None:
-    """Write records as JSONL (or CSV when ``output`` ends in .csv) atomically."""
+def iter_records(docs: Iterable[tuple[str, str]], model: ThemeClassifier | None = None) -> Iterator[dict]:
+    """Per-sentence records for ``(doc_id, text)`` pairs, batched; for Spark's ``mapPartitions``.
+
+    The model (default: the shipped one) is built once per process and reused.
+    A document that cannot be read gives one record with ``error`` set.
+    """
+    from .api import default_model
+
+    spec = _spec_for(model if model is not None else default_model())
+    items = (Item(str(doc_id), str(doc_id), text=text, size=len(text)) for doc_id, text in docs)
+    for batch in _batches(items, BATCH_DOCS, BATCH_BYTES):
+        for outcome in label_batch(spec, batch, Options("jsonl")):
+            if outcome.error is not None:
+                yield {"doc": outcome.doc_id, "error": outcome.error}
+            else:
+                yield from (json.loads(line) for line in outcome.records.splitlines())
+
+
+_LAST_SPEC: list[tuple[ThemeClassifier, ModelSpec]] = []  # the last model pickled, to pickle it once
+
+
+def _spec_for(model: ThemeClassifier) -> ModelSpec:
+    """ModelSpec of ``model``; the last one is remembered, so repeated calls pickle it once."""
+    if not _LAST_SPEC or _LAST_SPEC[0][0] is not model:
+        _LAST_SPEC[:] = [(model, ModelSpec.of(model))]
+    return _LAST_SPEC[0][1]
+
+
+# -- running batches: here, in local processes, or on a Dask cluster ---------------------------------
+
+
+def _run_here(batches: Iterable[list[Item]], spec: ModelSpec, options: Options) -> Iterator[list[Outcome]]:
+    for batch in batches:
+        yield label_batch(spec, batch, options)
+
+
+def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Options, jobs: int) -> Iterator[list[Outcome]]:
+    """Batches on joblib's loky process pool, ``2 * jobs`` in flight, results in input order.
+
+    A worker process that dies (killed, out of memory) breaks the pool; the
+    batches it held are labelled again one document at a time on a fresh pool,
+    and a document that kills a worker again is reported as failed.
+    """
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(max_workers=jobs)
+    window: deque = deque()
+    finished = False
+    try:
+        for batch in batches:
+            window.append((batch, executor.submit(label_batch, spec, batch, options)))
+            if len(window) >= 2 * jobs:
+                yield _result_or_retry(*window.popleft(), spec, options, jobs)
+        while window:
+            yield _result_or_retry(*window.popleft(), spec, options, jobs)
+        finished = True
+    finally:
+        if not finished:
+            for _, future in window:
+                future.cancel()
+            get_reusable_executor(max_workers=jobs).shutdown(wait=False, kill_workers=True)
+
+
+def _result_or_retry(batch: list[Item], future, spec: ModelSpec, options: Options, jobs: int) -> list[Outcome]:
+    from joblib.externals.loky import get_reusable_executor
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        pass
+    outcomes = []
+    for item in batch:
+        try:
+            outcomes.extend(get_reusable_executor(max_workers=jobs).submit(label_batch, spec, [item], options).result())
+        except BrokenProcessPool:
+            outcomes.append(Outcome(item.doc_id, item.source, error=f"{item.source}: a worker process died while labelling it"))
+    return outcomes
+
+
+def _run_dask(
+    batches: Iterable[list[Item]], spec: ModelSpec, options: Options, scheduler, jobs: int | None
+) -> Iterator[list[Outcome]]:
+    """Batches on a Dask cluster (``scheduler``: an address or a ``distributed.Client``), results in input order.
+
+    File contents are read here and sent with the task, so the workers need no
+    access to the files; each worker process loads the model once.
+    """
+    from distributed import Client
+
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler, set_as_default=False)
+    try:
+        in_flight = 2 * (jobs or max(1, sum(client.nthreads().values())))
+        spec_future = client.scatter(spec, broadcast=True, hash=False)
+        window: deque = deque()
+        for batch in batches:
+            batch = [_with_data(item) for item in batch]
+            window.append(client.submit(label_batch, spec_future, batch, options, pure=False))
+            if len(window) >= in_flight:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
+def _with_data(item: Item) -> Item:
+    if item.path is None or item.error is not None:
+        return item
+    try:
+        return replace(item, data=read_bytes(item.path), path=None)
+    except InputError as exc:
+        return replace(item, error=str(exc))
+
+
+# -- output files ------------------------------------------------------------------------------
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """"csv", "parquet" or "jsonl" (the default), from the file's extension."""
+    suffix = Path(path).suffix.lower()
+    return {".csv": "csv", ".parquet": "parquet"}.get(suffix, "jsonl")
+
+
+def sidecar_path(output: str | os.PathLike, kind: str) -> Path:
+    """``out.jsonl`` -> ``out.manifest.jsonl`` / ``out.errors.jsonl``."""
     output = Path(output)
-    tmp = output.with_name(output.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as handle:
-        if output.suffix.lower() == ".csv":
-            rows = [flatten_record(r) for r in records]
-            fieldnames = list(rows[0].keys()) if rows else list(RECORD_FIELDS)
-            writer = csv.DictWriter(handle, fieldnames=fieldnames)
-            writer.writeheader()
-            writer.writerows(rows)
+    return output.with_name(f"{output.stem}.{kind}.jsonl")
+
+
+class _Sink:
+    """One output file, written to ``<path>.part`` and renamed (or converted to Parquet) at the end."""
+
+    def __init__(self, path: Path, fmt: str, fields: list[str], arrow_types: dict | None = None) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.fields = fields
+        self.arrow_types = arrow_types or {}
+        self.part = path.with_name(path.name + ".part")
+        self.handle = None
+
+    @property
+    def header(self) -> bytes:
+        if self.fmt != "csv":
+            return b""
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow(self.fields)
+        return buffer.getvalue().encode("utf-8")
+
+    def start_fresh(self) -> int:
+        self.handle = open(self.part, "wb")
+        self.handle.write(self.header)
+        return self.commit()
+
+    def start_at(self, size: int) -> None:
+        """Reopen the part file of an interrupted run, cutting what was written after the last commit."""
+        if not self.part.exists() and self.path.exists():
+            self.adopt_final()
+        if not self.part.exists() or self.part.stat().st_size < size:
+            raise InputError(f"{self.part}: shorter than its journal says; cannot resume, rerun without --resume")
+        self.handle = open(self.part, "r+b")
+        self.handle.truncate(size)
+        self.handle.seek(size)
+        if self.header and not self._starts_with_header():
+            raise InputError(f"{self.part}: columns differ from this model's; cannot resume into it")
+
+    def _starts_with_header(self) -> bool:
+        with open(self.part, "rb") as handle:
+            return handle.read(len(self.header)) == self.header
+
+    def adopt_final(self) -> int:
+        """Make the finished file of an earlier run the part to append to; return its size."""
+        if self.fmt == "parquet":
+            _parquet_to_part(self.path, self.part, self.fields)
         else:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, output)
+            os.replace(self.path, self.part)
+        return self.part.stat().st_size
+
+    def write(self, text: str) -> None:
+        if text:
+            self.handle.write(text.encode("utf-8"))
+
+    def commit(self) -> int:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        return self.handle.tell()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+    def finish(self) -> None:
+        self.close()
+        if self.fmt == "parquet":
+            _part_to_parquet(self.part, self.path, self.fields, self.arrow_types)
+            self.part.unlink()
+        else:
+            os.replace(self.part, self.path)
+
+
+def _part_to_parquet(part: Path, path: Path, fields: list[str], arrow_types: dict) -> None:
+    """JSON-array lines -> a Parquet file with row groups of PARQUET_ROWS rows, written atomically."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError(f"{path}: writing Parquet needs pyarrow (pip install 'cppcc_nlp[batch]')") from None
+    schema = pa.schema([(name, arrow_types.get(name, pa.string())) for name in fields])
+    tmp = path.with_name(path.name + ".tmp")
+    with open(part, "rb") as handle, pq.ParquetWriter(tmp, schema) as writer:
+        rows: list = []
+        for line in handle:
+            rows.append(json.loads(line))
+            if len(rows) == PARQUET_ROWS:
+                writer.write_table(_arrow_table(rows, schema), row_group_size=PARQUET_ROWS)
+                rows = []
+        if rows:
+            writer.write_table(_arrow_table(rows, schema), row_group_size=PARQUET_ROWS)
+    os.replace(tmp, path)
+
+
+def _arrow_table(rows: list, schema):
+    import pyarrow as pa
+
+    columns = list(zip(*rows)) if rows else [[] for _ in schema]
+    return pa.table([pa.array(list(column), type=f.type) for column, f in zip(columns, schema)], schema=schema)
+
+
+def _parquet_to_part(path: Path, part: Path, fields: list[str]) -> None:
+    import pyarrow.parquet as pq
+
+    tmp = part.with_name(part.name + ".tmp")
+    with open(tmp, "wb") as out:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_ROWS, columns=fields):
+            columns = [batch.column(name).to_pylist() for name in fields]
+            out.write("".join(_encode(list(row)) + "\n" for row in zip(*columns)).encode("utf-8"))
+    os.replace(tmp, part)
+
+
+def _arrow_types(themes: Sequence[str], kind: str) -> dict:
+    import pyarrow as pa
+
+    if kind == "records":
+        types = {name: pa.int64() for name in ("section_index", "paragraph", "sentence", "start", "end")}
+        types["labels"] = pa.list_(pa.string())
+        types.update({f"score_{t}": pa.float64() for t in themes})
+        return types
+    types = {name: pa.int64() for name in ("section_index", "sentences", "characters")}
+    types.update({name: pa.float64() for t in themes for name in (f"share_{t}", f"char_share_{t}")})
+    return types
+
+
+class _DoneSet:
+    """Documents of the manifest, by a 64-bit digest of their id -> prefix of their content hash."""
+
+    def __init__(self, ids: array, hashes: array) -> None:
+        order = np.argsort(np.frombuffer(ids, dtype=np.uint64), kind="stable")
+        self.ids = np.frombuffer(ids, dtype=np.uint64)[order]
+        self.hashes = np.frombuffer(hashes, dtype=np.uint64)[order]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def get(self, digest: int) -> str | None:
+        where = int(np.searchsorted(self.ids, np.uint64(digest)))
+        if where < len(self.ids) and int(self.ids[where]) == digest:
+            return f"{int(self.hashes[where]):016x}"
+        return None
+
+
+def _digest(doc_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _read_manifest(path: Path, size: int | None, model_key: str) -> _DoneSet:
+    ids, hashes = array("Q"), array("Q")
+    with open(path, "rb") as handle:
+        data_end = size if size is not None else os.fstat(handle.fileno()).st_size
+        header = json.loads(handle.readline())
+        if header.get("model") != model_key:
+            raise ModelError(
+                f"{path}: the output was labelled with another model ({str(header.get('model'))[:12]}…); "
+                "label into a new output, or rerun without --resume"
+            )
+        while handle.tell() < data_end:
+            entry = json.loads(handle.readline())
+            ids.append(_digest(entry["doc"]))
+            hashes.append(int(entry["sha256"][:16], 16))
+    return _DoneSet(ids, hashes)
+
+
+class _Output:
+    """The output files of one run, their journal, and resuming an earlier run."""
+
+    def __init__(self, output: Path, profiles: Path | None, themes: Sequence[str], model_key: str) -> None:
+        self.output = output
+        self.model_key = model_key
+        self.journal = output.with_name(output.name + ".journal")
+        fmt = output_format(output)
+        self.sinks = {
+            "records": _Sink(output, fmt, record_fields(themes), _arrow_types(themes, "records") if fmt == "parquet" else None),
+            "manifest": _Sink(sidecar_path(output, "manifest"), "jsonl", []),
+        }
+        if profiles is not None:
+            pfmt = output_format(profiles)
+            types = _arrow_types(themes, "profiles") if pfmt == "parquet" else None
+            self.sinks["profiles"] = _Sink(profiles, pfmt, profile_fields(themes), types)
+        self.themes = list(themes)
+
+    def start(self, resume: bool) -> _DoneSet | None:
+        """Open the part files; with ``resume``, continue an earlier run and return its documents."""
+        if resume:
+            state = self._read_journal()
+            if state is not None:
+                return self._continue(state)
+            manifest = self.sinks["manifest"]
+            if manifest.path.exists() and self.output.exists():
+                return self._reopen_finished()
+            if self.output.exists():
+                raise InputError(
+                    f"{self.output}: no {manifest.path.name} beside it, so its documents are unknown; "
+                    "rerun without --resume"
+                )
+        for sink in self.sinks.values():
+            sink.start_fresh()
+        header = {"format": FORMAT, "model": self.model_key, "themes": self.themes}
+        self.sinks["manifest"].write(json.dumps(header, ensure_ascii=False) + "\n")
+        self.commit()
+        return None
+
+    def _read_journal(self) -> dict | None:
+        try:
+            state = json.loads(self.journal.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{self.journal}: unreadable journal ({exc}); rerun without --resume") from None
+        if state.get("format") != FORMAT:
+            raise InputError(f"{self.journal}: not a cppcc_nlp journal; rerun without --resume")
+        return state
+
+    def _check_same_files(self, recorded: dict) -> None:
+        wanted = {kind: str(sink.path) for kind, sink in self.sinks.items()}
+        before = {kind: path for kind, (path, _) in recorded.items()}
+        if wanted != before:
+            raise InputError(
+                f"{self.journal}: the interrupted run wrote {sorted(before.values())}; "
+                "resume with the same --output and --profiles"
+            )
+
+    def _continue(self, state: dict) -> _DoneSet:
+        self._check_same_files(state["files"])
+        if state.get("model") != self.model_key:
+            raise ModelError(
+                f"{self.journal}: the interrupted run used another model; resume with the same --model, "
+                "or rerun without --resume"
+            )
+        for kind, sink in self.sinks.items():
+            sink.start_at(state["files"][kind][1])
+        return _read_manifest(self.sinks["manifest"].part, state["files"]["manifest"][1], self.model_key)
+
+    def _reopen_finished(self) -> _DoneSet:
+        missing = [str(s.path) for kind, s in self.sinks.items() if kind != "manifest" and not s.path.exists()]
+        if missing:
+            raise InputError(f"{missing[0]}: missing, so the earlier run cannot be extended; rerun without --resume")
+        done = _read_manifest(self.sinks["manifest"].path, None, self.model_key)
+        sizes = {}
+        for kind, sink in self.sinks.items():  # Parquet first becomes a part file beside the finished file
+            if sink.fmt == "parquet":
+                sizes[kind] = sink.adopt_final()
+            else:
+                sizes[kind] = sink.path.stat().st_size
+        self._write_journal(sizes)
+        for kind, sink in self.sinks.items():
+            sink.start_at(sizes[kind])
+        return done
+
+    def write(self, outcomes: Iterable[Outcome]) -> None:
+        records, profiles, manifest = self.sinks["records"], self.sinks.get("profiles"), self.sinks["manifest"]
+        for outcome in outcomes:
+            if outcome.error is not None or outcome.already_done:
+                continue
+            records.write(outcome.records)
+            if profiles is not None:
+                profiles.write(outcome.profiles)
+            manifest.write(
+                _encode(
+                    {
+                        "doc": outcome.doc_id,
+                        "sha256": outcome.content_hash,
+                        "source": outcome.source,
+                        "sentences": outcome.sentences,
+                        "characters": outcome.characters,
+                    }
+                )
+                + "\n"
+            )
+
+    def commit(self) -> None:
+        """Make everything written so far durable, then record it in the journal (atomically)."""
+        self._write_journal({kind: sink.commit() for kind, sink in self.sinks.items()})
+
+    def _write_journal(self, sizes: dict[str, int]) -> None:
+        state = {
+            "format": FORMAT,
+            "model": self.model_key,
+            "files": {kind: [str(sink.path), sizes[kind]] for kind, sink in self.sinks.items()},
+        }
+        tmp = self.journal.with_name(self.journal.name + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.journal)
+
+    def finish(self) -> None:
+        for sink in self.sinks.values():
+            sink.finish()
+        self.journal.unlink()
+
+    def close(self) -> None:
+        for sink in self.sinks.values():
+            sink.close()
+
+
+class _Stdout:
+    """Records as JSON lines on standard output (no journal, no resume)."""
+
+    def __init__(self, profiles: _Sink | None) -> None:
+        self.profiles = profiles
+
+    def start(self, resume: bool) -> None:
+        if self.profiles is not None:
+            self.profiles.start_fresh()
+        return None
+
+    def write(self, outcomes: Iterable[Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.error is None:
+                sys.stdout.write(outcome.records)
+                if self.profiles is not None:
+                    self.profiles.write(outcome.profiles)
+
+    def commit(self) -> None:
+        sys.stdout.flush()
+        if self.profiles is not None:
+            self.profiles.commit()
+
+    def finish(self) -> None:
+        if self.profiles is not None:
+            self.profiles.finish()
+
+    def close(self) -> None:
+        if self.profiles is not None:
+            self.profiles.close()
+
+
+class _Errors:
+    """Failures: printed on stderr (the first few) and appended to the errors file, created on first use."""
+
+    def __init__(self, path: Path | None, echo) -> None:
+        self.path = path
+        self.echo = echo
+        self.handle = None
+        self.count = 0
+        self.kept: list[tuple[str, str]] = []
+        if path is not None and path.exists():
+            path.unlink()  # a stale list from an earlier run would mislead
+
+    def add(self, source: str, reason: str) -> None:
+        self.count += 1
+        if len(self.kept) < KEPT_FAILURES:
+            self.kept.append((source, reason))
+        if self.count <= STDERR_FAILURES:
+            self.echo(f"skipped: {reason}")
+        elif self.count == STDERR_FAILURES + 1:
+            self.echo(f"skipped: more inputs; all are listed in {self.path or 'the errors file'}")
+        if self.path is not None:
+            if self.handle is None:
+                self.handle = open(self.path, "w", encoding="utf-8")
+            self.handle.write(_encode({"source": source, "reason": reason}) + "\n")
+
+    def flush(self) -> None:
+        if self.handle is not None:
+            self.handle.flush()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+# -- the batch ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    """What a batch run did. ``failures`` keeps the first KEPT_FAILURES; the errors file has all."""
+
+    documents: int = 0
+    sentences: int = 0
+    characters: int = 0
+    already_done: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    output: str | None = None
+    errors_path: str | None = None
+    seconds: float = 0.0
 
 
 def label_files(
-    inputs: Iterable[str],
-    output: str | Path | None,
+    inputs: Iterable[str | os.PathLike],
+    output: str | os.PathLike | None,
     model: ThemeClassifier | None = None,
     glob: str = "*.txt",
+    *,
+    profiles: str | os.PathLike | None = None,
+    errors: str | os.PathLike | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
+    jobs: int = 1,
+    backend: str = "local",
+    scheduler=None,
+    resume: bool = False,
+    progress: bool | None = None,
+    batch_docs: int = BATCH_DOCS,
+    batch_bytes: int = BATCH_BYTES,
 ) -> BatchResult:
-    """Label every input file; unreadable files are reported on stderr and skipped."""
-    result = BatchResult()
-    records: list[dict] = []
-    for path in iter_input_files(inputs, glob):
+    """Label every document of ``inputs`` into ``output`` (JSONL, CSV or Parquet; None or "-": stdout).
+
+    See ``iter_items`` for the inputs. ``profiles``: also write one row per
+    section with its theme shares. ``errors``: where to list the inputs that
+    failed (default ``<output stem>.errors.jsonl``). ``jobs``: worker processes
+    (``backend="local"``) or tasks in flight on a Dask cluster
+    (``backend="dask"``, ``scheduler``: its address or a ``distributed.Client``).
+    ``resume``: skip documents already in ``output`` (same id and content) and
+    append the rest. ``progress``: a progress bar on stderr (default: when
+    stderr is a terminal).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "dask" and scheduler is None:
+        raise ValueError("backend='dask' needs a scheduler address or a distributed.Client")
+    if jobs == -1:
+        jobs = os.cpu_count() or 1
+    if jobs < 1:
+        raise ValueError(f"jobs must be a positive number of processes or -1, got {jobs}")
+    inputs = [str(i) for i in inputs]
+    check_inputs(inputs)
+    to_stdout = output is None or str(output) == "-"
+    if resume and to_stdout:
+        raise ValueError("resume needs an output file, not standard output")
+    if model is None:
+        from .api import default_model
+
+        model = default_model()
+    spec = _spec_for(model)
+    themes = [str(c) for c in model.classes_]
+    profiles_path = Path(profiles) if profiles is not None else None
+    options = Options(
+        records="jsonl" if to_stdout else output_format(output),
+        profiles=output_format(profiles_path) if profiles_path is not None else None,
+    )
+    if "parquet" in (options.records, options.profiles):
         try:
-            labelled = label_report(path if path.exists() else Path(path), model=model)
-        except InputError as exc:
-            result.failures.append((str(path), str(exc)))
-            print(f"skipped: {exc}", file=sys.stderr)
-            continue
-        records.extend(labelled.to_records())
-        result.documents += 1
-        result.sentences += len(labelled.predictions)
-    if output is None or str(output) == "-":
-        for record in records:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise InputError("writing Parquet needs pyarrow (pip install 'cppcc_nlp[batch]')") from None
+    if to_stdout:
+        sink = None
+        if profiles_path is not None:
+            sink = _Sink(profiles_path, options.profiles, profile_fields(themes), _profile_types(themes, options))
+        out = _Stdout(sink)
     else:
-        write_records(records, output)
+        out = _Output(Path(output), profiles_path, themes, spec.key)
+    if errors is None and not to_stdout:
+        errors = sidecar_path(output, "errors")
+
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _progress_bar(inputs, glob, show)
+    failures = _Errors(Path(errors) if errors is not None else None, bar.write if show else _print_stderr)
+    result = BatchResult(output=None if to_stdout else str(output), errors_path=str(errors) if errors else None)
+    started = time.perf_counter()
+    finished = False
+    try:
+        done = out.start(resume)
+        items = _plan(iter_items(inputs, glob, text_field, id_field), done)
+        batches = _batches(items, batch_docs, batch_bytes)
+        if backend == "dask":
+            results = _run_dask(batches, spec, options, scheduler, jobs if jobs > 1 else None)
+        elif jobs > 1:
+            results = _run_processes(batches, spec, options, jobs)
+        else:
+            results = _run_here(batches, spec, options)
+        for outcomes in results:
+            out.write(outcomes)
+            out.commit()
+            for outcome in outcomes:
+                if outcome.error is not None:
+                    failures.add(outcome.source, outcome.error)
+                elif outcome.already_done:
+                    result.already_done += 1
+                else:
+                    result.documents += 1
+                    result.sentences += outcome.sentences
+                    result.characters += outcome.characters
+            failures.flush()
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            bar.update(len(outcomes))
+            bar.set_postfix_str(f"{result.sentences / elapsed:,.0f} sentences/s", refresh=False)
+        out.finish()
+        finished = True
+    finally:
+        if not finished:
+            out.close()
+        failures.close()
+        bar.close()
+    result.failed = failures.count
+    result.failures = failures.kept
+    if failures.count == 0:
+        result.errors_path = None
+    result.seconds = time.perf_counter() - started
     return result
+
+
+def _profile_types(themes: Sequence[str], options: Options) -> dict | None:
+    return _arrow_types(themes, "profiles") if options.profiles == "parquet" else None
+
+
+def _plan(items: Iterable[Item], done: _DoneSet | None) -> Iterator[Item]:
+    """Mark duplicate ids as failures and, when resuming, documents already labelled."""
+    seen: set[int] = set()
+    for item in items:
+        if item.error is None:
+            digest = _digest(item.doc_id)
+            if digest in seen:
+                item = replace(
+                    item,
+                    error=f"{item.source}: duplicate document id {item.doc_id!r}; ids must be unique "
+                    "(a file's path under its directory, or --id-field)",
+                )
+            else:
+                seen.add(digest)
+                expected = done.get(digest) if done else None
+                if expected is not None:
+                    item = replace(item, expected_hash=expected)
+        yield item
+
+
+def _print_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+class _NoBar:
+    def update(self, n: int) -> None: ...
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None: ...
+    def write(self, message: str) -> None:
+        _print_stderr(message)
+    def close(self) -> None: ...
+
+
+def _progress_bar(inputs: list[str], glob: str, show: bool):
+    if not show:
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar()
+    total = count_items(inputs, glob)
+    bar = tqdm(total=total, unit="doc", file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
+    bar.write = lambda message: tqdm.write(message, file=sys.stderr)  # type: ignore[method-assign]
+    return bar
+
+
+__all__ = [
+    "BatchResult",
+    "Item",
+    "iter_items",
+    "iter_records",
+    "label_batch",
+    "label_files",
+    "output_format",
+    "record_fields",
+    "profile_fields",
+]

@@ -47,16 +47,44 @@ def cmd_corpus_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from .batch import label_files
+    from .batch import check_inputs, label_files
 
-    result = label_files(args.inputs, args.output, model=_load_model_arg(args), glob=args.glob)
-    print(
-        f"labelled {result.documents} document(s), {result.sentences} sentence(s)"
-        + (f"; skipped {len(result.failures)} input(s)" if result.failures else "")
-        + (f" -> {args.output}" if args.output and args.output != "-" else ""),
-        file=sys.stderr,
+    if args.resume and args.output in (None, "-"):
+        print("cppcc-nlp label: error: --resume needs an output file (-o)", file=sys.stderr)
+        return 2
+    if args.backend == "dask" and not args.scheduler:
+        print("cppcc-nlp label: error: --backend dask needs --scheduler ADDRESS", file=sys.stderr)
+        return 2
+    if args.jobs < 1 and args.jobs != -1:
+        print("cppcc-nlp label: error: --jobs takes a positive number of processes, or -1 for all cores", file=sys.stderr)
+        return 2
+    check_inputs(args.inputs)
+    result = label_files(
+        args.inputs,
+        args.output,
+        model=_load_model_arg(args),
+        glob=args.glob,
+        profiles=args.profiles,
+        errors=args.errors,
+        text_field=args.text_field,
+        id_field=args.id_field,
+        jobs=args.jobs,
+        backend=args.backend,
+        scheduler=args.scheduler,
+        resume=args.resume,
+        progress=False if args.quiet else None,
+        batch_docs=args.batch_size,
     )
-    return EXIT_SOME_INPUTS_FAILED if result.failures else 0
+    if not args.quiet:
+        print(
+            f"labelled {result.documents} document(s), {result.sentences} sentence(s) in {result.seconds:.1f} s"
+            + (f"; {result.already_done} already in the output" if result.already_done else "")
+            + (f"; skipped {result.failed} input(s), listed in {result.errors_path}" if result.errors_path else "")
+            + (f"; skipped {result.failed} input(s)" if result.failed and not result.errors_path else "")
+            + (f" -> {args.output}" if args.output and args.output != "-" else ""),
+            file=sys.stderr,
+        )
+    return EXIT_SOME_INPUTS_FAILED if result.failed else 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -139,10 +167,29 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
     stats.set_defaults(func=cmd_corpus_stats)
 
-    label = commands.add_parser("label", help="label reports: one record per sentence")
-    label.add_argument("inputs", nargs="+", help="report files or directories")
-    label.add_argument("-o", "--output", help="output file, .jsonl or .csv (default: JSONL on stdout)")
+    label = commands.add_parser(
+        "label",
+        help="label reports or whole archives: one record per sentence",
+        description="Label reports or whole archives: one record per sentence, streamed in batches, "
+        "in parallel, resumable. Exit status 6 when some inputs were skipped (listed in the errors file).",
+    )
+    label.add_argument("inputs", nargs="+", help="report files, directories (recursive), .jsonl files, or - for stdin")
+    label.add_argument(
+        "-o", "--output", help="output file: .jsonl, .csv or .parquet (default: JSON lines on stdout)"
+    )
     label.add_argument("--glob", default="*.txt", help="file pattern inside directories (default: *.txt)")
+    label.add_argument("--profiles", help="also write one row per document section with its theme shares")
+    label.add_argument("--errors", help="list of skipped inputs with the reason (default: <output>.errors.jsonl)")
+    label.add_argument("--text-field", help="JSONL inputs: field holding the text (default: text)")
+    label.add_argument("--id-field", help="JSONL inputs: field holding the document id (default: <file>:<line>)")
+    label.add_argument("-j", "--jobs", type=int, default=1, help="worker processes, or -1 for all cores (default: 1)")
+    label.add_argument(
+        "--backend", choices=("local", "dask"), default="local", help="local processes (default) or a Dask cluster"
+    )
+    label.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
+    label.add_argument("--resume", action="store_true", help="skip documents already in the output, append the rest")
+    label.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
+    label.add_argument("--batch-size", type=int, default=64, help="documents per batch (default: 64)")
     _add_model_options(label)
     label.set_defaults(func=cmd_label)
 

@@ -44,6 +44,20 @@ _NUMBERED_HEADING = re.compile(
 _MAX_TITLE_CHARS = 40
 
 _ASCII_TO_CHINESE = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
+# normalise_line: full-width digits and Latin letters -> ASCII; odd spaces -> " "; zero-width -> removed
+_WIDTH_AND_SPACE = {
+    code: code - 0xFEE0
+    for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for code in range(first, last + 1)
+}
+_WIDTH_AND_SPACE.update({ord(ch): " " for ch in "\u3000\u00a0\u2002\u2003\u2009\t\ufeff"})
+_WIDTH_AND_SPACE.update({ord(ch): None for ch in "\u200b\u200c\u200d"})
+_MULTI_SPACE = re.compile(" {2,}")
+_ASCII_PUNCTUATION = re.compile(r"[,;:?!()]")
+_CHINESE_CONTEXT = re.compile(f"[{_CJK}，。；：！？、“”《》（）]")
+_LAYOUT_SPACE = re.compile(f"(?<=[，。；：！？、]) (?=[{_CJK}])")
+# _reject_binary_looking: line breaks and spaces are not evidence of a binary file
+_LAYOUT_CHARS = {ord(ch): None for ch in "\n\r\t\f \u3000\u00a0\u2002\u2003\u2009"}
 
 
 @dataclass(frozen=True)
@@ -187,6 +201,8 @@ def _chinese_share(text: str) -> float:
 
 def _reject_binary_looking(text: str, name: str) -> None:
     sample = text[:20000]
+    if sample.translate(_LAYOUT_CHARS).isprintable():
+        return  # no control, private-use, surrogate or unassigned character at all (the usual case, fast)
     bad = sum(1 for ch in sample if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\n\r\t\f")
     if bad > max(3, len(sample) // 100):
         raise InputError(f"{name}: looks binary ({bad} control or unassigned characters in the first {len(sample)})")
@@ -194,37 +210,27 @@ def _reject_binary_looking(text: str, name: str) -> None:
 
 def normalise_line(line: str) -> str:
     """Normalise one line: width forms, whitespace, ASCII punctuation inside Chinese text."""
-    out = []
-    for ch in line:
-        code = ord(ch)
-        if 0xFF10 <= code <= 0xFF19 or 0xFF21 <= code <= 0xFF3A or 0xFF41 <= code <= 0xFF5A:
-            ch = chr(code - 0xFEE0)  # full-width digits and Latin letters -> ASCII
-        elif ch in "\u3000\u00a0\u2002\u2003\u2009\t\ufeff":
-            ch = " "
-        elif ch in "\u200b\u200c\u200d":
-            continue
-        out.append(ch)
-    line = re.sub(" {2,}", " ", "".join(out)).strip()
-    chars = list(line)
-    for i, ch in enumerate(chars):
-        prev_cjk = i > 0 and _is_chinese_context(chars[i - 1])
-        next_cjk = i + 1 < len(chars) and _is_chinese_context(chars[i + 1])
-        if ch in _ASCII_TO_CHINESE and (prev_cjk or next_cjk):
-            if ch == "," and i > 0 and i + 1 < len(chars) and chars[i - 1].isdigit() and chars[i + 1].isdigit():
-                continue  # thousands separator
-            chars[i] = _ASCII_TO_CHINESE[ch]
-        elif ch == "(" and next_cjk:
-            chars[i] = "（"
-        elif ch == ")" and prev_cjk:
-            chars[i] = "）"
-    line = "".join(chars)
+    line = _MULTI_SPACE.sub(" ", line.translate(_WIDTH_AND_SPACE)).strip()
+    if _ASCII_PUNCTUATION.search(line):
+        chars = list(line)
+        n = len(chars)
+        # left to right, so that a mark converted just before counts as Chinese context
+        for match in _ASCII_PUNCTUATION.finditer(line):
+            i = match.start()
+            ch = chars[i]
+            prev_cjk = i > 0 and _CHINESE_CONTEXT.match(chars[i - 1]) is not None
+            next_cjk = i + 1 < n and _CHINESE_CONTEXT.match(chars[i + 1]) is not None
+            if ch in _ASCII_TO_CHINESE and (prev_cjk or next_cjk):
+                if ch == "," and i > 0 and i + 1 < n and chars[i - 1].isdigit() and chars[i + 1].isdigit():
+                    continue  # thousands separator
+                chars[i] = _ASCII_TO_CHINESE[ch]
+            elif ch == "(" and next_cjk:
+                chars[i] = "（"
+            elif ch == ")" and prev_cjk:
+                chars[i] = "）"
+        line = "".join(chars)
     # A space between Chinese punctuation and text is layout, not content.
-    line = re.sub(f"(?<=[，。；：！？、]) (?=[{_CJK}])", "", line)
-    return line
-
-
-def _is_chinese_context(ch: str) -> bool:
-    return bool(_CJK_CHAR.match(ch)) or ch in "，。；：！？、“”《》（）"
+    return _LAYOUT_SPACE.sub("", line)
 
 
 def _is_heading(line: str) -> bool:
