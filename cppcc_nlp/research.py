@@ -24,6 +24,7 @@ from .corpus import LabelRecord, load_corpus, report_units
 from .errors import InputError
 from .evaluate import Evaluation, evaluate_configurations, score_predictions, section_folds
 from .model import Explanation, ThemeClassifier, _label_matrix
+from .plots import THEME_COLORS
 from .reader import LEAD_IN, Report, read_report
 from .themes import THEME_IDS, THEME_NAMES
 
@@ -31,13 +32,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 MEASURES = ("sentences", "characters")
-THEME_RGB = {
-    "party_building": (192, 57, 43),
-    "consultation": (40, 116, 166),
-    "supervision": (125, 60, 152),
-    "poverty_alleviation": (214, 137, 16),
-    "member_management": (35, 155, 86),
-}
+THEME_RGB = {theme: tuple(int(color[k : k + 2], 16) for k in (1, 3, 5)) for theme, color in THEME_COLORS.items()}
 
 
 # -- tables ------------------------------------------------------------------------------
@@ -165,6 +160,8 @@ def label_reports(
     Unreadable inputs (missing, binary, undecodable) are skipped and listed in
     ``failures``. For archives too large for memory use ``cppcc-nlp label``.
     """
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
     model = model if model is not None else default_model()
     labelled, failures = [], []
     for path in report_paths(inputs, glob):

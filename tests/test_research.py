@@ -215,6 +215,8 @@ def test_label_reports_skips_unreadable_files(tmp_path, small_model):
     assert [l.report.doc_id for l in batch.labelled] == ["a"]
     assert [Path(path).name for path, _ in batch.failures] == ["b.txt"]
     assert [r["text"] for r in batch.to_records()] == ["一、总体情况", "市政协党组加强理论学习。"]
+    single = label_reports(tmp_path / "a.txt", model=small_model)  # one path, not a list of its characters
+    assert [l.report.doc_id for l in single.labelled] == ["a"] and not single.failures
 
 
 def test_label_template_makes_a_corpus_that_loads_and_trains(tmp_path, small_model):
