@@ -206,7 +206,7 @@ def plot_profiles(
     font: str | os.PathLike | None = None,
     title: str | None = None,
     themes: Iterable[str] = THEME_IDS,
-) -> "Figure":
+) -> Figure:
     """Draw theme profiles as a matplotlib ``Figure``.
 
     ``data`` is a ``LabelledReport``, a list of them, or a table from

@@ -22,14 +22,17 @@ from sklearn.base import clone
 from .api import LabelledReport, default_model, label_report
 from .corpus import LabelRecord, load_corpus, report_units
 from .errors import InputError
-from .evaluate import Evaluation, evaluate_configurations, score_predictions, section_folds
+from .evaluate import Evaluation, Scores, evaluate_configurations, score_predictions, section_folds
 from .model import Explanation, ThemeClassifier, _label_matrix
 from .plots import THEME_COLORS
 from .reader import LEAD_IN, Report, read_report
 from .themes import THEME_IDS, THEME_NAMES
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.figure import Figure
+
+    Table = pd.DataFrame | list[dict]
 
 MEASURES = ("sentences", "characters")
 THEME_RGB = {theme: tuple(int(color[k : k + 2], 16) for k in (1, 3, 5)) for theme, color in THEME_COLORS.items()}
@@ -38,7 +41,7 @@ THEME_RGB = {theme: tuple(int(color[k : k + 2], 16) for k in (1, 3, 5)) for them
 # -- tables ------------------------------------------------------------------------------
 
 
-def as_table(rows: list[dict]):
+def as_table(rows: list[dict]) -> Table:
     """``rows`` as a pandas DataFrame when pandas is installed, else unchanged."""
     try:
         import pandas as pd
@@ -191,7 +194,7 @@ def profile_rows(labelled: LabelledReport | Iterable[LabelledReport], measure: s
     return rows
 
 
-def theme_profile(labelled: LabelledReport | Iterable[LabelledReport], measure: str = "sentences"):
+def theme_profile(labelled: LabelledReport | Iterable[LabelledReport], measure: str = "sentences") -> Table:
     """Sections x themes table of theme shares (DataFrame when pandas is installed).
 
     Columns: ``doc``, ``section``, ``sentences``, ``characters``, then one column
@@ -326,7 +329,7 @@ def explain(
     return RenderedExplanation(explanation, tuple(THEME_IDS) if all_themes else None)
 
 
-def top_terms_table(model: ThemeClassifier | None = None, n: int = 10):
+def top_terms_table(model: ThemeClassifier | None = None, n: int = 10) -> Table:
     """The ``n`` terms with the largest weight per theme: one row per rank, one column per theme.
 
     Cells read ``term (weight)``; ``cue:`` marks a codebook cue-word feature.
@@ -389,7 +392,7 @@ def compare_models(
     configurations: dict[str, dict] | None = None,
     base_params: dict | None = None,
     keep: dict[str, Evaluation] | None = None,
-):
+) -> Table:
     """Leave-one-section-out evaluation of several ``ThemeClassifier`` configurations, one table.
 
     ``configurations`` maps a name to parameters (``features``, ``classifier``,
@@ -421,7 +424,7 @@ def learning_curve(
     repeats: int = 3,
     estimator: ThemeClassifier | None = None,
     random_state: int = 0,
-):
+) -> Table:
     """Leave-one-section-out score against the number of labelled training sections.
 
     For each held-out section and each repeat, the other sections are shuffled
@@ -468,7 +471,7 @@ def learning_curve(
                 units += int(np.isin(sections, list(chosen | {LEAD_IN})).sum())
             result = score_predictions(np.vstack(truth), np.vstack(predicted))
             scores[k].append((result.micro_f1, result.macro_f1, units / len(folds)))
-    keyword = cross_validate_keyword(records, folds)
+    keyword = keyword_scores(records, folds)
     rows = []
     for k in sizes:
         micro, macro, units = (np.array(column) for column in zip(*scores[k]))
@@ -488,7 +491,7 @@ def learning_curve(
     return as_table(rows)
 
 
-def cross_validate_keyword(records: Sequence[LabelRecord], folds: Sequence[str] | None = None):
+def keyword_scores(records: Sequence[LabelRecord], folds: Sequence[str] | None = None) -> Scores:
     """Scores of the keyword baseline on the held-out sections (it needs no training)."""
     from .evaluate import keyword_predictions
 
@@ -498,7 +501,7 @@ def cross_validate_keyword(records: Sequence[LabelRecord], folds: Sequence[str] 
     return score_predictions(Y, keyword_predictions([r.text for r in chosen]))
 
 
-def plot_learning_curve(curve, title: str | None = None) -> "Figure":
+def plot_learning_curve(curve: Table, title: str | None = None) -> Figure:
     """Micro and macro F1 (mean and one standard deviation) against labelled sections, as a ``Figure``."""
     from matplotlib.figure import Figure
 
