@@ -40,7 +40,7 @@ def main() -> None:
     start = time.perf_counter()
     curve = learning_curve(records, sizes=args.sizes, repeats=args.repeats)
     print(f"## Learning curve ({args.repeats} repeats)\n")
-    print(markdown_table(curve))
+    print(markdown_table(curve, formats={"training_units": ".0f"}))
     print(f"\n({time.perf_counter() - start:.0f} s)")
     if args.json:
         payload = {"comparison": table_rows(comparison), "learning_curve": table_rows(curve)}
