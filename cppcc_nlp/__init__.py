@@ -1,36 +1,58 @@
 """cppcc_nlp: read Chinese CPPCC work reports and label their sentences with themes."""
 
-import logging
+from __future__ import annotations
 
-from .api import LabelledReport, Prediction, classify, label_report
-from .corpus import LabelRecord, load_corpus
-from .errors import CorpusError, CppccNlpError, InputError, ModelError
-from .model import ThemeClassifier
-from .persist import load_model, save_model
-from .reader import Report, Section, Sentence, read_report
-from .segment import Segmenter
-from .themes import THEME_IDS
+import importlib
+import logging
+from typing import TYPE_CHECKING
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = [
-    "classify",
-    "label_report",
-    "read_report",
-    "load_corpus",
-    "load_model",
-    "save_model",
-    "ThemeClassifier",
-    "Segmenter",
-    "Report",
-    "Section",
-    "Sentence",
-    "Prediction",
-    "LabelledReport",
-    "LabelRecord",
-    "THEME_IDS",
-    "CppccNlpError",
-    "InputError",
-    "CorpusError",
-    "ModelError",
-]
+# The public names, imported on first use: ``import cppcc_nlp.reader`` (as a batch
+# worker process does) then costs neither scikit-learn nor what it imports.
+_EXPORTS = {
+    "classify": "api",
+    "label_report": "api",
+    "read_report": "reader",
+    "load_corpus": "corpus",
+    "load_model": "persist",
+    "save_model": "persist",
+    "ThemeClassifier": "model",
+    "Segmenter": "segment",
+    "Report": "reader",
+    "Section": "reader",
+    "Sentence": "reader",
+    "Prediction": "api",
+    "LabelledReport": "api",
+    "LabelRecord": "corpus",
+    "THEME_IDS": "themes",
+    "CppccNlpError": "errors",
+    "InputError": "errors",
+    "CorpusError": "errors",
+    "ModelError": "errors",
+}
+
+__all__ = list(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .api import LabelledReport, Prediction, classify, label_report
+    from .corpus import LabelRecord, load_corpus
+    from .errors import CorpusError, CppccNlpError, InputError, ModelError
+    from .model import ThemeClassifier
+    from .persist import load_model, save_model
+    from .reader import Report, Section, Sentence, read_report
+    from .segment import Segmenter
+    from .themes import THEME_IDS
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

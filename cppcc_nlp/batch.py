@@ -31,6 +31,7 @@ import io
 import json
 import os
 import pickle
+import subprocess
 import sys
 import threading
 import time
@@ -38,14 +39,16 @@ from array import array
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .api import LabelledReport, Prediction
 from .errors import InputError, ModelError
-from .model import ThemeClassifier
 from .reader import Report, decode_bytes, parse_report, read_bytes
+
+if TYPE_CHECKING:  # the workers import this module; they need neither scikit-learn nor the model module
+    from .fastpredict import CompiledModel
+    from .model import ThemeClassifier
 
 FORMAT = "cppcc_nlp-batch/1"
 RECORD_FIELDS = ("doc", "section", "section_index", "paragraph", "sentence", "start", "end", "text", "labels", "scores")
@@ -235,15 +238,59 @@ def _batches(items: Iterable[Item], max_docs: int, max_bytes: int) -> Iterator[l
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model as sent to the workers: pickled once, cached per process under its fingerprint."""
+    """A model as sent to the workers: compiled and pickled once, cached per process under ``key``.
+
+    ``key`` is the sha256 of the pickled ThemeClassifier; the manifest keeps it,
+    so that a run is never resumed with another model.
+    """
 
     key: str
     pickled: bytes
+    themes: tuple[str, ...]
 
     @classmethod
-    def of(cls, model: ThemeClassifier) -> "ModelSpec":
-        pickled = pickle.dumps(model, protocol=4)
-        return cls(hashlib.sha256(pickled).hexdigest(), pickled)
+    def of(cls, model: "ThemeClassifier") -> "ModelSpec":
+        from .fastpredict import compile_model
+
+        key = hashlib.sha256(pickle.dumps(model, protocol=4)).hexdigest()
+        themes = tuple(str(c) for c in model.classes_)
+        return cls(key, pickle.dumps(compile_model(model), protocol=4), themes)
+
+
+def load_spec(directory: str | os.PathLike | None = None, trusted: bool = False) -> ModelSpec:
+    """Load a saved model (``persist.load_model``, with its checks) and compile it, in a subprocess.
+
+    The subprocess imports scikit-learn and exits; this process, which labels,
+    never does (about 150 MB less in every labelling process). ``directory``
+    None is the shipped default model. Raises ModelError as ``load_model`` does.
+    """
+    request = json.dumps({"directory": None if directory is None else str(directory), "trusted": trusted})
+    command = [sys.executable, "-c", "import sys; from cppcc_nlp.batch import _spec_main; sys.exit(_spec_main())"]
+    proc = subprocess.run(command, input=request.encode("utf-8"), capture_output=True)
+    messages = proc.stderr.decode("utf-8", errors="replace").strip()
+    if proc.returncode == 0:
+        if messages:
+            print(messages, file=sys.stderr)  # e.g. the warning that the model was retrained
+        return pickle.loads(proc.stdout)
+    last = messages.splitlines()[-1] if messages else f"exit status {proc.returncode}"
+    if proc.returncode == ModelError.exit_code:
+        raise ModelError(last)
+    raise RuntimeError(f"loading the model failed: {messages or last}")
+
+
+def _spec_main() -> int:
+    """The subprocess of ``load_spec``: request on stdin, pickled ModelSpec on stdout."""
+    from .errors import CppccNlpError
+    from .persist import load_model
+
+    request = json.loads(sys.stdin.read())
+    try:
+        model = load_model(request["directory"], trusted=request["trusted"])
+    except CppccNlpError as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_code
+    sys.stdout.buffer.write(pickle.dumps(ModelSpec.of(model), protocol=4))
+    return 0
 
 
 @dataclass(frozen=True)
@@ -293,21 +340,22 @@ def label_batch(spec: ModelSpec, items: Sequence[Item], options: Options) -> lis
 
 
 class Labeller:
-    """Reads, labels and serialises documents with one model, predicting a whole batch at once."""
+    """Reads, labels and serialises documents with one compiled model, predicting a whole batch at once."""
 
-    def __init__(self, model: ThemeClassifier) -> None:
-        from .fastpredict import FastPredictor
-
-        self.model = model
-        self.predictor = FastPredictor(model)
-        self.themes = tuple(str(c) for c in model.classes_)
-        self.thresholds = np.asarray(model.thresholds_, dtype=float)
+    def __init__(self, compiled: "CompiledModel") -> None:
+        self.predictor = compiled
+        self.themes = compiled.themes
+        self.thresholds = compiled.thresholds
         self.lock = threading.Lock()  # the predictor's token cache is not thread-safe
         self.label_lists = [
             [theme for k, theme in enumerate(self.themes) if mask >> k & 1] for mask in range(1 << len(self.themes))
         ]
         self.label_json = [_encode(labels) for labels in self.label_lists]
-        self.score_format = "{{" + ", ".join(f"{_encode(t)}: {{!r}}" for t in self.themes) + "}}"
+        scores = ", ".join(f"{_encode(t)}: {{}}" for t in self.themes)
+        self.record_format = (
+            '{{"doc": {}, "section": {}, "section_index": {}, "paragraph": {}, "sentence": {}, '
+            '"start": {}, "end": {}, "text": {}, "labels": {}, "scores": {{' + scores + "}}}}\n"
+        ).format
 
     def predict(self, texts: list[str]) -> np.ndarray:
         """Probabilities for ``texts``, vectorised in chunks of about PREDICT_CHARS characters."""
@@ -352,52 +400,75 @@ class Labeller:
         with self.lock:
             try:
                 probabilities = self.predict([s.text for _, _, sentences in reports for s in sentences])
+                masks, steps = self._labels_and_steps(probabilities)
             except Exception:
-                probabilities = None  # find the document that fails: predict one document at a time
+                masks = steps = None  # find the document that fails: predict one document at a time
             offset = 0
             for i, report, sentences in reports:
                 try:
-                    if probabilities is not None:
-                        mine = probabilities[offset : offset + len(sentences)]
-                        offset += len(sentences)
+                    if masks is not None:
+                        end = offset + len(sentences)
+                        mine = masks[offset:end], steps[offset:end]
+                        offset = end
                     else:
-                        mine = self.predict([s.text for s in sentences])
-                    self._serialise(outcomes[i], report, sentences, mine, options)
+                        mine = self._labels_and_steps(self.predict([s.text for s in sentences]))
+                    self._serialise(outcomes[i], report, sentences, *mine, options)
                 except Exception as exc:
                     outcomes[i].error = f"{items[i].source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
                     outcomes[i].records = outcomes[i].profiles = ""
         return outcomes  # type: ignore[return-value]
 
-    def _serialise(self, outcome: Outcome, report: Report, sentences, probabilities, options: Options) -> None:
+    def _labels_and_steps(self, probabilities: np.ndarray) -> tuple[list[int], list[list[int]]]:
+        """Per sentence: the predicted themes as a bit mask, and each score as ``round(p, 4) * 10000``."""
         masks = (probabilities >= self.thresholds) @ (1 << np.arange(len(self.themes)))
-        masks = masks.tolist()
-        scores = [[round(p, 4) for p in row] for row in probabilities.tolist()]
+        return masks.tolist(), score_steps(probabilities).tolist()
+
+    def _serialise(self, outcome: Outcome, report: Report, sentences, masks, steps, options: Options) -> None:
         names = [section.name for section in report.sections]
-        outcome.records = self._records(report.doc_id, names, sentences, masks, scores, options.records)
+        outcome.records = self._records(report.doc_id, names, sentences, masks, steps, options.records)
         outcome.sentences = len(sentences)
         outcome.characters = sum(len(s.text) for s in sentences)
         if options.profiles is not None:
-            predictions = tuple(
-                Prediction(s.text, tuple(self.label_lists[m]), dict(zip(self.themes, row)))
-                for s, m, row in zip(sentences, masks, scores)
-            )
-            rows = LabelledReport(report, predictions, self.themes).profiles()
-            outcome.profiles = _rows_text([list(row.values()) for row in rows], list(rows[0]) if rows else [], options.profiles)
+            rows = self._profiles(report, sentences, masks)
+            outcome.profiles = _rows_text(rows, profile_fields(self.themes), options.profiles)
 
-    def _records(self, doc_id: str, names: list[str], sentences, masks, scores, fmt: str) -> str:
-        if fmt == "jsonl":
+    def _profiles(self, report: Report, sentences, masks: list[int]) -> list[list]:
+        """Rows of ``LabelledReport.profiles`` (share of sentences and of characters per theme and section)."""
+        members: list[list[tuple[int, int]]] = [[] for _ in report.sections]
+        for sentence, mask in zip(sentences, masks):
+            members[sentence.section_index].append((len(sentence.text), mask))
+        rows = []
+        for section, pairs in zip(report.sections, members):
+            n_sentences = len(pairs)
+            n_chars = sum(length for length, _ in pairs)
+            row = [report.doc_id, section.index, section.name, n_sentences, n_chars]
+            for k in range(len(self.themes)):
+                with_theme = [length for length, mask in pairs if mask >> k & 1]
+                row.append(round(len(with_theme) / n_sentences, 4) if n_sentences else 0.0)
+                row.append(round(sum(with_theme) / n_chars, 4) if n_chars else 0.0)
+            rows.append(row)
+        return rows
+
+    def _records(self, doc_id: str, names: list[str], sentences, masks, steps, fmt: str) -> str:
+        text = SCORE_TEXT
+        if fmt == "jsonl":  # json.dumps(record, ensure_ascii=False) of each record, assembled faster
             doc = _encode(doc_id)
             section_json = [_encode(name) for name in names]
-            label_json, score_format = self.label_json, self.score_format
+            label_json, line = self.label_json, self.record_format
             return "".join(
-                f'{{"doc": {doc}, "section": {section_json[s.section_index]}, "section_index": {s.section_index}, '
-                f'"paragraph": {s.paragraph_index}, "sentence": {s.index}, "start": {s.start}, "end": {s.end}, '
-                f'"text": {_encode(s.text)}, "labels": {label_json[m]}, "scores": {score_format.format(*row)}}}\n'
-                for s, m, row in zip(sentences, masks, scores)
+                line(doc, section_json[s.section_index], s.section_index, s.paragraph_index, s.index, s.start, s.end,
+                     _encode(s.text), label_json[m], *[text[k] for k in row])
+                for s, m, row in zip(sentences, masks, steps)
             )
+        if fmt == "csv":
+            labels = [";".join(names) for names in self.label_lists]
+            scores = [[text[k] for k in row] for row in steps]
+        else:
+            labels = self.label_lists
+            scores = [[k / 10000 for k in row] for row in steps]
         rows = [
             [doc_id, names[s.section_index], s.section_index, s.paragraph_index, s.index, s.start, s.end, s.text,
-             ";".join(self.label_lists[m]) if fmt == "csv" else self.label_lists[m], *row]
+             labels[m], *row]
             for s, m, row in zip(sentences, masks, scores)
         ]
         return _rows_text(rows, None, fmt)
@@ -415,6 +486,22 @@ def read_item(item: Item) -> Report:
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+SCORE_TEXT = [repr(k / 10000) for k in range(10001)]  # how json and csv write round(p, 4), by p's 4-digit step
+
+
+def score_steps(probabilities: np.ndarray) -> np.ndarray:
+    """``round(p, 4) * 10000`` as integers, for probabilities in [0, 1].
+
+    ``np.rint`` of ``p * 10000`` agrees with Python's correctly rounded
+    ``round(p, 4)`` except within rounding error of a half step; those few
+    values are rounded by Python.
+    """
+    scaled = probabilities * 10000.0
+    steps = np.rint(scaled)
+    unsure = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    for i, k in zip(*np.nonzero(unsure)):
+        steps[i, k] = round(round(float(probabilities[i, k]), 4) * 10000)
+    return steps.astype(np.int64)
 
 
 def _rows_text(rows: list[list], names: list[str] | None, fmt: str) -> str:
@@ -448,7 +535,7 @@ def flatten_record(record: dict) -> dict:
     return flat
 
 
-def iter_records(docs: Iterable[tuple[str, str]], model: ThemeClassifier | None = None) -> Iterator[dict]:
+def iter_records(docs: Iterable[tuple[str, str]], model: "ThemeClassifier | None" = None) -> Iterator[dict]:
     """Per-sentence records for ``(doc_id, text)`` pairs, batched; for Spark's ``mapPartitions``.
 
     The model (default: the shipped one) is built once per process and reused.
@@ -466,10 +553,10 @@ def iter_records(docs: Iterable[tuple[str, str]], model: ThemeClassifier | None 
                 yield from (json.loads(line) for line in outcome.records.splitlines())
 
 
-_LAST_SPEC: list[tuple[ThemeClassifier, ModelSpec]] = []  # the last model pickled, to pickle it once
+_LAST_SPEC: list[tuple["ThemeClassifier", ModelSpec]] = []  # the last model compiled, to compile it once
 
 
-def _spec_for(model: ThemeClassifier) -> ModelSpec:
+def _spec_for(model: "ThemeClassifier") -> ModelSpec:
     """ModelSpec of ``model``; the last one is remembered, so repeated calls pickle it once."""
     if not _LAST_SPEC or _LAST_SPEC[0][0] is not model:
         _LAST_SPEC[:] = [(model, ModelSpec.of(model))]
@@ -485,36 +572,48 @@ def _run_here(batches: Iterable[list[Item]], spec: ModelSpec, options: Options) 
 
 
 def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Options, jobs: int) -> Iterator[list[Outcome]]:
-    """Batches on joblib's loky process pool, ``2 * jobs`` in flight, results in input order.
+    """Batches on ``jobs`` processes, results in input order: ``jobs - 1`` joblib (loky) workers and this one.
 
-    A worker process that dies (killed, out of memory) breaks the pool; the
-    batches it held are labelled again one document at a time on a fresh pool,
-    and a document that kills a worker again is reported as failed.
+    The workers get batches while fewer than two per worker are pending; this
+    process labels the others itself (so ``jobs`` processes label, and only one
+    of them holds scikit-learn). A worker process that dies (killed, out of
+    memory) breaks the pool; the batches it held are labelled again one document
+    at a time on a fresh pool, and a document that kills a worker again is
+    reported as failed.
     """
     from joblib.externals.loky import get_reusable_executor
 
-    executor = get_reusable_executor(max_workers=jobs)
-    window: deque = deque()
+    workers = jobs - 1
+    executor = get_reusable_executor(max_workers=workers)
+    window: deque = deque()  # [batch, future or None, outcomes or None], in input order
     finished = False
     try:
         for batch in batches:
-            window.append((batch, executor.submit(label_batch, spec, batch, options)))
-            if len(window) >= 2 * jobs:
-                yield _result_or_retry(*window.popleft(), spec, options, jobs)
+            pending = sum(1 for _, future, _ in window if future is not None and not future.done())
+            if pending < 2 * workers:
+                window.append([batch, executor.submit(label_batch, spec, batch, options), None])
+            else:
+                window.append([batch, None, label_batch(spec, batch, options)])
+            while window and (window[0][1] is None or window[0][1].done() or len(window) > 4 * jobs):
+                yield _outcomes(window.popleft(), spec, options, workers)
         while window:
-            yield _result_or_retry(*window.popleft(), spec, options, jobs)
+            yield _outcomes(window.popleft(), spec, options, workers)
         finished = True
     finally:
         if not finished:
-            for _, future in window:
-                future.cancel()
-            get_reusable_executor(max_workers=jobs).shutdown(wait=False, kill_workers=True)
+            for _, future, _ in window:
+                if future is not None:
+                    future.cancel()
+            get_reusable_executor(max_workers=workers).shutdown(wait=False, kill_workers=True)
 
 
-def _result_or_retry(batch: list[Item], future, spec: ModelSpec, options: Options, jobs: int) -> list[Outcome]:
+def _outcomes(entry: list, spec: ModelSpec, options: Options, workers: int) -> list[Outcome]:
     from joblib.externals.loky import get_reusable_executor
     from joblib.externals.loky.process_executor import BrokenProcessPool
 
+    batch, future, outcomes = entry
+    if future is None:
+        return outcomes
     try:
         return future.result()
     except BrokenProcessPool:
@@ -522,7 +621,7 @@ def _result_or_retry(batch: list[Item], future, spec: ModelSpec, options: Option
     outcomes = []
     for item in batch:
         try:
-            outcomes.extend(get_reusable_executor(max_workers=jobs).submit(label_batch, spec, [item], options).result())
+            outcomes.extend(get_reusable_executor(max_workers=workers).submit(label_batch, spec, [item], options).result())
         except BrokenProcessPool:
             outcomes.append(Outcome(item.doc_id, item.source, error=f"{item.source}: a worker process died while labelling it"))
     return outcomes
@@ -963,7 +1062,7 @@ class BatchResult:
 def label_files(
     inputs: Iterable[str | os.PathLike],
     output: str | os.PathLike | None,
-    model: ThemeClassifier | None = None,
+    model: "ThemeClassifier | ModelSpec | None" = None,
     glob: str = "*.txt",
     *,
     profiles: str | os.PathLike | None = None,
@@ -980,7 +1079,9 @@ def label_files(
 ) -> BatchResult:
     """Label every document of ``inputs`` into ``output`` (JSONL, CSV or Parquet; None or "-": stdout).
 
-    See ``iter_items`` for the inputs. ``profiles``: also write one row per
+    See ``iter_items`` for the inputs. ``model``: a ThemeClassifier, a ModelSpec
+    from ``load_spec`` (keeps scikit-learn out of this process), or None for
+    the shipped model. ``profiles``: also write one row per
     section with its theme shares. ``errors``: where to list the inputs that
     failed (default ``<output stem>.errors.jsonl``). ``jobs``: worker processes
     (``backend="local"``) or tasks in flight on a Dask cluster
@@ -1002,12 +1103,15 @@ def label_files(
     to_stdout = output is None or str(output) == "-"
     if resume and to_stdout:
         raise ValueError("resume needs an output file, not standard output")
-    if model is None:
-        from .api import default_model
+    if isinstance(model, ModelSpec):
+        spec = model
+    else:
+        if model is None:
+            from .api import default_model
 
-        model = default_model()
-    spec = _spec_for(model)
-    themes = [str(c) for c in model.classes_]
+            model = default_model()
+        spec = _spec_for(model)
+    themes = list(spec.themes)
     profiles_path = Path(profiles) if profiles is not None else None
     options = Options(
         records="jsonl" if to_stdout else output_format(output),

@@ -47,7 +47,7 @@ def cmd_corpus_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from .batch import check_inputs, label_files
+    from .batch import check_inputs, label_files, load_spec
 
     if args.resume and args.output in (None, "-"):
         print("cppcc-nlp label: error: --resume needs an output file (-o)", file=sys.stderr)
@@ -62,7 +62,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     result = label_files(
         args.inputs,
         args.output,
-        model=_load_model_arg(args),
+        model=load_spec(args.model, trusted=args.trust_model),  # loaded in a subprocess: no scikit-learn here
         glob=args.glob,
         profiles=args.profiles,
         errors=args.errors,

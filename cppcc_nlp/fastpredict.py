@@ -1,16 +1,20 @@
-"""Vectorised prediction for a fitted ThemeClassifier, equal to ``model.predict_proba``.
+"""A fitted ThemeClassifier compiled to arrays: the same probabilities, faster, without scikit-learn.
 
 scikit-learn's ``TfidfVectorizer.transform`` counts n-grams one Python dict
-lookup at a time; at archive scale that, not segmentation, is the cost. Here the
-character n-grams of a whole batch are counted with numpy (code points packed
-into 64-bit keys, looked up with ``searchsorted``) and word n-grams from token
-ids, giving the same count matrix; the TF-IDF weighting, normalisation and the
-linear model are then the same operations in the same order, so the
-probabilities are bit-for-bit those of ``model.predict_proba``.
+lookup at a time; at archive scale that, not segmentation, is the cost.
+``compile_model`` turns the fitted vocabularies, IDF weights and linear models
+into arrays; ``CompiledModel.predict_proba`` then counts the character n-grams of
+a whole batch with numpy (every character of the vocabulary gets a rank, an
+n-gram is a number looked up in a table) and the word n-grams from token ids,
+and applies the TF-IDF weighting, normalisation and linear models as the same
+floating-point operations in the same order, so the probabilities are
+bit-for-bit those of ``model.predict_proba`` (the tests check it).
 
-Any part of the feature union that this module does not recognise (another
-analyzer, stop words, a custom transformer) is computed by the part's own
-``transform``, so every fitted ThemeClassifier is supported.
+A compiled model holds only numpy arrays, dicts and a ``Segmenter`` (plain
+data), so a worker process that unpickles it imports numpy and scipy.sparse but
+not scikit-learn. A part of the model that this module does not know (another
+analyzer, stop words, a custom transformer, a classifier without ``coef_``) is
+kept as the scikit-learn object and called as is.
 """
 
 from __future__ import annotations
@@ -18,116 +22,177 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from itertools import chain
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
-from sklearn.utils.validation import check_is_fitted
 
-from .model import CueWordFeatures, ThemeClassifier, _probabilities
 from .segment import _ASCII_JOINER, _WORD, Segmenter
 
+if TYPE_CHECKING:
+    from .model import ThemeClassifier
+
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
-_BITS = 21  # every code point fits in 21 bits, so three fit in one uint64
 _RAW_CACHE_SIZE = 200_000  # raw tokens remembered per word part (cleared when full)
 _HAS_SPACE = -2
+_MAX_CHAR_RANKS = 2048  # the dense table of character pairs has at most this squared cells
 
 
-class FastPredictor:
-    """``predict_proba`` of a fitted ThemeClassifier over many texts, vectorised.
+class CompiledModel:
+    """Probabilities of a fitted ThemeClassifier from arrays; build it with ``compile_model``.
 
-    Build it once per process and reuse it: building compiles the vocabularies
-    into sorted key arrays.
+    ``predict_proba`` is not thread-safe (the word part caches tokens); use one
+    per thread or a lock.
     """
 
-    def __init__(self, model: ThemeClassifier) -> None:
-        check_is_fitted(model, "model_")
-        self.model = model
-        self.parts = [_compile_part(part) for _, part in model.vectorizer_.transformer_list]
+    def __init__(self, themes, thresholds, parts, coef, intercept, link, fallback=None) -> None:
+        self.themes = tuple(themes)
+        self.thresholds = np.asarray(thresholds, dtype=float)
+        self.parts = parts
+        self.coef = coef  # (n_features, n_themes), C order
+        self.intercept = intercept  # (n_themes,)
+        self.link = link  # "expit" (logistic regression) or "sigmoid" (1 / (1 + exp(-d)), as model.py for SVMs)
+        self.fallback = fallback  # the ThemeClassifier itself, when its classifier cannot be compiled
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """The model's feature matrix for ``texts`` (equal to ``model.vectorizer_.transform``)."""
+        """The model's feature matrix for ``texts``."""
         texts = list(texts)
-        blocks = [part(texts) for part in self.parts]
-        return sparse.hstack(blocks).tocsr()
+        return sparse.hstack([part(texts) for part in self.parts]).tocsr()
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Per-theme probabilities, columns in ``model.classes_`` order."""
+        """Per-theme probabilities, shape ``(len(texts), len(themes))``."""
         texts = list(texts)
         if not texts:
-            return np.zeros((0, len(self.model.classes_)))
-        return _probabilities(self.model.model_, self.transform(texts))
+            return np.zeros((0, len(self.themes)))
+        if self.fallback is not None:
+            return self.fallback.predict_proba(texts)
+        scores = self.transform(texts) @ self.coef
+        scores += self.intercept
+        if self.link == "expit":
+            from scipy.special import expit
+
+            return expit(scores, out=scores)
+        return 1.0 / (1.0 + np.exp(-scores))
 
 
-def _compile_part(part):
-    """A function texts -> sparse block for one transformer of the feature union."""
-    if type(part) is CueWordFeatures and all(cue and "\x00" not in cue for cue in part.cues_):
-        return _CueWords(part)
-    if isinstance(part, TfidfVectorizer) and _plain_tfidf(part):
-        if part.analyzer == "char" and part.ngram_range[0] >= 1 and part.ngram_range[1] <= 3 and _few_chars(part):
-            return _CharNgrams(part)
-        if (
-            part.analyzer == "word"
-            and part.tokenizer is not None
-            and part.stop_words is None
-            and part.ngram_range in ((1, 1), (1, 2))
-        ):
-            words = _WordNgrams(part)
-            if words.supported:
-                return words
-    return part.transform
+def compile_model(model: "ThemeClassifier") -> CompiledModel:
+    """Compile a fitted ThemeClassifier (needs scikit-learn here, not to predict)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+    from sklearn.utils.validation import check_is_fitted
+
+    from .model import CueWordFeatures
+
+    check_is_fitted(model, "model_")
+    themes = [str(c) for c in model.classes_]
+    parts = []
+    for _, part in model.vectorizer_.transformer_list:
+        compiled = None
+        if type(part) is CueWordFeatures and all(cue and "\x00" not in cue for cue in part.cues_):
+            compiled = _CueWords(list(part.cues_), float(part.weight))
+        elif isinstance(part, TfidfVectorizer) and _plain_tfidf(part):
+            compiled = _compile_tfidf(part)
+        parts.append(compiled if compiled is not None else _Sklearn(part))
+    estimators = model.model_.estimators_
+    kinds = {type(e) for e in estimators}
+    if kinds == {LogisticRegression} and all(e.coef_.shape[0] == 1 for e in estimators):
+        link = "expit"
+    elif kinds == {LinearSVC} and all(e.coef_.shape[0] == 1 for e in estimators):
+        link = "sigmoid"
+    else:  # naive Bayes, or a theme absent from training (constant predictor)
+        return CompiledModel(themes, model.thresholds_, parts, None, None, None, fallback=model)
+    coef = np.ascontiguousarray(np.vstack([e.coef_.ravel() for e in estimators]).T, dtype=np.float64)
+    intercept = np.array([float(np.ravel(e.intercept_)[0]) for e in estimators])
+    return CompiledModel(themes, model.thresholds_, parts, coef, intercept, link)
 
 
-def _few_chars(part: TfidfVectorizer) -> bool:
-    """Whether the dense table of character pairs stays small (at most 4M cells)."""
-    return len({ch for term in part.vocabulary_ for ch in term}) <= 2048
-
-
-def _plain_tfidf(part: TfidfVectorizer) -> bool:
+def _plain_tfidf(part) -> bool:
     return (
         part.input == "content"
         and not part.lowercase
         and part.strip_accents is None
-        and (part.analyzer == "char" and part.preprocessor is None or part.analyzer == "word")
         and not part.binary
         and np.dtype(part.dtype) == np.float64
         and part.norm in ("l2", "l1", None)
     )
 
 
-def _tfidf(part: TfidfVectorizer, rows: np.ndarray, cols: np.ndarray, n_texts: int) -> sparse.csr_matrix:
-    """Counts of (row, col) pairs -> the vectorizer's TF-IDF block, as its transform computes it."""
-    n_features = len(part.vocabulary_)
-    ones = np.ones(len(rows), dtype=np.float64)
-    counts = sparse.csr_matrix((ones, (rows, cols)), shape=(n_texts, n_features))
-    counts.sum_duplicates()  # also sorts the indices of each row, as CountVectorizer does
-    if part.sublinear_tf:
-        np.log(counts.data, counts.data)
-        counts.data += 1.0
-    if part.use_idf:
-        counts.data *= part.idf_[counts.indices]
-    if part.norm is not None:
-        counts = normalize(counts, norm=part.norm, copy=False)
-    return counts
+def _compile_tfidf(part):
+    weights = _Weights(len(part.vocabulary_), part.idf_ if part.use_idf else None, part.sublinear_tf, part.norm)
+    if (
+        part.analyzer == "char"
+        and part.preprocessor is None
+        and 1 <= part.ngram_range[0] <= part.ngram_range[1] <= 3
+        and len({ch for term in part.vocabulary_ for ch in term}) <= _MAX_CHAR_RANKS
+    ):
+        return _CharNgrams(part.vocabulary_, part.ngram_range, weights)
+    if (
+        part.analyzer == "word"
+        and isinstance(part.tokenizer, Segmenter)
+        and part.stop_words is None
+        and part.ngram_range in ((1, 1), (1, 2))
+        and (part.preprocessor is None or getattr(part.preprocessor, "__name__", "") == "_no_preprocessing")
+    ):
+        return _WordNgrams.build(part.vocabulary_, part.ngram_range[1], part.tokenizer, weights)
+    return None
+
+
+class _Weights:
+    """TF-IDF weighting of a count matrix, as ``TfidfTransformer.transform`` computes it."""
+
+    def __init__(self, n_features: int, idf: np.ndarray | None, sublinear: bool, norm: str | None) -> None:
+        self.n_features = n_features
+        self.idf = None if idf is None else np.asarray(idf, dtype=np.float64)
+        self.sublinear = sublinear
+        self.norm = norm
+
+    def __call__(self, rows: np.ndarray, cols: np.ndarray, n_texts: int) -> sparse.csr_matrix:
+        ones = np.ones(len(rows), dtype=np.float64)
+        X = sparse.csr_matrix((ones, (rows, cols)), shape=(n_texts, self.n_features))
+        X.sum_duplicates()  # counts; also sorts the indices of each row, as CountVectorizer does
+        if self.sublinear:
+            np.log(X.data, X.data)
+            X.data += 1.0
+        if self.idf is not None:
+            X.data *= self.idf[X.indices]
+        if self.norm is not None:
+            # row sums in storage order (csr matvec), as scikit-learn's inplace row normalisation
+            values = X.data * X.data if self.norm == "l2" else np.abs(X.data)
+            totals = sparse.csr_matrix((values, X.indices, X.indptr), shape=X.shape) @ np.ones(X.shape[1])
+            if self.norm == "l2":
+                totals = np.sqrt(totals)
+            totals[totals == 0.0] = 1.0  # empty rows stay as they are
+            X.data /= np.repeat(totals, np.diff(X.indptr))
+        return X
 
 
 class _CharNgrams:
-    """Character n-grams (analyzer="char", n from 1 to 3) counted with numpy.
+    """Character 1- to 3-grams counted with numpy.
 
     Every character of the vocabulary gets a rank r < R; an n-gram is the number
-    r0*R**(n-1) + ... + r(n-1), looked up in a dense table for n <= 2 and by
-    binary search among the vocabulary's trigrams (only where the first two
-    characters form a trigram prefix) for n = 3.
+    r0*R**(n-1) + ... + r(n-1): unigrams and bigrams are looked up in dense
+    tables, trigrams by binary search, only where their first two characters
+    start a trigram of the vocabulary.
     """
 
-    def __init__(self, part: TfidfVectorizer) -> None:
-        self.part = part
-        self.min_n, self.max_n = part.ngram_range
-        chars = sorted({ch for term in part.vocabulary_ for ch in term})
-        size = len(chars)
-        self.size = size
+    def __init__(self, vocabulary: dict[str, int], ngram_range: tuple[int, int], weights: _Weights) -> None:
+        self.vocabulary = dict(vocabulary)
+        self.min_n, self.max_n = ngram_range
+        self.weights = weights
+        self._build_tables()
+
+    def __getstate__(self) -> dict:  # the tables are rebuilt on unpickling: a smaller pickle
+        return {"vocabulary": self.vocabulary, "min_n": self.min_n, "max_n": self.max_n, "weights": self.weights}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._build_tables()
+
+    def _build_tables(self) -> None:
+        vocabulary = self.vocabulary
+        chars = sorted({ch for term in vocabulary for ch in term})
+        size = self.size = len(chars)
         self.max_code = max((ord(ch) for ch in chars), default=0)
         self.rank = np.full(self.max_code + 1, -1, dtype=np.int64)
         for r, ch in enumerate(chars):
@@ -136,7 +201,7 @@ class _CharNgrams:
         self.bigram = np.full(size * size, -1, dtype=np.int64)
         self.prefix = np.zeros(size * size, dtype=bool)
         trigrams = []
-        for term, index in part.vocabulary_.items():
+        for term, index in vocabulary.items():
             ranks = [int(self.rank[ord(ch)]) for ch in term]
             if len(term) == 1:
                 self.unigram[ranks[0]] = index
@@ -166,15 +231,15 @@ class _CharNgrams:
             all_rows.append(rows_of[start[hit]])
             all_cols.append(ids[hit])
 
-        if self.min_n <= 1 <= self.max_n:
+        if self.min_n == 1:
             start = positions[known]
             add(start, self.unigram[ranks[start]])
-        if self.min_n <= 2 <= self.max_n or self.max_n >= 3:
+        if self.max_n >= 2:
             pair = (positions + 2 <= ends) & known
             pair[:-1] &= known[1:]
             start = positions[pair]
             pair_key = ranks[start] * self.size + ranks[start + 1]
-            if self.min_n <= 2 <= self.max_n:
+            if self.min_n <= 2:
                 add(start, self.bigram[pair_key])
             if self.max_n >= 3 and len(self.trigram_keys):
                 triple = self.prefix[pair_key] & (start + 3 <= ends[start])
@@ -182,106 +247,113 @@ class _CharNgrams:
                 third = ranks[start + 2]
                 start, key = start[third >= 0], pair_key[third >= 0] * self.size + third[third >= 0]
                 where = np.minimum(np.searchsorted(self.trigram_keys, key), len(self.trigram_keys) - 1)
-                ids = np.where(self.trigram_keys[where] == key, self.trigram_ids[where], -1)
-                add(start, ids)
-        return _tfidf(self.part, np.concatenate(all_rows), np.concatenate(all_cols), len(texts))
+                add(start, np.where(self.trigram_keys[where] == key, self.trigram_ids[where], -1))
+        if not all_rows:
+            return self.weights(np.zeros(0, np.int64), np.zeros(0, np.int64), len(texts))
+        return self.weights(np.concatenate(all_rows), np.concatenate(all_cols), len(texts))
 
 
 class _WordNgrams:
-    """Word uni- and bigrams from the vectorizer's tokenizer, counted from token ids."""
+    """Word uni- and bigrams of ``Segmenter.tokens``, counted from token ranks."""
 
-    def __init__(self, part: TfidfVectorizer) -> None:
-        self.part = part
-        self.tokenize = part.tokenizer
-        self.preprocess = part.preprocessor or _identity
+    @classmethod
+    def build(cls, vocabulary: dict[str, int], max_n: int, segmenter: Segmenter, weights: _Weights):
+        unigrams = {term: index for term, index in vocabulary.items() if " " not in term}
+        rank = {term: r for r, term in enumerate(unigrams)}
+        keys = []
+        for term, index in vocabulary.items():
+            if " " in term:
+                first, _, second = term.partition(" ")
+                if max_n < 2 or first not in rank or second not in rank:
+                    return None  # a term this scheme cannot represent: use the vectorizer itself
+                keys.append((rank[first] * len(rank) + rank[second], index))
+        keys.sort()
+        ids = np.array(list(unigrams.values()), dtype=np.int64)
+        return cls(dict(vocabulary), segmenter, rank, ids, keys, max_n, weights)
+
+    def __init__(self, vocabulary, segmenter, rank, unigram_ids, keys, max_n, weights) -> None:
+        self.vocabulary = vocabulary
+        self.segmenter = segmenter
+        self.rank = rank  # unigram term -> its rank
+        self.unigram_ids = unigram_ids  # rank -> feature index
+        self.keys = np.array([key for key, _ in keys], dtype=np.int64)  # rank pair -> ...
+        self.ids = np.array([index for _, index in keys], dtype=np.int64)  # ... bigram feature index
+        self.max_n = max_n
+        self.weights = weights
         self._reset_cache()
-        self.unigrams = {term: index for term, index in part.vocabulary_.items() if " " not in term}
-        n_unigrams = len(self.unigrams)
-        # bigram key = (position of first word in the unigram table) * n + position of second
-        self.word_rank = {term: rank for rank, term in enumerate(self.unigrams)}
-        self.unigram_ids = np.array(list(self.unigrams.values()), dtype=np.int64)
-        keys, ids = [], []
-        self.supported = True
-        for term, index in part.vocabulary_.items():
-            if " " not in term:
-                continue
-            first, _, second = term.partition(" ")
-            if part.ngram_range[1] < 2 or first not in self.word_rank or second not in self.word_rank:
-                self.supported = False  # a term this scheme cannot represent: use the part's transform
-                return
-            keys.append(self.word_rank[first] * n_unigrams + self.word_rank[second])
-            ids.append(index)
-        self.n_unigrams = n_unigrams
-        order = np.argsort(np.array(keys, dtype=np.uint64), kind="stable")
-        self.keys = np.array(keys, dtype=np.uint64)[order]
-        self.ids = np.array(ids, dtype=np.int64)[order]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        for name in ("raw_ids", "_kept_len", "_kept_start", "_kept_flat", "kept_len", "kept_start", "kept_flat"):
+            state.pop(name)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._reset_cache()
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
-        if isinstance(self.tokenize, Segmenter):
-            ranks, lengths = self._segmenter_ranks(texts)
-        else:
-            ranks, lengths = self._tokenizer_ranks(texts)
-        if ranks is None:
-            return self.part.transform(texts)  # a token with a space could spell a bigram term
+        try:
+            ranks, lengths = self._ranks(texts)
+        except _Unsupported:
+            return self._count_slowly(texts)
         rows_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         known = ranks >= 0
         rows = [rows_of[known]]
         cols = [self.unigram_ids[ranks[known]]]
-        if self.part.ngram_range[1] >= 2 and len(ranks) > 1:
+        if self.max_n >= 2 and len(ranks) > 1 and len(self.keys):
             ends = np.repeat(np.cumsum(lengths), lengths)
             first = np.arange(len(ranks) - 1)
-            pair = (first + 2 <= ends[:-1]) & known[:-1] & known[1:]
-            first = first[pair]
-            key = ranks[first].astype(np.uint64) * np.uint64(self.n_unigrams) + ranks[first + 1].astype(np.uint64)
-            bigram_rows, bigram_cols = _lookup(self.keys, self.ids, key, rows_of[first])
-            rows.append(bigram_rows)
-            cols.append(bigram_cols)
-        return _tfidf(self.part, np.concatenate(rows), np.concatenate(cols), len(texts))
+            first = first[(first + 2 <= ends[:-1]) & known[:-1] & known[1:]]
+            key = ranks[first] * len(self.rank) + ranks[first + 1]
+            where = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+            hit = self.keys[where] == key
+            rows.append(rows_of[first[hit]])
+            cols.append(self.ids[where[hit]])
+        return self.weights(np.concatenate(rows), np.concatenate(cols), len(texts))
 
+    def _count_slowly(self, texts: list[str]) -> sparse.csr_matrix:
+        """One n-gram at a time, as scikit-learn's CountVectorizer does."""
+        rows, cols = [], []
+        for row, text in enumerate(texts):
+            tokens = self.segmenter.tokens(text)
+            grams = tokens + [" ".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)] if self.max_n >= 2 else tokens
+            for gram in grams:
+                index = self.vocabulary.get(gram)
+                if index is not None:
+                    rows.append(row)
+                    cols.append(index)
+        return self.weights(np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), len(texts))
 
-    def _tokenizer_ranks(self, texts: list[str]):
-        token_lists = [self.tokenize(self.preprocess(text)) for text in texts]
-        flat = [token for tokens in token_lists for token in tokens]
-        get = self.word_rank.get
-        ranks = np.fromiter((get(token, -1) for token in flat), dtype=np.int64, count=len(flat))
-        if any(" " in flat[i] for i in np.flatnonzero(ranks < 0)):
-            return None, None
-        return ranks, np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+    def _ranks(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Unigram ranks (-1: not in the vocabulary) of ``Segmenter.tokens`` of each text, and their counts.
 
-    def _segmenter_ranks(self, texts: list[str]):
-        """Ranks of ``Segmenter.tokens`` for each text, through a cache of the tokenizer's raw tokens.
-
-        Each distinct raw token gets an id once; what ``Segmenter.tokens`` keeps of
-        it (nothing for punctuation and stop-words, usually one word, several for
-        joined ASCII) is stored as a run in ``kept_flat``; expanding ids to runs is
-        then array arithmetic.
+        Each distinct raw token of the tokenizer gets an id once; what
+        ``Segmenter.tokens`` keeps of it (nothing for punctuation and stop-words,
+        usually the token, several parts for joined ASCII) is stored as a run in
+        ``kept_flat``; expanding ids to runs is then array arithmetic.
         """
-        segmenter = self.tokenize
         if len(self.raw_ids) > _RAW_CACHE_SIZE:
             self._reset_cache()
-        cut = segmenter.tokenizer.cut
-        preprocess = self.preprocess
-        token_lists = list(map(cut, map(preprocess, texts)))
+        token_lists = list(map(self.segmenter.tokenizer.cut, texts))
         ids = list(map(self.raw_ids.get, chain.from_iterable(token_lists)))
         if None in ids:
             flat = list(chain.from_iterable(token_lists))
             for i, raw_id in enumerate(ids):
                 if raw_id is None:
-                    ids[i] = self._add_raw(segmenter, flat[i])
+                    ids[i] = self._add_raw(flat[i])
             self.kept_len = np.array(self._kept_len, dtype=np.int64)
             self.kept_start = np.array(self._kept_start, dtype=np.int64)
             self.kept_flat = np.array(self._kept_flat, dtype=np.int64)
         ids = np.array(ids, dtype=np.int64)
         lens = self.kept_len[ids]
-        total = int(lens.sum())
-        offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+        offsets = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
         ranks = self.kept_flat[np.repeat(self.kept_start[ids], lens) + offsets]
         if (ranks == _HAS_SPACE).any():
-            return None, None
+            raise _Unsupported("a token holds a space")
         raw_counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-        text_of_raw = np.repeat(np.arange(len(texts)), raw_counts)
-        lengths = np.bincount(text_of_raw, weights=lens, minlength=len(texts)).astype(np.int64)
-        return ranks, lengths
+        lengths = np.bincount(np.repeat(np.arange(len(texts)), raw_counts), weights=lens, minlength=len(texts))
+        return ranks, lengths.astype(np.int64)
 
     def _reset_cache(self) -> None:
         self.raw_ids: dict[str, int] = {}
@@ -290,35 +362,38 @@ class _WordNgrams:
         self._kept_flat: list[int] = []
         self.kept_len = self.kept_start = self.kept_flat = np.zeros(0, dtype=np.int64)
 
-    def _add_raw(self, segmenter: Segmenter, raw: str) -> int:
+    def _add_raw(self, raw: str) -> int:
         raw_id = self.raw_ids.get(raw)
         if raw_id is None:
-            kept = self._raw_ranks(segmenter, raw)
+            kept = self._kept_ranks(raw)
             raw_id = self.raw_ids[raw] = len(self._kept_len)
             self._kept_len.append(len(kept))
             self._kept_start.append(len(self._kept_flat))
             self._kept_flat.extend(kept)
         return raw_id
 
-    def _raw_ranks(self, segmenter: Segmenter, raw: str) -> tuple[int, ...]:
-        """What ``Segmenter.tokens`` keeps of one raw token, as unigram ranks (-1: not in the vocabulary)."""
+    def _kept_ranks(self, raw: str) -> list[int]:
+        """``Segmenter.cut`` and ``Segmenter.tokens`` applied to one raw token, as ranks."""
         if len(raw) > 1 and raw.isascii() and _ASCII_JOINER.search(raw):
             parts = [part for part in _ASCII_JOINER.split(raw) if part]
         else:
             parts = [raw]
-        stop = segmenter.stopwords
+        stop = self.segmenter.stopwords
         kept = [part for part in parts if part not in stop and _WORD.search(part) and not part.isspace()]
-        return tuple(
-            _HAS_SPACE if " " in part and part not in self.word_rank else self.word_rank.get(part, -1) for part in kept
-        )
+        # a token with a space is not in the unigram table but could spell a bigram term
+        return [_HAS_SPACE if " " in part else self.rank.get(part, -1) for part in kept]
+
+
+class _Unsupported(Exception):
+    """Input that the compiled part cannot count exactly; the caller falls back."""
 
 
 class _CueWords:
     """``CueWordFeatures``: which cue words each text contains, by ``str.find`` over the whole batch."""
 
-    def __init__(self, part: CueWordFeatures) -> None:
-        self.cues = list(part.cues_)
-        self.weight = float(part.weight)
+    def __init__(self, cues: list[str], weight: float) -> None:
+        self.cues = cues
+        self.weight = weight
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
         joined = "\x00".join(texts)  # no cue holds NUL, so no match crosses two texts
@@ -338,26 +413,17 @@ class _CueWords:
         order = np.lexsort((cols, rows))
         rows = np.array(rows, dtype=np.int64)[order]
         cols = np.array(cols, dtype=np.int64)[order]
-        data = np.full(len(rows), self.weight)
-        return sparse.csr_matrix((data, (rows, cols)), shape=(len(texts), len(self.cues)))
+        return sparse.csr_matrix((np.full(len(rows), self.weight), (rows, cols)), shape=(len(texts), len(self.cues)))
 
 
-def _identity(text: str) -> str:
-    return text
+class _Sklearn:
+    """A part kept as its scikit-learn transformer."""
+
+    def __init__(self, transformer) -> None:
+        self.transformer = transformer
+
+    def __call__(self, texts: list[str]):
+        return self.transformer.transform(texts)
 
 
-def _pack(term: str) -> int:
-    key = 0
-    for ch in term:
-        key = (key << _BITS) | ord(ch)
-    return key
-
-
-def _lookup(keys: np.ndarray, ids: np.ndarray, query: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, feature ids) of the queries found in the sorted ``keys``."""
-    if len(keys) == 0 or len(query) == 0:
-        return rows[:0], ids[:0]
-    where = np.searchsorted(keys, query)
-    np.minimum(where, len(keys) - 1, out=where)
-    hit = keys[where] == query
-    return rows[hit], ids[where[hit]]
+__all__ = ["CompiledModel", "compile_model"]

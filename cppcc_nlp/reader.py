@@ -45,19 +45,16 @@ _MAX_TITLE_CHARS = 40
 
 _ASCII_TO_CHINESE = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 # normalise_line: full-width digits and Latin letters -> ASCII; odd spaces -> " "; zero-width -> removed
-_WIDTH_AND_SPACE = {
-    code: code - 0xFEE0
-    for first, last in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
-    for code in range(first, last + 1)
-}
-_WIDTH_AND_SPACE.update({ord(ch): " " for ch in "\u3000\u00a0\u2002\u2003\u2009\t\ufeff"})
-_WIDTH_AND_SPACE.update({ord(ch): None for ch in "\u200b\u200c\u200d"})
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_FULL_TO_HALF = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
+_ODD_SPACE = re.compile("[\u3000\u00a0\u2002\u2003\u2009\t\ufeff]")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d]")
 _MULTI_SPACE = re.compile(" {2,}")
 _ASCII_PUNCTUATION = re.compile(r"[,;:?!()]")
 _CHINESE_CONTEXT = re.compile(f"[{_CJK}，。；：！？、“”《》（）]")
 _LAYOUT_SPACE = re.compile(f"(?<=[，。；：！？、]) (?=[{_CJK}])")
 # _reject_binary_looking: line breaks and spaces are not evidence of a binary file
-_LAYOUT_CHARS = {ord(ch): None for ch in "\n\r\t\f \u3000\u00a0\u2002\u2003\u2009"}
+_LAYOUT_CHARS = re.compile("[\n\r\t\f \u3000\u00a0\u2002\u2003\u2009]+")
 
 
 @dataclass(frozen=True)
@@ -201,7 +198,7 @@ def _chinese_share(text: str) -> float:
 
 def _reject_binary_looking(text: str, name: str) -> None:
     sample = text[:20000]
-    if sample.translate(_LAYOUT_CHARS).isprintable():
+    if _LAYOUT_CHARS.sub("", sample).isprintable():
         return  # no control, private-use, surrogate or unassigned character at all (the usual case, fast)
     bad = sum(1 for ch in sample if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\n\r\t\f")
     if bad > max(3, len(sample) // 100):
@@ -210,7 +207,9 @@ def _reject_binary_looking(text: str, name: str) -> None:
 
 def normalise_line(line: str) -> str:
     """Normalise one line: width forms, whitespace, ASCII punctuation inside Chinese text."""
-    line = _MULTI_SPACE.sub(" ", line.translate(_WIDTH_AND_SPACE)).strip()
+    if _FULL_WIDTH.search(line):
+        line = line.translate(_FULL_TO_HALF)
+    line = _MULTI_SPACE.sub(" ", _ODD_SPACE.sub(" ", _ZERO_WIDTH.sub("", line))).strip()
     if _ASCII_PUNCTUATION.search(line):
         chars = list(line)
         n = len(chars)
