@@ -54,8 +54,8 @@ FORMAT = "cppcc_nlp-batch/1"
 RECORD_FIELDS = ("doc", "section", "section_index", "paragraph", "sentence", "start", "end", "text", "labels", "scores")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 BACKENDS = ("local", "dask")
-BATCH_DOCS = 64  # documents per batch at most
-BATCH_BYTES = 3_000_000  # input bytes per batch at most (a single larger document is its own batch)
+BATCH_DOCS = 32  # documents per batch at most
+BATCH_BYTES = 1_500_000  # input bytes per batch at most (a single larger document is its own batch)
 PREDICT_CHARS = 200_000  # sentences are vectorised in chunks of about this many characters
 PARQUET_ROWS = 20_000  # rows per Parquet row group
 STDERR_FAILURES = 20  # failures printed on stderr; all of them go to the errors file
@@ -281,6 +281,10 @@ def load_spec(directory: str | os.PathLike | None = None, trusted: bool = False)
 def _spec_main() -> int:
     """The subprocess of ``load_spec``: request on stdin, pickled ModelSpec on stdout."""
     from .errors import CppccNlpError
+
+    # This process only unpickles and compiles the model; scikit-learn would import pandas
+    # (and pyarrow) if installed, a third of a second that no step here needs.
+    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
     from .persist import load_model
 
     request = json.loads(sys.stdin.read())
@@ -596,7 +600,11 @@ def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Opti
                 window.append([batch, None, label_batch(spec, batch, options)])
             while window and (window[0][1] is None or window[0][1].done() or len(window) > 4 * jobs):
                 yield _outcomes(window.popleft(), spec, options, workers)
-        while window:
+        while window:  # no more input: take back batches still queued for a worker and label them here
+            for entry in reversed(window):
+                if entry[1] is not None and entry[1].cancel():
+                    entry[1], entry[2] = None, label_batch(spec, entry[0], options)
+                    break
             yield _outcomes(window.popleft(), spec, options, workers)
         finished = True
     finally:

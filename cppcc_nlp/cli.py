@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
     label.add_argument("--resume", action="store_true", help="skip documents already in the output, append the rest")
     label.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
-    label.add_argument("--batch-size", type=int, default=64, help="documents per batch (default: 64)")
+    label.add_argument("--batch-size", type=int, default=32, help="documents per batch at most (default: 32)")
     _add_model_options(label)
     label.set_defaults(func=cmd_label)
 
