@@ -868,6 +868,8 @@ class _Output:
 
     def start(self, resume: bool) -> _DoneSet | None:
         """Open the part files; with ``resume``, continue an earlier run and return its documents."""
+        for sink in self.sinks.values():
+            sink.path.parent.mkdir(parents=True, exist_ok=True)
         if resume:
             state = self._read_journal()
             if state is not None:

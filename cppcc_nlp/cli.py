@@ -59,22 +59,27 @@ def cmd_label(args: argparse.Namespace) -> int:
         print("cppcc-nlp label: error: --jobs takes a positive number of processes, or -1 for all cores", file=sys.stderr)
         return 2
     check_inputs(args.inputs)
-    result = label_files(
-        args.inputs,
-        args.output,
-        model=load_spec(args.model, trusted=args.trust_model),  # loaded in a subprocess: no scikit-learn here
-        glob=args.glob,
-        profiles=args.profiles,
-        errors=args.errors,
-        text_field=args.text_field,
-        id_field=args.id_field,
-        jobs=args.jobs,
-        backend=args.backend,
-        scheduler=args.scheduler,
-        resume=args.resume,
-        progress=False if args.quiet else None,
-        batch_docs=args.batch_size,
-    )
+    try:
+        result = label_files(
+            args.inputs,
+            args.output,
+            model=load_spec(args.model, trusted=args.trust_model),  # loaded in a subprocess: no scikit-learn here
+            glob=args.glob,
+            profiles=args.profiles,
+            errors=args.errors,
+            text_field=args.text_field,
+            id_field=args.id_field,
+            jobs=args.jobs,
+            backend=args.backend,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            progress=False if args.quiet else None,
+            batch_docs=args.batch_size,
+        )
+    except KeyboardInterrupt:
+        if args.output not in (None, "-"):
+            print(f"cppcc-nlp label: interrupted; rerun with --resume to continue into {args.output}", file=sys.stderr)
+        raise
     if not args.quiet:
         print(
             f"labelled {result.documents} document(s), {result.sentences} sentence(s) in {result.seconds:.1f} s"

@@ -53,6 +53,7 @@ _MULTI_SPACE = re.compile(" {2,}")
 _ASCII_PUNCTUATION = re.compile(r"[,;:?!()]")
 _CHINESE_CONTEXT = re.compile(f"[{_CJK}，。；：！？、“”《》（）]")
 _LAYOUT_SPACE = re.compile(f"(?<=[，。；：！？、]) (?=[{_CJK}])")
+_WHITESPACE = re.compile(r"\s")
 # _reject_binary_looking: line breaks and spaces are not evidence of a binary file
 _LAYOUT_CHARS = re.compile("[\n\r\t\f \u3000\u00a0\u2002\u2003\u2009]+")
 
@@ -189,11 +190,10 @@ def _detect(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _chinese_share(text: str) -> float:
-    visible = [ch for ch in text if not ch.isspace()]
+    visible = len(text) - len(_WHITESPACE.findall(text))  # \s is str.isspace
     if not visible:
         return 0.0
-    chinese = sum(1 for ch in visible if _CJK_CHAR.match(ch) or ch in "，。；：！？、“”《》（）")
-    return chinese / len(visible)
+    return len(_CHINESE_CONTEXT.findall(text)) / visible
 
 
 def _reject_binary_looking(text: str, name: str) -> None:

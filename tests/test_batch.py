@@ -184,6 +184,15 @@ def test_binary_check_fast_path_agrees_with_the_count(text):
     assert failed == should_fail
 
 
+@given(st.text(st.sampled_from(list("政协委员，。“”《》（） \t\n\u3000\x1cabc１")), max_size=60))
+def test_chinese_share_counts_like_the_character_loop(text):
+    from cppcc_nlp.reader import _chinese_share
+
+    visible = [ch for ch in text if not ch.isspace()]
+    chinese = sum(1 for ch in visible if _CJK_CHAR.match(ch) or ch in "，。；：！？、“”《》（）")
+    assert _chinese_share(text) == (chinese / len(visible) if visible else 0.0)
+
+
 # -- outputs -------------------------------------------------------------------------------
 
 
@@ -431,3 +440,12 @@ def test_resume_refuses_another_model_and_reports_changed_documents(tmp_path, ar
     changed.write_text(seed_documents()[5] + "\n新增一句话。", encoding="utf-8")
     result = label_files([archive], out, model=spec, progress=False, resume=True)
     assert result.documents == 0 and result.failed == 1 and "other content" in result.failures[0][1]
+
+
+def test_iter_records_for_spark_partitions(model):
+    docs = [("a", seed_documents()[1]), ("b", "   "), ("c", seed_documents()[2])]
+    records = list(batch.iter_records(docs, model=model))
+    assert {r["doc"] for r in records} == {"a", "b", "c"}
+    assert [r for r in records if r["doc"] == "b"] == [{"doc": "b", "error": "b: text is empty"}]
+    expected = label_report(seed_documents()[1], model=model).to_records()
+    assert [r["text"] for r in records if r["doc"] == "a"] == [r["text"] for r in expected]
