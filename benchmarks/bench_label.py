@@ -32,6 +32,7 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -188,6 +189,8 @@ def tree_memory(pid: int) -> tuple[int, int]:
 def measure(command: list[str], cwd: Path) -> dict:
     """Run ``command``; wall time and peak memory of its process tree; its JSON line on stdout if any."""
     peak = {"rss": 0, "pss": 0}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stop = threading.Event()
@@ -207,7 +210,9 @@ def measure(command: list[str], cwd: Path) -> dict:
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {proc.returncode}:\n{err[-2000:]}")
-    result = {"wall": wall, "peak_rss": peak["rss"], "peak_pss": peak["pss"]}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and every process it waited for
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = {"wall": wall, "cpu": cpu, "load_before": load, "peak_rss": peak["rss"], "peak_pss": peak["pss"]}
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if lines:
         result.update(json.loads(lines[-1]))
@@ -241,7 +246,8 @@ def bench_size(work: Path, size_mb: float, runs: int, gbk_share: float, names: l
             samples[name].append(result)
             print(
                 f"  run {run + 1}/{runs} {name:<9} {seconds:7.2f} s  {result['chars_per_s'] / 1e6:6.3f} M chars/s  "
-                f"peak RSS {result['peak_rss'] / MiB:6.0f} MiB (PSS {result['peak_pss'] / MiB:4.0f})",
+                f"peak RSS {result['peak_rss'] / MiB:6.0f} MiB (PSS {result['peak_pss'] / MiB:4.0f})  "
+                f"CPU {result['cpu']:6.1f} s in {result['wall']:6.1f} s wall  (load before {result['load_before']:.2f})",
                 file=sys.stderr,
                 flush=True,
             )
@@ -255,6 +261,8 @@ def bench_size(work: Path, size_mb: float, runs: int, gbk_share: float, names: l
             "seconds": statistics.median(r.get("seconds", r["wall"]) for r in rows),
             "peak_rss_mib": max(r["peak_rss"] for r in rows) / MiB,
             "peak_pss_mib": max(r["peak_pss"] for r in rows) / MiB,
+            "cpu_per_wall": statistics.median(r["cpu"] / r["wall"] for r in rows),
+            "load_before": statistics.median(r["load_before"] for r in rows),
             "runs": [round(r["chars_per_s"]) for r in rows],
         }
     return {"corpus": info, "results": summary}
@@ -299,6 +307,9 @@ def markdown(report: dict) -> str:
             f"- peak memory, any measure, any size: {max(r['peak_rss_mib'] for s in sizes for r in s['results'].values()):.0f} MiB RSS "
             f"(target < 500 MB)",
             f"- --jobs 1 and --jobs 2 outputs byte-identical: {main['corpus'].get('jobs_outputs_identical')}",
+            f"- cores busy (CPU time / wall time of the process tree): --jobs 1 {res['label_j1']['cpu_per_wall']:.2f}, "
+            f"--jobs 2 {res['label_j2']['cpu_per_wall']:.2f}; 1-minute load average before the runs "
+            f"(other work on the machine): {statistics.median(r['load_before'] for r in res.values()):.2f}",
         ]
     return "\n".join(lines) + "\n"
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import chain
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -284,7 +284,7 @@ class _WordNgrams:
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for name in ("raw_ids", "_kept_len", "_kept_start", "_kept_flat", "kept_len", "kept_start", "kept_flat"):
+        for name in ("raw_ids", "kept_len", "kept_start", "kept_flat"):
             state.pop(name)
         return state
 
@@ -336,41 +336,42 @@ class _WordNgrams:
         if len(self.raw_ids) > _RAW_CACHE_SIZE:
             self._reset_cache()
         token_lists = list(map(self.segmenter.tokenizer.cut, texts))
-        ids = list(map(self.raw_ids.get, chain.from_iterable(token_lists)))
-        if None in ids:
-            flat = list(chain.from_iterable(token_lists))
-            for i, raw_id in enumerate(ids):
-                if raw_id is None:
-                    ids[i] = self._add_raw(flat[i])
-            self.kept_len = np.array(self._kept_len, dtype=np.int64)
-            self.kept_start = np.array(self._kept_start, dtype=np.int64)
-            self.kept_flat = np.array(self._kept_flat, dtype=np.int64)
-        ids = np.array(ids, dtype=np.int64)
+        raw_counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+        ids = np.fromiter(
+            map(self.raw_ids.get, chain.from_iterable(token_lists), repeat(-1)), dtype=np.int64, count=int(raw_counts.sum())
+        )
+        missing = np.flatnonzero(ids < 0)
+        if len(missing):
+            self._add_raw(list(chain.from_iterable(token_lists)), ids, missing)
         lens = self.kept_len[ids]
         offsets = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
         ranks = self.kept_flat[np.repeat(self.kept_start[ids], lens) + offsets]
         if (ranks == _HAS_SPACE).any():
             raise _Unsupported("a token holds a space")
-        raw_counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
         lengths = np.bincount(np.repeat(np.arange(len(texts)), raw_counts), weights=lens, minlength=len(texts))
         return ranks, lengths.astype(np.int64)
 
     def _reset_cache(self) -> None:
         self.raw_ids: dict[str, int] = {}
-        self._kept_len: list[int] = []
-        self._kept_start: list[int] = []
-        self._kept_flat: list[int] = []
         self.kept_len = self.kept_start = self.kept_flat = np.zeros(0, dtype=np.int64)
 
-    def _add_raw(self, raw: str) -> int:
-        raw_id = self.raw_ids.get(raw)
-        if raw_id is None:
-            kept = self._kept_ranks(raw)
-            raw_id = self.raw_ids[raw] = len(self._kept_len)
-            self._kept_len.append(len(kept))
-            self._kept_start.append(len(self._kept_flat))
-            self._kept_flat.extend(kept)
-        return raw_id
+    def _add_raw(self, flat: list[str], ids: np.ndarray, missing: np.ndarray) -> None:
+        """Give the raw tokens ``flat[i]`` for ``i`` in ``missing`` their ids (new ones as needed)."""
+        lengths, starts, kept_flat = [], [], []
+        next_id, next_start = len(self.kept_len), len(self.kept_flat)
+        for i in missing.tolist():
+            raw = flat[i]
+            raw_id = self.raw_ids.get(raw)
+            if raw_id is None:
+                kept = self._kept_ranks(raw)
+                raw_id = self.raw_ids[raw] = next_id + len(lengths)
+                lengths.append(len(kept))
+                starts.append(next_start + len(kept_flat))
+                kept_flat.extend(kept)
+            ids[i] = raw_id
+        self.kept_len = np.concatenate([self.kept_len, np.array(lengths, dtype=np.int64)])
+        self.kept_start = np.concatenate([self.kept_start, np.array(starts, dtype=np.int64)])
+        self.kept_flat = np.concatenate([self.kept_flat, np.array(kept_flat, dtype=np.int64)])
 
     def _kept_ranks(self, raw: str) -> list[int]:
         """``Segmenter.cut`` and ``Segmenter.tokens`` applied to one raw token, as ranks."""
