@@ -32,7 +32,27 @@ _EXPORTS = {
     "ModelError": "errors",
 }
 
-__all__ = list(_EXPORTS)
+__all__ = [
+    "classify",
+    "label_report",
+    "read_report",
+    "load_corpus",
+    "load_model",
+    "save_model",
+    "ThemeClassifier",
+    "Segmenter",
+    "Report",
+    "Section",
+    "Sentence",
+    "Prediction",
+    "LabelledReport",
+    "LabelRecord",
+    "THEME_IDS",
+    "CppccNlpError",
+    "InputError",
+    "CorpusError",
+    "ModelError",
+]
 
 if TYPE_CHECKING:
     from .api import LabelledReport, Prediction, classify, label_report

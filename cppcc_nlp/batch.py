@@ -1241,11 +1241,15 @@ def _progress_bar(inputs: list[str], glob: str, show: bool):
 __all__ = [
     "BatchResult",
     "Item",
+    "ModelSpec",
+    "check_inputs",
+    "count_items",
     "iter_items",
     "iter_records",
     "label_batch",
     "label_files",
+    "load_spec",
     "output_format",
-    "record_fields",
     "profile_fields",
+    "record_fields",
 ]

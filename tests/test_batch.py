@@ -105,6 +105,17 @@ def test_unpickling_a_compiled_model_needs_no_scikit_learn(tmp_path, spec):
     assert out.strip() == "[] (1, 5)"
 
 
+def test_workers_import_batch_without_scikit_learn():
+    import subprocess
+    import sys
+
+    import cppcc_nlp
+
+    code = "import sys, cppcc_nlp.batch; print(sorted(k for k in sys.modules if k.split('.')[0] in ('sklearn', 'pandas')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    assert sorted(cppcc_nlp.__all__) == sorted(cppcc_nlp._EXPORTS)
+
+
 @given(st.floats(min_value=0.0, max_value=1.0))
 def test_score_steps_round_like_python(p):
     step = int(score_steps(np.array([[p]]))[0, 0])

@@ -1,7 +1,6 @@
 """`cppcc-nlp label`: the installed console script, stdin, exit codes, a killed run resumed, Dask."""
 
 import json
-import os
 import shutil
 import signal
 import subprocess
