@@ -165,7 +165,10 @@ def run_jieba(directory: Path) -> dict:
 
 def tree_memory(pid: int) -> tuple[int, int]:
     """(sum of RSS, sum of PSS) in bytes of a process and its descendants."""
-    import psutil
+    try:
+        import psutil  # installed with dask.distributed (the cluster extra)
+    except ImportError:
+        sys.exit("bench_label.py measures memory with psutil: pip install psutil")
 
     try:
         root = psutil.Process(pid)
