@@ -628,9 +628,11 @@ def write_label_template(
 
     Writes ``corpus_dir/raw/<doc>.txt`` (the report as UTF-8) and
     ``corpus_dir/labels/<doc>.jsonl`` with one record per sentence, in the
-    corpus format that ``load_corpus`` validates. ``labels`` are empty, or the
-    model's predictions when a ``model`` is given (to correct rather than fill
-    in; the project's seed corpus was labelled without them).
+    corpus format that ``load_corpus`` validates. ``labels`` start empty: they
+    are for a person to fill in by the codebook. With a ``model``, its
+    predictions go into a separate ``suggested`` field that ``load_corpus``
+    ignores, so no model label enters the corpus until someone has read the
+    sentence and copied or corrected it.
     """
     report = source if isinstance(source, Report) else read_report(source, doc_id=doc_id)
     doc = doc_id or report.doc_id
@@ -644,6 +646,8 @@ def write_label_template(
     path = root / "labels" / f"{doc}.jsonl"
     with open(path, "w", encoding="utf-8") as handle:
         for (uid, section, text), labels in zip(units, predicted):
-            record = {"id": uid, "doc": doc, "section": section, "text": text, "labels": list(labels)}
+            record = {"id": uid, "doc": doc, "section": section, "text": text, "labels": []}
+            if model is not None:
+                record["suggested"] = list(labels)
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path

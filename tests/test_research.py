@@ -1,3 +1,4 @@
+import json
 """Research helpers: profile tables, rendered explanations, model comparison, learning curve, errors."""
 
 import re
@@ -230,8 +231,9 @@ def test_label_template_makes_a_corpus_that_loads_and_trains(tmp_path, small_mod
     assert [r.section for r in records] == ["一、党建"] * 3 + ["二、扶贫"] * 2
     assert all(r.labels == () for r in records)
     write_label_template(report, corpus, model=small_model)
-    prefilled = load_corpus(corpus)
-    assert [list(r.labels) for r in prefilled] == small_model.predict_labels([r.text for r in records])
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [line["suggested"] for line in lines] == small_model.predict_labels([r.text for r in records])
+    assert all(r.labels == () for r in load_corpus(corpus)), "model suggestions must not become hand labels"
 
 
 def test_write_table_flattens_labels_and_scores_for_csv(tmp_path, labelled):
