@@ -257,13 +257,28 @@ class ModelSpec:
         return cls(key, pickle.dumps(compile_model(model), protocol=4), themes)
 
 
-def load_spec(directory: str | os.PathLike | None = None, trusted: bool = False) -> ModelSpec:
+def load_spec(directory: str | os.PathLike | None = None, trusted: bool = False, cache: bool = True) -> ModelSpec:
     """Load a saved model (``persist.load_model``, with its checks) and compile it, in a subprocess.
 
     The subprocess imports scikit-learn and exits; this process, which labels,
     never does (about 150 MB less in every labelling process). ``directory``
     None is the shipped default model. Raises ModelError as ``load_model`` does.
+
+    ``cache``: the compiled model is kept in the user's private cache directory
+    (``segment.user_cache_dir()/compiled``), keyed by the model file's sha256 and
+    the versions of the code and libraries that compiled it, so that a repeat
+    run skips loading and compiling (about a second). Only a model that passed
+    ``persist.check_model`` here (hash, trust) is looked up or stored; a cache
+    file that is damaged or unreadable is ignored and written again.
     """
+    from .persist import check_model
+
+    checked = check_model(directory, trusted)  # ModelError here, before any work
+    path = _spec_cache_path(checked.sha256) if cache and checked.versions_match else None
+    if path is not None:
+        spec = _read_cached_spec(path)
+        if spec is not None:
+            return spec
     request = json.dumps({"directory": None if directory is None else str(directory), "trusted": trusted})
     command = [sys.executable, "-c", "import sys; from cppcc_nlp.batch import _spec_main; sys.exit(_spec_main())"]
     proc = subprocess.run(command, input=request.encode("utf-8"), capture_output=True)
@@ -271,7 +286,10 @@ def load_spec(directory: str | os.PathLike | None = None, trusted: bool = False)
     if proc.returncode == 0:
         if messages:
             print(messages, file=sys.stderr)  # e.g. the warning that the model was retrained
-        return pickle.loads(proc.stdout)
+        spec, checked_sha = pickle.loads(proc.stdout)
+        if path is not None and checked_sha == checked.sha256:  # the file compiled is the file checked here
+            _write_cached_spec(path, spec)
+        return spec
     last = messages.splitlines()[-1] if messages else f"exit status {proc.returncode}"
     if proc.returncode == ModelError.exit_code:
         raise ModelError(last)
@@ -279,22 +297,95 @@ def load_spec(directory: str | os.PathLike | None = None, trusted: bool = False)
 
 
 def _spec_main() -> int:
-    """The subprocess of ``load_spec``: request on stdin, pickled ModelSpec on stdout."""
+    """The subprocess of ``load_spec``: request on stdin, pickled (ModelSpec, model file sha256) on stdout."""
     from .errors import CppccNlpError
 
     # This process only unpickles and compiles the model; scikit-learn would import pandas
     # (and pyarrow) if installed, a third of a second that no step here needs.
     sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
-    from .persist import load_model
+    from .persist import check_model, load_model
 
     request = json.loads(sys.stdin.read())
     try:
+        checked = check_model(request["directory"], trusted=request["trusted"])
         model = load_model(request["directory"], trusted=request["trusted"])
     except CppccNlpError as exc:
         print(exc, file=sys.stderr)
         return exc.exit_code
-    sys.stdout.buffer.write(pickle.dumps(ModelSpec.of(model), protocol=4))
+    sys.stdout.buffer.write(pickle.dumps((ModelSpec.of(model), checked.sha256), protocol=4))
     return 0
+
+
+_SPEC_CACHE_MAGIC = b"cppcc_nlp-compiled-model/1\n"
+_SPEC_CACHE_CODE = ("batch.py", "fastpredict.py", "model.py", "persist.py", "segment.py")  # what the pickle depends on
+
+
+def _spec_cache_path(model_sha256: str) -> Path | None:
+    """Where the compiled model of this model file is cached, or None when the cache directory is not private."""
+    from importlib import metadata
+
+    from .segment import user_cache_dir
+
+    key = hashlib.sha256(_SPEC_CACHE_MAGIC + model_sha256.encode("ascii"))
+    key.update(sys.version.encode("utf-8"))
+    for name in ("cppcc_nlp", "numpy", "scipy", "scikit-learn", "rjieba", "jieba"):
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        key.update(f"\0{name}={version}".encode("utf-8"))
+    here = Path(__file__).resolve().parent
+    for name in _SPEC_CACHE_CODE:  # an editable install changes code without changing its version
+        try:
+            key.update(hashlib.sha256((here / name).read_bytes()).digest())
+        except OSError:
+            return None
+    directory = user_cache_dir() / "compiled"
+    try:
+        directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        for folder in (directory.parent, directory):
+            info = folder.stat()
+            if info.st_uid != os.getuid() or info.st_mode & 0o022:  # another user could replace the file
+                return None
+    except OSError:
+        return None
+    return directory / f"{key.hexdigest()}.pickle"
+
+
+def _read_cached_spec(path: Path) -> ModelSpec | None:
+    """The ModelSpec cached at ``path``, or None when it is missing, damaged or unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_SPEC_CACHE_MAGIC)
+    digest, payload = data[head : head + 32], data[head + 32 :]
+    if not data.startswith(_SPEC_CACHE_MAGIC) or hashlib.sha256(payload).digest() != digest:
+        return None
+    try:
+        spec = pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - a damaged file is rebuilt, never fatal
+        return None
+    return spec if isinstance(spec, ModelSpec) else None
+
+
+def _write_cached_spec(path: Path, spec: ModelSpec) -> None:
+    """Store ``spec`` at ``path`` atomically (a private temporary file renamed); failures are ignored."""
+    import tempfile
+
+    payload = pickle.dumps(spec, protocol=4)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(_SPEC_CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,17 @@ import json
 import os
 import platform
 import warnings
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .corpus import LabelRecord, corpus_hash, load_corpus
 from .errors import CorpusError, ModelError
-from .model import ThemeClassifier
 from .segment import user_cache_dir
+
+if TYPE_CHECKING:  # imported where used: checking a model file needs no scikit-learn
+    from .corpus import LabelRecord
+    from .model import ThemeClassifier
 
 CARD_FORMAT = "cppcc_nlp-model/1"
 MODEL_FILE = "model.joblib"
@@ -80,6 +84,8 @@ def _is_trusted(directory: Path, sha256: str) -> bool:
 
 def train_model(records: list[LabelRecord], params: dict | None = None) -> ThemeClassifier:
     """Fit a ThemeClassifier on all records, sections as groups for the threshold search."""
+    from .model import ThemeClassifier
+
     model = ThemeClassifier(**(params or {}))
     return model.fit([r.text for r in records], [r.labels for r in records], groups=[r.section for r in records])
 
@@ -96,6 +102,8 @@ def save_model(
     train load without ``trusted=True``.
     """
     import joblib
+
+    from .corpus import corpus_hash
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -158,20 +166,21 @@ def read_card(directory: str | Path) -> dict:
     return card
 
 
-def load_model(
-    directory: str | Path | None = None,
-    trusted: bool = False,
-    on_version_mismatch: str = "retrain",
-    corpus_dir: str | Path | None = None,
-) -> ThemeClassifier:
-    """Load a saved model after checking its card.
+@dataclass(frozen=True)
+class CheckedModel:
+    """A model directory whose file passed ``check_model``: hash equal to the card's, trusted."""
 
-    - The model file's hash must equal the card's, or the model is refused.
-    - A model is only unpickled when it is the shipped default, was saved by this
-      user (``save_model``), or the caller passes ``trusted=True``.
-    - When the card's scikit-learn version differs from the installed one,
-      ``on_version_mismatch="retrain"`` refits the model from the corpus (if the
-      corpus still hashes to the card's training data); ``"error"`` refuses.
+    directory: Path
+    path: Path  # the model file
+    sha256: str  # its hash, equal to the card's
+    card: dict
+    versions_match: bool  # saved with the installed scikit-learn (else load_model retrains or refuses)
+
+
+def check_model(directory: str | Path | None = None, trusted: bool = False) -> CheckedModel:
+    """The checks of ``load_model`` that come before unpickling; raises ModelError as it does.
+
+    Needs no scikit-learn: a caller can check a model file before deciding how to load it.
     """
     directory = Path(directory) if directory is not None else default_model_dir()
     card = read_card(directory)
@@ -189,15 +198,39 @@ def load_model(
             f"{model_path}: model of unknown origin (not the shipped default, not saved by you). "
             "Loading it runs code from the file; pass trusted=True (CLI: --trust-model) if you trust its source."
         )
-    installed = library_versions()["scikit-learn"]
     saved = card.get("versions", {}).get("scikit-learn")
-    if saved != installed:
+    return CheckedModel(directory, model_path, sha, card, saved == library_versions()["scikit-learn"])
+
+
+def load_model(
+    directory: str | Path | None = None,
+    trusted: bool = False,
+    on_version_mismatch: str = "retrain",
+    corpus_dir: str | Path | None = None,
+) -> ThemeClassifier:
+    """Load a saved model after checking its card.
+
+    - The model file's hash must equal the card's, or the model is refused.
+    - A model is only unpickled when it is the shipped default, was saved by this
+      user (``save_model``), or the caller passes ``trusted=True``.
+    - When the card's scikit-learn version differs from the installed one,
+      ``on_version_mismatch="retrain"`` refits the model from the corpus (if the
+      corpus still hashes to the card's training data); ``"error"`` refuses.
+    """
+    checked = check_model(directory, trusted)
+    directory = checked.directory
+    model_path, card = checked.path, checked.card
+    if not checked.versions_match:
+        installed = library_versions()["scikit-learn"]
+        saved = card.get("versions", {}).get("scikit-learn")
         message = f"{model_path}: saved with scikit-learn {saved}, installed is {installed}"
         if on_version_mismatch == "retrain":
             warnings.warn(f"{message}; retraining from the corpus", stacklevel=2)
             return _retrain_from_card(card, directory, corpus_dir)
         raise ModelError(f"{message}; retrain it with `cppcc-nlp train --output {directory}`")
     import joblib
+
+    from .model import ThemeClassifier
 
     try:
         model = joblib.load(model_path)
@@ -209,6 +242,8 @@ def load_model(
 
 
 def _retrain_from_card(card: dict, directory: Path, corpus_dir: str | Path | None) -> ThemeClassifier:
+    from .corpus import corpus_hash, load_corpus
+
     try:
         records = load_corpus(corpus_dir)
     except CorpusError as exc:

@@ -460,3 +460,92 @@ def test_iter_records_for_spark_partitions(model):
     assert [r for r in records if r["doc"] == "b"] == [{"doc": "b", "error": "b: text is empty"}]
     expected = label_report(seed_documents()[1], model=model).to_records()
     assert [r["text"] for r in records if r["doc"] == "a"] == [r["text"] for r in expected]
+
+
+# -- the compiled model cached on disk -------------------------------------------------------------
+
+
+@pytest.fixture()
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "cppcc_nlp" / "compiled"
+
+
+def no_subprocess(*args, **kwargs):
+    raise AssertionError("the model was loaded in a subprocess, not from the cache")
+
+
+def test_compiled_model_is_cached_privately_and_reused(private_cache, monkeypatch):
+    first = batch.load_spec()
+    [cached] = private_cache.iterdir()
+    assert cached.stat().st_mode & 0o777 == 0o600
+    assert private_cache.stat().st_mode & 0o777 == 0o700
+    assert private_cache.parent.stat().st_mode & 0o777 == 0o700
+    monkeypatch.setattr(batch.subprocess, "run", no_subprocess)
+    second = batch.load_spec()
+    assert (second.key, second.pickled, second.themes) == (first.key, first.pickled, first.themes)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "empty"])
+def test_damaged_cache_file_is_ignored_and_rebuilt(private_cache, damage):
+    first = batch.load_spec()
+    [cached] = private_cache.iterdir()
+    good = cached.read_bytes()
+    data = bytearray(good)
+    if damage == "flip":
+        data[len(data) // 2] ^= 0x01  # a flipped bit in the compiled model's weights would go unnoticed by pickle
+    elif damage == "truncate":
+        del data[len(data) // 3 :]
+    elif damage == "garbage":
+        data = bytearray(b"not a pickle at all")
+    else:
+        data = bytearray()
+    cached.write_bytes(bytes(data))
+    assert batch._read_cached_spec(cached) is None
+    again = batch.load_spec()
+    assert (again.key, again.pickled) == (first.key, first.pickled)
+    assert cached.read_bytes() == good
+
+
+def test_cache_is_not_read_from_a_directory_others_can_write(private_cache, monkeypatch):
+    batch.load_spec()
+    private_cache.chmod(0o777)
+    monkeypatch.setattr(batch.subprocess, "run", no_subprocess)
+    with pytest.raises(AssertionError, match="not from the cache"):
+        batch.load_spec()
+
+
+def test_refused_model_is_refused_before_the_cache(private_cache, tmp_path, small_model, records):
+    from cppcc_nlp.persist import save_model
+
+    saved = tmp_path / "mine"
+    save_model(small_model, saved, records)
+    batch.load_spec(saved)  # saved by this user: trusted, compiled, cached
+    assert len(list(private_cache.iterdir())) == 1
+    elsewhere = tmp_path / "downloaded"
+    import shutil
+
+    shutil.copytree(saved, elsewhere)
+    (private_cache.parent / "trusted_models.txt").unlink()  # as for another user: same file, not trusted
+    with pytest.raises(ModelError, match="unknown origin"):
+        batch.load_spec(elsewhere)
+    with pytest.raises(ModelError, match="unknown origin"):
+        batch.load_spec(saved)
+    data = bytearray((elsewhere / "model.joblib").read_bytes())
+    data[-10] ^= 0xFF
+    (elsewhere / "model.joblib").write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="does not match the card"):
+        batch.load_spec(elsewhere, trusted=True)
+
+
+def test_cli_second_run_uses_the_cache_and_gives_identical_output(private_cache, tmp_path, archive, monkeypatch):
+    from cppcc_nlp.cli import main
+
+    assert main(["label", str(archive), "-o", str(tmp_path / "first.jsonl"), "-q"]) == 0
+    assert len(list(private_cache.iterdir())) == 1
+    monkeypatch.setattr(batch.subprocess, "run", no_subprocess)
+    for jobs in ("1", "2"):
+        out = tmp_path / f"again-{jobs}.jsonl"
+        assert main(["label", str(archive), "-o", str(out), "-q", "--jobs", jobs]) == 0
+        assert read(out) == read(tmp_path / "first.jsonl")
+        assert read(tmp_path / f"again-{jobs}.manifest.jsonl") == read(tmp_path / "first.manifest.jsonl")
