@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from itertools import chain, repeat
+from itertools import chain
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -148,9 +148,7 @@ class _Weights:
         self.norm = norm
 
     def __call__(self, rows: np.ndarray, cols: np.ndarray, n_texts: int) -> sparse.csr_matrix:
-        ones = np.ones(len(rows), dtype=np.float64)
-        X = sparse.csr_matrix((ones, (rows, cols)), shape=(n_texts, self.n_features))
-        X.sum_duplicates()  # counts; also sorts the indices of each row, as CountVectorizer does
+        X = _counts(rows, cols, n_texts, self.n_features)
         if self.sublinear:
             np.log(X.data, X.data)
             X.data += 1.0
@@ -165,6 +163,31 @@ class _Weights:
             totals[totals == 0.0] = 1.0  # empty rows stay as they are
             X.data /= np.repeat(totals, np.diff(X.indptr))
         return X
+
+
+def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sparse.csr_matrix:
+    """The count matrix of (row, col) pairs: what ``csr_matrix((ones, (rows, cols))).sum_duplicates()`` gives.
+
+    One sort of ``row * n_cols + col`` puts each row's columns in order and
+    duplicates side by side; counting runs is then array arithmetic.
+    """
+    keys = np.sort(rows * n_cols + cols)
+    if len(keys):
+        first = np.empty(len(keys), dtype=bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        keys = keys[starts]
+        counts = np.diff(starts, append=len(first)).astype(np.float64)
+    else:
+        counts = np.zeros(0, dtype=np.float64)
+    row_of = keys // n_cols
+    index_dtype = np.int32 if max(len(keys), n_cols, n_rows) < 2**31 - 1 else np.int64  # as scipy chooses
+    indptr = np.zeros(n_rows + 1, dtype=index_dtype)
+    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
+    X = sparse.csr_matrix((counts, (keys - row_of * n_cols).astype(index_dtype), indptr), shape=(n_rows, n_cols))
+    X.has_sorted_indices = True
+    return X
 
 
 class _CharNgrams:
@@ -284,7 +307,7 @@ class _WordNgrams:
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for name in ("raw_ids", "kept_len", "kept_start", "kept_flat"):
+        for name in ("raw_ids", "new_kept", "kept_len", "kept_start", "kept_flat"):
             state.pop(name)
         return state
 
@@ -337,12 +360,11 @@ class _WordNgrams:
             self._reset_cache()
         token_lists = list(map(self.segmenter.tokenizer.cut, texts))
         raw_counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-        ids = np.fromiter(
-            map(self.raw_ids.get, chain.from_iterable(token_lists), repeat(-1)), dtype=np.int64, count=int(raw_counts.sum())
-        )
-        missing = np.flatnonzero(ids < 0)
-        if len(missing):
-            self._add_raw(list(chain.from_iterable(token_lists)), ids, missing)
+        # a new raw token gets its id in raw_ids.__missing__, its kept ranks in self.new_kept
+        ids = np.fromiter(map(self.raw_ids.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64,
+                          count=int(raw_counts.sum()))
+        if self.new_kept:
+            self._store_new()
         lens = self.kept_len[ids]
         offsets = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
         ranks = self.kept_flat[np.repeat(self.kept_start[ids], lens) + offsets]
@@ -352,26 +374,23 @@ class _WordNgrams:
         return ranks, lengths.astype(np.int64)
 
     def _reset_cache(self) -> None:
-        self.raw_ids: dict[str, int] = {}
+        self.new_kept: list[list[int]] = []  # kept ranks of the raw tokens met since the last _store_new
+        self.raw_ids = _RawIds(self._new_id)
         self.kept_len = self.kept_start = self.kept_flat = np.zeros(0, dtype=np.int64)
 
-    def _add_raw(self, flat: list[str], ids: np.ndarray, missing: np.ndarray) -> None:
-        """Give the raw tokens ``flat[i]`` for ``i`` in ``missing`` their ids (new ones as needed)."""
-        lengths, starts, kept_flat = [], [], []
-        next_id, next_start = len(self.kept_len), len(self.kept_flat)
-        for i in missing.tolist():
-            raw = flat[i]
-            raw_id = self.raw_ids.get(raw)
-            if raw_id is None:
-                kept = self._kept_ranks(raw)
-                raw_id = self.raw_ids[raw] = next_id + len(lengths)
-                lengths.append(len(kept))
-                starts.append(next_start + len(kept_flat))
-                kept_flat.extend(kept)
-            ids[i] = raw_id
-        self.kept_len = np.concatenate([self.kept_len, np.array(lengths, dtype=np.int64)])
-        self.kept_start = np.concatenate([self.kept_start, np.array(starts, dtype=np.int64)])
-        self.kept_flat = np.concatenate([self.kept_flat, np.array(kept_flat, dtype=np.int64)])
+    def _new_id(self, raw: str) -> int:
+        self.new_kept.append(self._kept_ranks(raw))
+        return len(self.kept_len) + len(self.new_kept) - 1
+
+    def _store_new(self) -> None:
+        """Append the kept ranks of the new raw tokens to the arrays that ``_ranks`` indexes."""
+        lengths = np.fromiter(map(len, self.new_kept), dtype=np.int64, count=len(self.new_kept))
+        starts = len(self.kept_flat) + np.cumsum(lengths) - lengths
+        flat = np.fromiter(chain.from_iterable(self.new_kept), dtype=np.int64, count=int(lengths.sum()))
+        self.kept_len = np.concatenate([self.kept_len, lengths])
+        self.kept_start = np.concatenate([self.kept_start, starts])
+        self.kept_flat = np.concatenate([self.kept_flat, flat])
+        self.new_kept = []
 
     def _kept_ranks(self, raw: str) -> list[int]:
         """``Segmenter.cut`` and ``Segmenter.tokens`` applied to one raw token, as ranks."""
@@ -383,6 +402,18 @@ class _WordNgrams:
         kept = [part for part in parts if part not in stop and _WORD.search(part) and not part.isspace()]
         # a token with a space is not in the unigram table but could spell a bigram term
         return [_HAS_SPACE if " " in part else self.rank.get(part, -1) for part in kept]
+
+
+class _RawIds(dict):
+    """Raw token -> its id; a token not seen yet gets one from ``new_id`` on first lookup."""
+
+    def __init__(self, new_id) -> None:
+        super().__init__()
+        self.new_id = new_id
+
+    def __missing__(self, raw: str) -> int:
+        raw_id = self[raw] = self.new_id(raw)
+        return raw_id
 
 
 class _Unsupported(Exception):
