@@ -54,6 +54,7 @@ _ASCII_PUNCTUATION = re.compile(r"[,;:?!()]")
 _CHINESE_CONTEXT = re.compile(f"[{_CJK}，。；：！？、“”《》（）]")
 _LAYOUT_SPACE = re.compile(f"(?<=[，。；：！？、]) (?=[{_CJK}])")
 _WHITESPACE = re.compile(r"\s")
+_LINE_BREAK = re.compile("\r\n|\r|\n|\u2028|\u2029|\f")
 # _reject_binary_looking: line breaks and spaces are not evidence of a binary file
 _LAYOUT_CHARS = re.compile("[\n\r\t\f \u3000\u00a0\u2002\u2003\u2009]+")
 
@@ -207,9 +208,24 @@ def _reject_binary_looking(text: str, name: str) -> None:
 
 def normalise_line(line: str) -> str:
     """Normalise one line: width forms, whitespace, ASCII punctuation inside Chinese text."""
+    return _normalise(line).strip()
+
+
+def _normalise(text: str) -> str:
+    """``normalise_line`` without the final strip; also right for many lines at once.
+
+    Every step looks only at characters of one line: width forms, zero-width
+    and odd spaces are per character; runs of spaces, the ASCII marks' context
+    (a neighbour that ``strip`` removes, or a line break, is never Chinese
+    context nor a digit) and layout spaces (between a mark and a Chinese
+    character, so never at a line's end) never reach across a line break. So
+    normalising a whole text, then splitting it into lines and stripping each,
+    gives the lines ``normalise_line`` gives (the tests check it).
+    """
+    line = text
     if _FULL_WIDTH.search(line):
         line = line.translate(_FULL_TO_HALF)
-    line = _MULTI_SPACE.sub(" ", _ODD_SPACE.sub(" ", _ZERO_WIDTH.sub("", line))).strip()
+    line = _MULTI_SPACE.sub(" ", _ODD_SPACE.sub(" ", _ZERO_WIDTH.sub("", line)))
     if _ASCII_PUNCTUATION.search(line):
         chars = list(line)
         n = len(chars)
@@ -254,7 +270,7 @@ def _section_start(line: str) -> str | None:
 
 def split_paragraphs(text: str) -> list[str]:
     """Normalised paragraphs, with paragraphs cut mid-sentence (page breaks, hard wraps) rejoined."""
-    lines = [normalise_line(raw) for raw in re.split(r"\r\n|\r|\n|\u2028|\u2029|\f", text)]
+    lines = [line.strip() for line in _LINE_BREAK.split(_normalise(text))]
     paragraphs: list[str] = []
     can_continue = False
     for line in lines:

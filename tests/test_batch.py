@@ -181,6 +181,38 @@ def test_normalise_line_equals_the_reference_on_real_lines():
     assert [normalise_line(x) for x in lines] == [reference_normalise_line(x) for x in lines]
 
 
+TEXT_ALPHABET = st.sampled_from(
+    list("政协委员会议，。；：！？、“”《》（）,;:?!() 12ab\n\r\f\x0b\x1c\x85")
+    + ["\u3000", "\u00a0", "\t", "\u200b", "\ufeff", "\u2028", "\u2029", "\u2003", "Ａ", "１", "ｚ"]
+)
+
+
+def reference_lines(text: str) -> list[str]:
+    """The lines split_paragraphs normalised one at a time before it normalised the whole text."""
+    lines = [reference_normalise_line(raw) for raw in re.split(r"\r\n|\r|\n|\u2028|\u2029|\f", text)]
+    return [line for line in lines if line]
+
+
+@settings(max_examples=500)
+@given(st.text(TEXT_ALPHABET, max_size=80))
+def test_normalising_the_whole_text_gives_the_lines_of_normalise_line(text):
+    from cppcc_nlp.reader import _LINE_BREAK, _normalise
+
+    lines = [line.strip() for line in _LINE_BREAK.split(_normalise(text))]
+    assert [line for line in lines if line] == reference_lines(text)
+
+
+def test_whole_text_normalisation_on_real_texts():
+    from cppcc_nlp.reader import _LINE_BREAK, _normalise
+
+    texts = [SEED.read_text(encoding="utf-8")]
+    for path in sorted(EXTERNAL.glob("*/*.jsonl")):
+        texts += [json.loads(line)["text"] for line in open(path, encoding="utf-8")]
+    for text in texts:
+        lines = [line.strip() for line in _LINE_BREAK.split(_normalise(text))]
+        assert [line for line in lines if line] == reference_lines(text)
+
+
 @given(st.text(st.sampled_from(list("政协\n\r\t\f \u3000\x01\x02\x1c\ue000\u0378\u200bＡ")), max_size=60))
 def test_binary_check_fast_path_agrees_with_the_count(text):
     from cppcc_nlp.reader import _reject_binary_looking
