@@ -20,7 +20,6 @@ kept as the scikit-learn object and called as is.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from itertools import chain
 from typing import TYPE_CHECKING, Sequence
 
@@ -165,11 +164,12 @@ class _Weights:
         return X
 
 
-def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sparse.csr_matrix:
+def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, value: float | None = None) -> sparse.csr_matrix:
     """The count matrix of (row, col) pairs: what ``csr_matrix((ones, (rows, cols))).sum_duplicates()`` gives.
 
     One sort of ``row * n_cols + col`` puts each row's columns in order and
-    duplicates side by side; counting runs is then array arithmetic.
+    duplicates side by side; counting runs is then array arithmetic. With
+    ``value``, every pair present holds ``value`` instead of its count.
     """
     keys = np.sort(rows * n_cols + cols)
     if len(keys):
@@ -179,6 +179,8 @@ def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> spa
         starts = np.flatnonzero(first)
         keys = keys[starts]
         counts = np.diff(starts, append=len(first)).astype(np.float64)
+        if value is not None:
+            counts[:] = value
     else:
         counts = np.zeros(0, dtype=np.float64)
     row_of = keys // n_cols
@@ -421,31 +423,58 @@ class _Unsupported(Exception):
 
 
 class _CueWords:
-    """``CueWordFeatures``: which cue words each text contains, by ``str.find`` over the whole batch."""
+    """``CueWordFeatures``: which cue words each text contains, found in one scan of the whole batch.
+
+    At each position of the joined texts, a lookahead regex finds the longest
+    cue starting there (alternatives longest first; the leading character class
+    lets the regex engine skip positions fast); every shorter cue starting there
+    is a prefix of that one, so the cues found at a position are the longest
+    one's prefixes that are cues. Texts are joined with NUL, which no cue holds,
+    so no match crosses two texts.
+    """
 
     def __init__(self, cues: list[str], weight: float) -> None:
         self.cues = cues
         self.weight = weight
+        self._build()
+
+    def __getstate__(self) -> dict:
+        return {"cues": self.cues, "weight": self.weight}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._build()
+
+    def _build(self) -> None:
+        cues = self.cues
+        longest_first = sorted(cues, key=len, reverse=True)
+        first_chars = "".join(sorted({cue[0] for cue in cues}))
+        alternatives = "|".join(map(re.escape, longest_first))
+        self._pattern = re.compile(f"(?=[{re.escape(first_chars)}])(?=({alternatives}))") if cues else None
+        prefixes = [[j for j, other in enumerate(cues) if cue.startswith(other)] for cue in cues]
+        self._found = {cue: i for i, cue in enumerate(cues)}  # the cue matched -> its index
+        self._prefix_len = np.array([len(p) for p in prefixes], dtype=np.int64)
+        self._prefix_start = np.cumsum(self._prefix_len) - self._prefix_len
+        self._prefix_flat = np.array([j for p in prefixes for j in p], dtype=np.int64)
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
-        joined = "\x00".join(texts)  # no cue holds NUL, so no match crosses two texts
-        starts = [0]
-        for text in texts[:-1]:
-            starts.append(starts[-1] + len(text) + 1)
-        rows, cols = [], []
-        for j, cue in enumerate(self.cues):
-            at = joined.find(cue)
-            while at >= 0:
-                row = bisect_right(starts, at) - 1
-                rows.append(row)
-                cols.append(j)
-                if row + 1 >= len(starts):
-                    break
-                at = joined.find(cue, starts[row + 1])
-        order = np.lexsort((cols, rows))
-        rows = np.array(rows, dtype=np.int64)[order]
-        cols = np.array(cols, dtype=np.int64)[order]
-        return sparse.csr_matrix((np.full(len(rows), self.weight), (rows, cols)), shape=(len(texts), len(self.cues)))
+        n_cues = len(self.cues)
+        if self._pattern is None or not texts:
+            return _counts(np.zeros(0, np.int64), np.zeros(0, np.int64), len(texts), n_cues, self.weight)
+        joined = "\x00".join(texts)
+        matches = self._pattern.finditer(joined)
+        found = self._found
+        hits = [(m.start(), found[m.group(1)]) for m in matches]
+        if not hits:
+            return _counts(np.zeros(0, np.int64), np.zeros(0, np.int64), len(texts), n_cues, self.weight)
+        at, cue = np.array(hits, dtype=np.int64).T
+        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1  # with the NUL after each
+        starts = np.cumsum(sizes) - sizes
+        rows = np.searchsorted(starts, at, side="right") - 1
+        lens = self._prefix_len[cue]
+        offsets = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+        cols = self._prefix_flat[np.repeat(self._prefix_start[cue], lens) + offsets]
+        return _counts(np.repeat(rows, lens), cols, len(texts), n_cues, self.weight)
 
 
 class _Sklearn:

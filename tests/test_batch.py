@@ -17,6 +17,7 @@ from cppcc_nlp.batch import ModelSpec, flatten_record, label_files, score_steps
 from cppcc_nlp.errors import InputError, ModelError
 from cppcc_nlp.fastpredict import compile_model
 from cppcc_nlp.reader import _ASCII_TO_CHINESE, _CJK, _CJK_CHAR, normalise_line, parse_report
+from cppcc_nlp.themes import CUE_WORDS
 
 from conftest import EXTERNAL, ROOT
 
@@ -581,3 +582,22 @@ def test_cli_second_run_uses_the_cache_and_gives_identical_output(private_cache,
         assert main(["label", str(archive), "-o", str(out), "-q", "--jobs", jobs]) == 0
         assert read(out) == read(tmp_path / "first.jsonl")
         assert read(tmp_path / f"again-{jobs}.manifest.jsonl") == read(tmp_path / "first.manifest.jsonl")
+
+
+CUE_ALPHABET = sorted({ch for cues in CUE_WORDS.values() for cue in cues for ch in cue}) + list("，。 \n")
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(st.sampled_from(CUE_ALPHABET), max_size=30), max_size=8))
+def test_cue_words_in_one_scan_equal_the_cue_in_text_loop(texts):
+    from cppcc_nlp.fastpredict import _CueWords
+    from cppcc_nlp.model import CueWordFeatures
+
+    # overlapping cues included: 党员委员 / 委员之家, 党建 / 建言, 协商 / 协商计划, 监督 / 民主监督
+    texts = texts + ["党员委员之家", "党建言献策协商计划", "民主监督专项监督办", "APP直通车委员服务管理论学习"]
+    reference = CueWordFeatures(weight=0.7).fit(texts).transform(texts)
+    compiled = pickle.loads(pickle.dumps(_CueWords(list(CueWordFeatures().fit(texts).cues_), 0.7)))(texts)
+    assert compiled.shape == reference.shape
+    assert np.array_equal(compiled.indptr, reference.indptr)
+    assert np.array_equal(compiled.indices, reference.indices)
+    assert np.array_equal(compiled.data, reference.data)
