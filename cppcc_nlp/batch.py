@@ -388,6 +388,43 @@ def _write_cached_spec(path: Path, spec: ModelSpec) -> None:
         pass
 
 
+MALLOC_KEEP = {"MALLOC_MMAP_THRESHOLD_": 32 << 20, "MALLOC_TRIM_THRESHOLD_": 128 << 20}  # bytes
+_MALLOPT = {"MALLOC_MMAP_THRESHOLD_": -3, "MALLOC_TRIM_THRESHOLD_": -1}  # glibc's M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc keep freed memory for reuse in this process and in the worker processes it starts.
+
+    Labelling allocates and frees arrays of several MB for every chunk of
+    sentences; by default glibc returns them to the system each time
+    (``munmap``, heap trimming), and every new array then page-faults in fresh
+    zeroed pages: 600,000 page faults and about a second of system time per
+    50 MiB of text. With a fixed mmap threshold of 32 MiB and a trim threshold
+    of 128 MiB the pages are reused; peak memory stays the same. Process-wide,
+    so the command line calls it, not the library functions. Linux (glibc)
+    only; returns whether it applied. Settings already in the environment win.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    for name, value in MALLOC_KEEP.items():
+        os.environ.setdefault(name, str(value))  # read by glibc when a worker process starts
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    applied = True
+    for name, param in _MALLOPT.items():
+        try:
+            value = int(os.environ[name])
+        except ValueError:
+            continue
+        applied = bool(mallopt(param, value)) and applied
+    return applied
+
+
 @dataclass(frozen=True)
 class Options:
     """What a worker produces: the record and profile formats (None: no profiles)."""
@@ -552,7 +589,7 @@ class Labeller:
             label_json, line = self.label_json, self.record_format
             return "".join(
                 line(doc, section_json[s.section_index], s.section_index, s.paragraph_index, s.index, s.start, s.end,
-                     _encode(s.text), label_json[m], *[text[k] for k in row])
+                     _encode_str(s.text), label_json[m], *[text[k] for k in row])
                 for s, m, row in zip(sentences, masks, steps)
             )
         if fmt == "csv":
@@ -581,6 +618,7 @@ def read_item(item: Item) -> Report:
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+_encode_str = json.encoder.encode_basestring  # what _encode does with a str, without the method call
 SCORE_TEXT = [repr(k / 10000) for k in range(10001)]  # how json and csv write round(p, 4), by p's 4-digit step
 
 
@@ -1337,6 +1375,7 @@ __all__ = [
     "count_items",
     "iter_items",
     "iter_records",
+    "keep_freed_memory",
     "label_batch",
     "label_files",
     "load_spec",

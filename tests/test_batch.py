@@ -1,8 +1,10 @@
 """Batch labelling (cppcc_nlp.batch) and the compiled model behind it (cppcc_nlp.fastpredict)."""
 
 import json
+import os
 import pickle
 import re
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -601,3 +603,19 @@ def test_cue_words_in_one_scan_equal_the_cue_in_text_loop(texts):
     assert np.array_equal(compiled.indptr, reference.indptr)
     assert np.array_equal(compiled.indices, reference.indices)
     assert np.array_equal(compiled.data, reference.data)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_keep_freed_memory_sets_the_allocator_for_this_process_and_its_workers():
+    import subprocess
+
+    code = (
+        "import os; from cppcc_nlp.batch import keep_freed_memory; "
+        "print(keep_freed_memory(), os.environ['MALLOC_MMAP_THRESHOLD_'], os.environ['MALLOC_TRIM_THRESHOLD_'])"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.split() == ["True", str(32 << 20), str(128 << 20)]
+    env["MALLOC_TRIM_THRESHOLD_"] = "0"  # the user's own setting wins
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.split() == ["True", str(32 << 20), "0"]
