@@ -52,7 +52,9 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d]")
 _MULTI_SPACE = re.compile(" {2,}")
 _ASCII_PUNCTUATION = re.compile(r"[,;:?!()]")
 _CHINESE_CONTEXT = re.compile(f"[{_CJK}，。；：！？、“”《》（）]")
-_LAYOUT_SPACE = re.compile(f"(?<=[，。；：！？、]) (?=[{_CJK}])")
+# a space between Chinese punctuation and a Chinese character; the mark is matched, not looked behind
+# at, so that the regex engine jumps to candidate marks instead of trying every position
+_LAYOUT_SPACE = re.compile(f"([，。；：！？、]) (?=[{_CJK}])")
 _WHITESPACE = re.compile(r"\s")
 _LINE_BREAK = re.compile("\r\n|\r|\n|\u2028|\u2029|\f")
 # _reject_binary_looking: line breaks and spaces are not evidence of a binary file
@@ -245,7 +247,7 @@ def _normalise(text: str) -> str:
                 chars[i] = "）"
         line = "".join(chars)
     # A space between Chinese punctuation and text is layout, not content.
-    return _LAYOUT_SPACE.sub("", line)
+    return _LAYOUT_SPACE.sub(r"\1", line)
 
 
 def _is_heading(line: str) -> bool:
