@@ -440,8 +440,8 @@ class Outcome:
     doc_id: str
     source: str
     content_hash: str = ""
-    records: str = ""
-    profiles: str = ""
+    records: bytes = b""  # UTF-8, encoded where labelled: a worker's records are written as they arrive
+    profiles: bytes = b""
     sentences: int = 0
     characters: int = 0
     error: str | None = None
@@ -547,7 +547,7 @@ class Labeller:
                     self._serialise(outcomes[i], report, sentences, *mine, options)
                 except Exception as exc:
                     outcomes[i].error = f"{items[i].source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
-                    outcomes[i].records = outcomes[i].profiles = ""
+                    outcomes[i].records = outcomes[i].profiles = b""
         return outcomes  # type: ignore[return-value]
 
     def _labels_and_steps(self, probabilities: np.ndarray) -> tuple[list[int], list[list[int]]]:
@@ -557,12 +557,12 @@ class Labeller:
 
     def _serialise(self, outcome: Outcome, report: Report, sentences, masks, steps, options: Options) -> None:
         names = [section.name for section in report.sections]
-        outcome.records = self._records(report.doc_id, names, sentences, masks, steps, options.records)
+        outcome.records = self._records(report.doc_id, names, sentences, masks, steps, options.records).encode("utf-8")
         outcome.sentences = len(sentences)
         outcome.characters = sum(len(s.text) for s in sentences)
         if options.profiles is not None:
             rows = self._profiles(report, sentences, masks)
-            outcome.profiles = _rows_text(rows, profile_fields(self.themes), options.profiles)
+            outcome.profiles = _rows_text(rows, profile_fields(self.themes), options.profiles).encode("utf-8")
 
     def _profiles(self, report: Report, sentences, masks: list[int]) -> list[list]:
         """Rows of ``LabelledReport.profiles`` (share of sentences and of characters per theme and section)."""
@@ -683,7 +683,7 @@ def iter_records(docs: Iterable[tuple[str, str]], model: "ThemeClassifier | None
             if outcome.error is not None:
                 yield {"doc": outcome.doc_id, "error": outcome.error}
             else:
-                yield from (json.loads(line) for line in outcome.records.splitlines())
+                yield from (json.loads(line) for line in outcome.records.decode("utf-8").splitlines())
 
 
 _LAST_SPEC: list[tuple["ThemeClassifier", ModelSpec]] = []  # the last model compiled, to compile it once
@@ -863,9 +863,9 @@ class _Sink:
             os.replace(self.path, self.part)
         return self.part.stat().st_size
 
-    def write(self, text: str) -> None:
-        if text:
-            self.handle.write(text.encode("utf-8"))
+    def write(self, data: str | bytes) -> None:
+        if data:
+            self.handle.write(data.encode("utf-8") if isinstance(data, str) else data)
 
     def commit(self) -> int:
         self.handle.flush()
@@ -1113,6 +1113,22 @@ class _Output:
             sink.close()
 
 
+def _write_stdout(data: bytes) -> None:
+    """UTF-8 records on standard output: as bytes when it writes UTF-8, else as text in its own encoding."""
+    import codecs
+
+    buffer = getattr(sys.stdout, "buffer", None)
+    try:
+        utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "").name == "utf-8"
+    except LookupError:
+        utf8 = False
+    if buffer is None or not utf8:
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        sys.stdout.flush()
+        buffer.write(data)
+
+
 class _Stdout:
     """Records as JSON lines on standard output (no journal, no resume)."""
 
@@ -1127,7 +1143,7 @@ class _Stdout:
     def write(self, outcomes: Iterable[Outcome]) -> None:
         for outcome in outcomes:
             if outcome.error is None:
-                sys.stdout.write(outcome.records)
+                _write_stdout(outcome.records)
                 if self.profiles is not None:
                     self.profiles.write(outcome.profiles)
 

@@ -132,3 +132,16 @@ def test_progress_bar_when_asked(tmp_path, spec, capsys):
     label_files([folder], tmp_path / "o.jsonl", model=spec, progress=True)
     err = capsys.readouterr().err
     assert "1/1" in err and "doc" in err and "sentences/s" in err
+
+
+def test_stdout_records_follow_the_stdout_encoding(tmp_path):
+    """Records are UTF-8 bytes inside; standard output in another encoding still gets text in its encoding."""
+    import os
+
+    text = sections()[1].encode("utf-8")
+    utf8 = subprocess.run([SCRIPT, "label", "-"], input=text, capture_output=True, timeout=120)
+    env = {**os.environ, "PYTHONIOENCODING": "gb18030"}
+    gbk = subprocess.run([SCRIPT, "label", "-"], input=text, capture_output=True, timeout=120, env=env)
+    assert utf8.returncode == gbk.returncode == 0
+    assert utf8.stdout and gbk.stdout.decode("gb18030") == utf8.stdout.decode("utf-8")
+    assert gbk.stdout != utf8.stdout
