@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -186,7 +185,3 @@ def compare_configurations(
     """Leave-one-section-out scores of several estimator configurations, one row each."""
     results = evaluate_configurations(records, configurations, base)
     return [configuration_row(name, params, results[name]) for name, params in configurations.items()]
-
-
-def label_counts(records: Sequence[LabelRecord]) -> Counter:
-    return Counter(label for record in records for label in record.labels)

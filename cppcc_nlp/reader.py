@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Union
 
 from .errors import InputError
 
@@ -126,9 +126,6 @@ class Report:
     @property
     def sentences(self) -> tuple[Sentence, ...]:
         return tuple(s for sec in self.sections for s in sec.sentences)
-
-    def section_of(self, sentence: Sentence) -> Section:
-        return self.sections[sentence.section_index]
 
     def summary(self) -> str:
         """One line per section: index, name, paragraph and sentence counts."""
@@ -367,10 +364,3 @@ def read_report(source: Source, doc_id: str | None = None) -> Report:
     if not source.strip():
         raise InputError("<text>: report text is empty")
     return parse_report(source, doc_id or "report")
-
-
-def iter_sentences(report: Report) -> Iterator[tuple[Section, Sentence]]:
-    """Every sentence of a report with its section, in reading order."""
-    for section in report.sections:
-        for sentence in section.sentences:
-            yield section, sentence

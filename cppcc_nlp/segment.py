@@ -9,7 +9,6 @@ import threading
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 logging.getLogger("jieba").setLevel(logging.WARNING)
 
@@ -127,9 +126,6 @@ class Segmenter:
 
     def __call__(self, text: str) -> list[str]:
         return self.tokens(text)
-
-    def tokens_many(self, texts: Iterable[str]) -> list[list[str]]:
-        return [self.tokens(text) for text in texts]
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
