@@ -659,15 +659,6 @@ def profile_fields(themes: Sequence[str]) -> list[str]:
     return ["doc", "section_index", "section", "sentences", "characters", *shares]
 
 
-def flatten_record(record: dict) -> dict:
-    """A record for CSV: labels joined with ';', scores as score_<theme> columns."""
-    flat = {key: value for key, value in record.items() if key not in ("labels", "scores")}
-    flat["labels"] = ";".join(record["labels"])
-    for theme, score in record["scores"].items():
-        flat[f"score_{theme}"] = score
-    return flat
-
-
 def iter_records(docs: Iterable[tuple[str, str]], model: "ThemeClassifier | None" = None) -> Iterator[dict]:
     """Per-sentence records for ``(doc_id, text)`` pairs, batched; for Spark's ``mapPartitions``.
 

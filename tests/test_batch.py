@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cppcc_nlp import batch
 from cppcc_nlp.api import default_model, label_report
-from cppcc_nlp.batch import ModelSpec, flatten_record, label_files, score_steps
+from cppcc_nlp.batch import ModelSpec, label_files, score_steps
 from cppcc_nlp.errors import InputError, ModelError
 from cppcc_nlp.fastpredict import compile_model
 from cppcc_nlp.reader import _ASCII_TO_CHINESE, _CJK, _CJK_CHAR, normalise_line, parse_report
@@ -254,6 +254,15 @@ def test_records_and_profiles_are_those_of_label_report(tmp_path, spec, model):
     assert (result.documents, result.sentences, result.failed) == (1, 194, 0)
     manifest = [json.loads(line) for line in (tmp_path / "out.manifest.jsonl").read_text(encoding="utf-8").splitlines()]
     assert manifest[0]["model"] == spec.key and manifest[1]["sha256"] == labelled.report.content_hash
+
+
+def flatten_record(record: dict) -> dict:
+    """The CSV form of a JSONL record: labels joined with ';', scores as score_<theme> columns."""
+    flat = {key: value for key, value in record.items() if key not in ("labels", "scores")}
+    flat["labels"] = ";".join(record["labels"])
+    for theme, score in record["scores"].items():
+        flat[f"score_{theme}"] = score
+    return flat
 
 
 def test_csv_and_parquet_outputs_hold_the_same_records(tmp_path, archive, spec):

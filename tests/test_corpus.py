@@ -46,6 +46,17 @@ def _rewrite_line(path: Path, number: int, change) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _edit_record(path: Path, number: int, edit) -> None:
+    """Apply ``edit`` to the JSON record on line ``number``."""
+
+    def change(line):
+        obj = json.loads(line)
+        edit(obj)
+        return json.dumps(obj, ensure_ascii=False)
+
+    _rewrite_line(path, number, change)
+
+
 def test_malformed_line_names_file_and_line(corpus_copy):
     path = corpus_copy / "labels" / LABELS.name
     _rewrite_line(path, 5, lambda line: line[:-3])
@@ -54,14 +65,7 @@ def test_malformed_line_names_file_and_line(corpus_copy):
 
 
 def test_unknown_theme_is_refused(corpus_copy):
-    path = corpus_copy / "labels" / LABELS.name
-
-    def bad(line):
-        obj = json.loads(line)
-        obj["labels"] = ["poverty"]
-        return json.dumps(obj, ensure_ascii=False)
-
-    _rewrite_line(path, 3, bad)
+    _edit_record(corpus_copy / "labels" / LABELS.name, 3, lambda obj: obj.update(labels=["poverty"]))
     with pytest.raises(CorpusError, match=r":3: unknown theme id"):
         load_corpus(corpus_copy)
 
@@ -76,14 +80,7 @@ def test_duplicate_id_is_refused(corpus_copy):
 
 
 def test_text_that_differs_from_the_raw_report_is_refused(corpus_copy):
-    path = corpus_copy / "labels" / LABELS.name
-
-    def edit(line):
-        obj = json.loads(line)
-        obj["text"] = obj["text"] + "多余"
-        return json.dumps(obj, ensure_ascii=False)
-
-    _rewrite_line(path, 10, edit)
+    _edit_record(corpus_copy / "labels" / LABELS.name, 10, lambda obj: obj.update(text=obj["text"] + "多余"))
     with pytest.raises(CorpusError, match=r":10: text differs"):
         load_corpus(corpus_copy)
 
