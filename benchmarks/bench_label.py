@@ -224,13 +224,24 @@ def measure(command: list[str], cwd: Path) -> dict:
 
 def commands(corpus: Path, out_dir: Path) -> dict[str, list[str]]:
     me = [sys.executable, str(Path(__file__).resolve())]
-    label = shutil.which("cppcc-nlp") or "cppcc-nlp"
+    label = _label_command()
     return {
         "floor": [*me, "_floor", str(corpus)],
         "jieba": [*me, "_jieba", str(corpus)],
         "label_j1": [label, "label", str(corpus), "-o", str(out_dir / "j1.jsonl"), "--jobs", "1", "--quiet"],
         "label_j2": [label, "label", str(corpus), "-o", str(out_dir / "j2.jsonl"), "--jobs", "2", "--quiet"],
     }
+
+
+def _label_command() -> str:
+    """The ``cppcc-nlp`` script of this interpreter's environment (a venv not activated), else the one on PATH."""
+    beside = Path(sys.executable).parent / "cppcc-nlp"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("cppcc-nlp")
+    if found is None:
+        sys.exit("cppcc-nlp is not installed in this environment: pip install -e . first")
+    return found
 
 
 def startup(corpus: Path, out_dir: Path) -> dict:
@@ -241,7 +252,7 @@ def startup(corpus: Path, out_dir: Path) -> dict:
     XDG_CACHE_HOME; the warm runs, and every run of the table, use the user's
     own cache, which the second run here fills if it was empty.
     """
-    label = shutil.which("cppcc-nlp") or "cppcc-nlp"
+    label = _label_command()
     smallest = min(corpus.rglob("*.txt"), key=lambda p: p.stat().st_size)
     command = [label, "label", str(smallest), "-o", str(out_dir / "startup.jsonl"), "--quiet"]
     cold_cache = out_dir / "cold-cache"

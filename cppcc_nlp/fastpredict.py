@@ -20,6 +20,7 @@ kept as the scikit-learn object and called as is.
 from __future__ import annotations
 
 import re
+import sys
 from itertools import chain
 from typing import TYPE_CHECKING, Sequence
 
@@ -35,6 +36,7 @@ _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
 _RAW_CACHE_SIZE = 200_000  # raw tokens remembered per word part (cleared when full)
 _HAS_SPACE = -2
 _MAX_CHAR_RANKS = 2048  # the dense table of character pairs has at most this squared cells
+_MAX_TRIGRAM_CELLS = 8_000_000  # cells of the dense trigram table at most; binary search beyond
 
 
 class CompiledModel:
@@ -124,6 +126,7 @@ def _compile_tfidf(part):
         and part.preprocessor is None
         and 1 <= part.ngram_range[0] <= part.ngram_range[1] <= 3
         and len({ch for term in part.vocabulary_ for ch in term}) <= _MAX_CHAR_RANKS
+        and not any("\x00" in term for term in part.vocabulary_)
     ):
         return _CharNgrams(part.vocabulary_, part.ngram_range, weights)
     if (
@@ -171,7 +174,10 @@ def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, value:
     duplicates side by side; counting runs is then array arithmetic. With
     ``value``, every pair present holds ``value`` instead of its count.
     """
-    keys = np.sort(rows * n_cols + cols)
+    key_type = np.int32 if n_rows * n_cols < 2**31 else np.int64  # a smaller key sorts faster
+    keys = rows.astype(key_type, copy=False) * key_type(n_cols)
+    keys += cols.astype(key_type, copy=False)
+    keys.sort()
     if len(keys):
         first = np.empty(len(keys), dtype=bool)
         first[0] = True
@@ -195,10 +201,13 @@ def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, value:
 class _CharNgrams:
     """Character 1- to 3-grams counted with numpy.
 
-    Every character of the vocabulary gets a rank r < R; an n-gram is the number
-    r0*R**(n-1) + ... + r(n-1): unigrams and bigrams are looked up in dense
-    tables, trigrams by binary search, only where their first two characters
-    start a trigram of the vocabulary.
+    Every character of the vocabulary gets a rank r < R (-1 for any other
+    character, in a table over all of Unicode). The texts of a batch are joined
+    with NUL, which is never in the vocabulary (else the part is not compiled),
+    so no n-gram counted crosses two texts. A bigram is the cell r0*R + r1 of a
+    dense table; a trigram is looked up, only where its first two characters
+    start a trigram of the vocabulary, in a dense table of (prefix, third rank)
+    or, when that table would be too large, by binary search.
     """
 
     def __init__(self, vocabulary: dict[str, int], ngram_range: tuple[int, int], weights: _Weights) -> None:
@@ -218,13 +227,13 @@ class _CharNgrams:
         vocabulary = self.vocabulary
         chars = sorted({ch for term in vocabulary for ch in term})
         size = self.size = len(chars)
-        self.max_code = max((ord(ch) for ch in chars), default=0)
-        self.rank = np.full(self.max_code + 1, -1, dtype=np.int64)
+        self.rank = np.full(sys.maxunicode + 1, -1, dtype=np.int16)
         for r, ch in enumerate(chars):
             self.rank[ord(ch)] = r
-        self.unigram = np.full(size, -1, dtype=np.int64)
-        self.bigram = np.full(size * size, -1, dtype=np.int64)
-        self.prefix = np.zeros(size * size, dtype=bool)
+        # feature indices in the smallest type that holds them: smaller tables stay in the CPU cache
+        index_type = np.int16 if len(vocabulary) < 2**15 else np.int32
+        self.unigram = np.full(size, -1, dtype=index_type)
+        self.bigram = np.full(size * size, -1, dtype=index_type)
         trigrams = []
         for term, index in vocabulary.items():
             ranks = [int(self.rank[ord(ch)]) for ch in term]
@@ -233,46 +242,56 @@ class _CharNgrams:
             elif len(term) == 2:
                 self.bigram[ranks[0] * size + ranks[1]] = index
             elif len(term) == 3:
-                self.prefix[ranks[0] * size + ranks[1]] = True
-                trigrams.append(((ranks[0] * size + ranks[1]) * size + ranks[2], index))
-        trigrams.sort()
-        self.trigram_keys = np.array([key for key, _ in trigrams], dtype=np.int64)
-        self.trigram_ids = np.array([index for _, index in trigrams], dtype=np.int64)
+                trigrams.append((ranks[0] * size + ranks[1], ranks[2], index))
+        pairs = sorted({pair for pair, _, _ in trigrams})
+        prefix_type = np.int16 if len(pairs) < 2**15 else np.int32
+        self.prefix = np.full(size * size, -1, dtype=prefix_type)  # pair cell -> its number among trigram prefixes
+        self.prefix[pairs] = np.arange(len(pairs), dtype=prefix_type)
+        if len(pairs) * size <= _MAX_TRIGRAM_CELLS:
+            self.trigram = np.full(len(pairs) * size, -1, dtype=index_type)
+            for pair, third, index in trigrams:
+                self.trigram[int(self.prefix[pair]) * size + third] = index
+            self.trigram_keys = self.trigram_ids = None
+        else:
+            self.trigram = None
+            keys = sorted((int(self.prefix[pair]) * size + third, index) for pair, third, index in trigrams)
+            self.trigram_keys = np.array([key for key, _ in keys], dtype=np.int64)
+            self.trigram_ids = np.array([index for _, index in keys], dtype=index_type)
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
-        texts = [_WHITE_SPACES.sub(" ", t) if _WHITE_SPACES.search(t) else t for t in texts]
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        ranks = self.rank[np.minimum(codes, self.max_code)]
-        ranks[codes > self.max_code] = -1
-        rows_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
-        ends = np.repeat(np.cumsum(lengths), lengths)
-        positions = np.arange(len(codes), dtype=np.int64)
-        known = ranks >= 0
+        joined = "\x00".join(texts) + "\x00"
+        if _WHITE_SPACES.search(joined):  # no run of white space crosses the NULs
+            texts = [_WHITE_SPACES.sub(" ", t) for t in texts]
+            joined = "\x00".join(texts) + "\x00"
+        ranks = self.rank[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)].astype(np.int32)
+        lengths = np.fromiter(map(len, texts), dtype=np.int32, count=len(texts)) + 1
+        row_of = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
         all_rows, all_cols = [], []
 
         def add(start: np.ndarray, ids: np.ndarray) -> None:
             hit = ids >= 0
-            all_rows.append(rows_of[start[hit]])
+            all_rows.append(row_of[start[hit]])
             all_cols.append(ids[hit])
 
+        known = np.flatnonzero(ranks >= 0)
         if self.min_n == 1:
-            start = positions[known]
-            add(start, self.unigram[ranks[start]])
+            add(known, self.unigram[ranks[known]])
         if self.max_n >= 2:
-            pair = (positions + 2 <= ends) & known
-            pair[:-1] &= known[1:]
-            start = positions[pair]
-            pair_key = ranks[start] * self.size + ranks[start + 1]
+            start = known[:-1][np.diff(known) == 1]  # both characters known; the last character is the NUL
+            pair = ranks[start] * self.size + ranks[start + 1]
             if self.min_n <= 2:
-                add(start, self.bigram[pair_key])
-            if self.max_n >= 3 and len(self.trigram_keys):
-                triple = self.prefix[pair_key] & (start + 3 <= ends[start])
-                start, pair_key = start[triple], pair_key[triple]
-                third = ranks[start + 2]
-                start, key = start[third >= 0], pair_key[third >= 0] * self.size + third[third >= 0]
-                where = np.minimum(np.searchsorted(self.trigram_keys, key), len(self.trigram_keys) - 1)
-                add(start, np.where(self.trigram_keys[where] == key, self.trigram_ids[where], -1))
+                add(start, self.bigram[pair])
+            if self.max_n >= 3:
+                prefix = self.prefix[pair]
+                third = ranks[start + 2]  # in range: the joined text ends with a NUL, never the second character
+                found = (prefix >= 0) & (third >= 0)
+                key_type = np.int32 if self.trigram is not None else np.int64  # int32 holds the dense table's cells
+                start, key = start[found], prefix[found].astype(key_type) * self.size + third[found]
+                if self.trigram is not None:
+                    add(start, self.trigram[key])
+                elif len(self.trigram_keys):
+                    where = np.minimum(np.searchsorted(self.trigram_keys, key), len(self.trigram_keys) - 1)
+                    add(start, np.where(self.trigram_keys[where] == key, self.trigram_ids[where], -1))
         if not all_rows:
             return self.weights(np.zeros(0, np.int64), np.zeros(0, np.int64), len(texts))
         return self.weights(np.concatenate(all_rows), np.concatenate(all_cols), len(texts))

@@ -17,6 +17,7 @@ from cppcc_nlp import batch
 from cppcc_nlp.api import default_model, label_report
 from cppcc_nlp.batch import ModelSpec, label_files, score_steps
 from cppcc_nlp.errors import InputError, ModelError
+from cppcc_nlp import fastpredict
 from cppcc_nlp.fastpredict import compile_model
 from cppcc_nlp.reader import _ASCII_TO_CHINESE, _CJK, _CJK_CHAR, normalise_line, parse_report
 from cppcc_nlp.themes import CUE_WORDS
@@ -72,10 +73,15 @@ def external_sentences(limit: int = 4000) -> list[str]:
     return sentences
 
 
-def test_compiled_model_gives_the_models_probabilities_bit_for_bit(model):
+@pytest.mark.parametrize("trigram_table", ["dense", "binary search"])
+def test_compiled_model_gives_the_models_probabilities_bit_for_bit(model, monkeypatch, trigram_table):
+    if trigram_table == "binary search":
+        monkeypatch.setattr(fastpredict, "_MAX_TRIGRAM_CELLS", 0)
     texts = [s.text for s in parse_report(SEED.read_text(encoding="utf-8")).sentences]
     texts += external_sentences() + ["", " ", "APP www.x.cn 1963-1968 年", "ＡＢＣ　　１２３", "中\t\t文  空格"]
+    texts += ["党建\x00工作", "\x00", "政协\x00\x00委员", "协商 \n 民主"]  # NUL inside a text; white space runs
     compiled = pickle.loads(pickle.dumps(compile_model(model)))
+    assert (compiled.parts[1].trigram is None) == (trigram_table == "binary search")
     assert np.array_equal(compiled.predict_proba(texts), model.predict_proba(texts))
     assert compiled.themes == tuple(model.classes_)
 
