@@ -372,18 +372,33 @@ class _WordNgrams:
     def _ranks(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Unigram ranks (-1: not in the vocabulary) of ``Segmenter.tokens`` of each text, and their counts.
 
-        Each distinct raw token of the tokenizer gets an id once; what
-        ``Segmenter.tokens`` keeps of it (nothing for punctuation and stop-words,
-        usually the token, several parts for joined ASCII) is stored as a run in
+        The texts are cut as one, joined by line breaks: jieba never joins a
+        line break to another token, nor a word across one, so the tokens are
+        those of each text with a "\\n" token between two texts (checked by
+        counting them; texts holding a line break are cut one by one). Each
+        distinct raw token gets an id once; what ``Segmenter.tokens`` keeps of
+        it (nothing for punctuation, white space and stop-words, usually the
+        token, several parts for joined ASCII) is stored as a run in
         ``kept_flat``; expanding ids to runs is then array arithmetic.
         """
         if len(self.raw_ids) > _RAW_CACHE_SIZE:
             self._reset_cache()
-        token_lists = list(map(self.segmenter.tokenizer.cut, texts))
-        raw_counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-        # a new raw token gets its id in raw_ids.__missing__, its kept ranks in self.new_kept
-        ids = np.fromiter(map(self.raw_ids.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64,
-                          count=int(raw_counts.sum()))
+        cut = self._cut
+        joined = "\n".join(texts)
+        row_of = None
+        if joined.count("\n") == len(texts) - 1 and "\r" not in joined:
+            tokens = cut(joined)
+            # a new raw token gets its id in raw_ids.__missing__, its kept ranks in self.new_kept
+            ids = np.fromiter(map(self.raw_ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+            is_break = ids == self.raw_ids["\n"]
+            if np.count_nonzero(is_break) == len(texts) - 1:
+                row_of = np.cumsum(is_break)  # a break keeps no token: which row it counts in does not matter
+        if row_of is None:
+            token_lists = [list(cut(text)) for text in texts]
+            raw_counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+            ids = np.fromiter(map(self.raw_ids.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64,
+                              count=int(raw_counts.sum()))
+            row_of = np.repeat(np.arange(len(texts)), raw_counts)
         if self.new_kept:
             self._store_new()
         lens = self.kept_len[ids]
@@ -391,8 +406,14 @@ class _WordNgrams:
         ranks = self.kept_flat[np.repeat(self.kept_start[ids], lens) + offsets]
         if (ranks == _HAS_SPACE).any():
             raise _Unsupported("a token holds a space")
-        lengths = np.bincount(np.repeat(np.arange(len(texts)), raw_counts), weights=lens, minlength=len(texts))
+        lengths = np.bincount(row_of, weights=lens, minlength=len(texts))
         return ranks, lengths.astype(np.int64)
+
+    @property
+    def _cut(self):
+        """The tokenizer's cut returning a list (jieba's ``cut`` is a generator, rjieba's a list)."""
+        tokenizer = self.segmenter.tokenizer
+        return getattr(tokenizer, "lcut", tokenizer.cut)
 
     def _reset_cache(self) -> None:
         self.new_kept: list[list[int]] = []  # kept ranks of the raw tokens met since the last _store_new

@@ -91,12 +91,15 @@ def test_compiled_model_of_other_configurations(records):
 
     texts, labels = [r.text for r in records], [r.labels for r in records]
     probe = texts[::3] + ["党组理论学习中心组专题学习。", "A-B_C/D.E 2019.5"]
+    with_breaks = probe + ["委员\n履职", "协商\r\n议政"]  # cut one text at a time
     for params in (
         {"features": "word", "classifier": "svm", "use_lexicon": True, "cue_words": False},
+        {"features": "word", "backend": "jieba"},  # jieba's cut is a generator, rjieba's a list
         {"features": "char", "classifier": "nb"},  # naive Bayes: kept as the model itself
     ):
         fitted = ThemeClassifier(threshold_folds=0, **params).fit(texts, labels)
-        assert np.array_equal(compile_model(fitted).predict_proba(probe), fitted.predict_proba(probe)), params
+        for texts_ in (probe, with_breaks):
+            assert np.array_equal(compile_model(fitted).predict_proba(texts_), fitted.predict_proba(texts_)), params
 
 
 def test_unpickling_a_compiled_model_needs_no_scikit_learn(tmp_path, spec):
