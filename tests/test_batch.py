@@ -615,6 +615,7 @@ def test_cue_words_in_one_scan_equal_the_cue_in_text_loop(texts):
 
     # overlapping cues included: 党员委员 / 委员之家, 党建 / 建言, 协商 / 协商计划, 监督 / 民主监督
     texts = texts + ["党员委员之家", "党建言献策协商计划", "民主监督专项监督办", "APP直通车委员服务管理论学习"]
+    texts += ["党建\x00协商", "\x00", "", "监\x00督"]  # a NUL inside a text is not a boundary
     reference = CueWordFeatures(weight=0.7).fit(texts).transform(texts)
     compiled = pickle.loads(pickle.dumps(_CueWords(list(CueWordFeatures().fit(texts).cues_), 0.7)))(texts)
     assert compiled.shape == reference.shape
