@@ -483,11 +483,7 @@ class Labeller:
             [theme for k, theme in enumerate(self.themes) if mask >> k & 1] for mask in range(1 << len(self.themes))
         ]
         self.label_json = [_encode(labels) for labels in self.label_lists]
-        scores = ", ".join(f"{_encode(t)}: {{}}" for t in self.themes)
-        self.record_format = (
-            '{{"doc": {}, "section": {}, "section_index": {}, "paragraph": {}, "sentence": {}, '
-            '"start": {}, "end": {}, "text": {}, "labels": {}, "scores": {{' + scores + "}}}}\n"
-        ).format
+        self.json_lines = _json_lines_function(len(self.themes))
 
     def predict(self, texts: list[str]) -> np.ndarray:
         """Probabilities for ``texts``, vectorised in chunks of about PREDICT_CHARS characters."""
@@ -584,14 +580,9 @@ class Labeller:
     def _records(self, doc_id: str, names: list[str], sentences, masks, steps, fmt: str) -> str:
         text = SCORE_TEXT
         if fmt == "jsonl":  # json.dumps(record, ensure_ascii=False) of each record, assembled faster
-            doc = _encode(doc_id)
             section_json = [_encode(name) for name in names]
-            label_json, line = self.label_json, self.record_format
-            return "".join(
-                line(doc, section_json[s.section_index], s.section_index, s.paragraph_index, s.index, s.start, s.end,
-                     _encode_str(s.text), label_json[m], *[text[k] for k in row])
-                for s, m, row in zip(sentences, masks, steps)
-            )
+            theme_json = [_encode(theme) for theme in self.themes]
+            return self.json_lines(_encode(doc_id), section_json, sentences, masks, steps, self.label_json, theme_json)
         if fmt == "csv":
             labels = [";".join(names) for names in self.label_lists]
             scores = [[text[k] for k in row] for row in steps]
@@ -604,6 +595,28 @@ class Labeller:
             for s, m, row in zip(sentences, masks, scores)
         ]
         return _rows_text(rows, None, fmt)
+
+
+def _json_lines_function(n_themes: int):
+    """A function writing the JSON lines of one document's records, with an f-string made for ``n_themes``.
+
+    An f-string is about a third faster than ``str.format`` here, but its
+    fields are fixed in the source; only the number of themes (an int) goes
+    into the generated code, the theme names are arguments.
+    """
+    scores = ", ".join(f"{{theme[{k}]}}: {{score[row[{k}]]}}" for k in range(n_themes))
+    source = """
+def json_lines(doc, section, sentences, masks, steps, label, theme, score=SCORE_TEXT, encode=_encode_str):
+    return "".join([
+        f'{{"doc": {doc}, "section": {section[s.section_index]}, "section_index": {s.section_index}, '
+        f'"paragraph": {s.paragraph_index}, "sentence": {s.index}, "start": {s.start}, "end": {s.end}, '
+        f'"text": {encode(s.text)}, "labels": {label[m]}, "scores": {{SCORES}}}}\\n'
+        for s, m, row in zip(sentences, masks, steps)
+    ])
+""".replace("SCORES", scores)
+    namespace = {"SCORE_TEXT": SCORE_TEXT, "_encode_str": _encode_str}
+    exec(source, namespace)
+    return namespace["json_lines"]
 
 
 def read_item(item: Item) -> Report:
