@@ -60,6 +60,7 @@ PREDICT_CHARS = 200_000  # sentences are vectorised in chunks of about this many
 PARQUET_ROWS = 20_000  # rows per Parquet row group
 STDERR_FAILURES = 20  # failures printed on stderr; all of them go to the errors file
 KEPT_FAILURES = 1000  # failures kept in BatchResult.failures; all of them go to the errors file
+COMMIT_SECONDS = 2.0  # output made durable (fsync) and journalled at most this often; a resume redoes the rest
 
 
 # -- inputs -------------------------------------------------------------------------------
@@ -984,9 +985,13 @@ def _read_manifest(path: Path, size: int | None, model_key: str) -> _DoneSet:
 class _Output:
     """The output files of one run, their journal, and resuming an earlier run."""
 
-    def __init__(self, output: Path, profiles: Path | None, themes: Sequence[str], model_key: str) -> None:
+    def __init__(
+        self, output: Path, profiles: Path | None, themes: Sequence[str], model_key: str, commit_seconds: float
+    ) -> None:
         self.output = output
         self.model_key = model_key
+        self.commit_seconds = commit_seconds
+        self.last_commit = time.perf_counter()
         self.journal = output.with_name(output.name + ".journal")
         fmt = output_format(output)
         self.sinks = {
@@ -1090,9 +1095,15 @@ class _Output:
                 + "\n"
             )
 
+    def checkpoint(self) -> None:
+        """Commit, if the last commit is ``commit_seconds`` old: each fsync waits for the disk."""
+        if time.perf_counter() - self.last_commit >= self.commit_seconds:
+            self.commit()
+
     def commit(self) -> None:
         """Make everything written so far durable, then record it in the journal (atomically)."""
         self._write_journal({kind: sink.commit() for kind, sink in self.sinks.items()})
+        self.last_commit = time.perf_counter()
 
     def _write_journal(self, sizes: dict[str, int]) -> None:
         state = {
@@ -1108,6 +1119,7 @@ class _Output:
         os.replace(tmp, self.journal)
 
     def finish(self) -> None:
+        self.commit()
         for sink in self.sinks.values():
             sink.finish()
         self.journal.unlink()
@@ -1150,6 +1162,9 @@ class _Stdout:
                 _write_stdout(outcome.records)
                 if self.profiles is not None:
                     self.profiles.write(outcome.profiles)
+
+    def checkpoint(self) -> None:
+        self.commit()
 
     def commit(self) -> None:
         sys.stdout.flush()
@@ -1235,6 +1250,7 @@ def label_files(
     progress: bool | None = None,
     batch_docs: int = BATCH_DOCS,
     batch_bytes: int = BATCH_BYTES,
+    commit_seconds: float = COMMIT_SECONDS,
 ) -> BatchResult:
     """Label every document of ``inputs`` into ``output`` (JSONL, CSV or Parquet; None or "-": stdout).
 
@@ -1247,7 +1263,8 @@ def label_files(
     (``backend="dask"``, ``scheduler``: its address or a ``distributed.Client``).
     ``resume``: skip documents already in ``output`` (same id and content) and
     append the rest. ``progress``: a progress bar on stderr (default: when
-    stderr is a terminal).
+    stderr is a terminal). ``commit_seconds``: how often the output is made
+    durable and journalled; an interrupted run resumes from the last commit.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -1287,7 +1304,7 @@ def label_files(
             sink = _Sink(profiles_path, options.profiles, profile_fields(themes), _profile_types(themes, options))
         out = _Stdout(sink)
     else:
-        out = _Output(Path(output), profiles_path, themes, spec.key)
+        out = _Output(Path(output), profiles_path, themes, spec.key, commit_seconds)
     if errors is None and not to_stdout:
         errors = sidecar_path(output, "errors")
 
@@ -1309,7 +1326,7 @@ def label_files(
             results = _run_here(batches, spec, options)
         for outcomes in results:
             out.write(outcomes)
-            out.commit()
+            out.checkpoint()
             for outcome in outcomes:
                 if outcome.error is not None:
                     failures.add(outcome.source, outcome.error)

@@ -76,6 +76,7 @@ def cmd_label(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=False if args.quiet else None,
             batch_docs=args.batch_size,
+            commit_seconds=args.commit_every,
         )
     except KeyboardInterrupt:
         if args.output not in (None, "-"):
@@ -196,6 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--resume", action="store_true", help="skip documents already in the output, append the rest")
     label.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     label.add_argument("--batch-size", type=int, default=32, help="documents per batch at most (default: 32)")
+    label.add_argument(
+        "--commit-every", type=float, default=2.0, metavar="SECONDS",
+        help="make the output durable (fsync) and resumable at most this often (default: 2); "
+        "a run killed in between is resumed from its last commit",
+    )
     _add_model_options(label)
     label.set_defaults(func=cmd_label)
 

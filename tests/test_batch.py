@@ -440,7 +440,7 @@ class Interrupted(Exception):
 
 
 def interrupt_after(monkeypatch, records: Path, batches: int, torn: bool):
-    """Make the run die while writing batch ``batches + 1``: half of its records written, not committed."""
+    """Make the run die at the records write number ``batches + 1`` (one per document): half of it written."""
     real = batch._Sink.write
     calls = {"records": 0}
 
@@ -457,8 +457,9 @@ def interrupt_after(monkeypatch, records: Path, batches: int, torn: bool):
     monkeypatch.setattr(batch._Sink, "write", write)
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
-def test_interrupted_run_resumed_equals_an_uninterrupted_run(tmp_path, archive, spec, monkeypatch, suffix):
+@pytest.mark.parametrize("suffix, commit_seconds", [(".jsonl", 0), (".parquet", 0), (".jsonl", 3600)])
+def test_interrupted_run_resumed_equals_an_uninterrupted_run(tmp_path, archive, spec, monkeypatch, suffix,
+                                                             commit_seconds):
     (archive / "empty.txt").write_bytes(b"")
     full = tmp_path / f"full{suffix}"
     label_files([archive], full, model=spec, progress=False, batch_docs=2, profiles=tmp_path / "full-p.csv")
@@ -467,12 +468,15 @@ def test_interrupted_run_resumed_equals_an_uninterrupted_run(tmp_path, archive, 
     with monkeypatch.context() as patch:
         interrupt_after(patch, out, batches=3, torn=True)
         with pytest.raises(Interrupted):
-            label_files([archive], out, model=spec, progress=False, batch_docs=2, profiles=tmp_path / "out-p.csv")
+            label_files([archive], out, model=spec, progress=False, batch_docs=2, profiles=tmp_path / "out-p.csv",
+                        commit_seconds=commit_seconds)
     assert not out.exists() and Path(f"{out}.part").exists() and Path(f"{out}.journal").exists()
 
     result = label_files([archive], out, model=spec, progress=False, batch_docs=2, resume=True,
                          profiles=tmp_path / "out-p.csv")
-    assert result.already_done > 0 and result.already_done + result.documents == 14
+    # committed after every batch: the first batch (two documents) is kept; never committed: all is redone
+    assert result.already_done == (2 if commit_seconds == 0 else 0)
+    assert result.already_done + result.documents == 14
     assert read(out) == read(full)
     assert read(tmp_path / "out-p.csv") == read(tmp_path / "full-p.csv")
     assert read(tmp_path / "out.manifest.jsonl") == read(tmp_path / "full.manifest.jsonl")

@@ -87,7 +87,7 @@ def test_a_killed_run_resumed_gives_the_bytes_of_an_uninterrupted_run(tmp_path, 
 
     out = tmp_path / "out.jsonl"
     journal = Path(f"{out}.journal")
-    proc = subprocess.Popen([SCRIPT, "label", str(folder), "-o", str(out), "--batch-size", "4", "-q"],
+    proc = subprocess.Popen([SCRIPT, "label", str(folder), "-o", str(out), "--batch-size", "4", "--commit-every", "0", "-q"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
