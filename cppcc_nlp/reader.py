@@ -11,6 +11,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import filterfalse
 from pathlib import Path
 from typing import Union
 
@@ -30,8 +31,15 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _TERMINATORS = "。！？；!?;"
 _CLOSERS = "”’」』）》】〕)\"'"
-_SENTENCE = re.compile(f"[^{_TERMINATORS}]*(?:[{_TERMINATORS}]+[{_CLOSERS}]*|$)")
-_ENDS_SENTENCE = re.compile(f"[{_TERMINATORS}…][{_CLOSERS}]*$")
+_HAS_TERMINATOR = re.compile(f"[{_TERMINATORS}]")
+_HAS_TERMINATOR_OR_COMMA = re.compile(f"[{_TERMINATORS}，,、…]")
+# A sentence without the whitespace around it (\s is str.isspace): text up to and with a run of
+# terminators and the closers after them, or the rest of the paragraph after the last terminator.
+_SENTENCE = re.compile(
+    f"(?:[^{_TERMINATORS}\\s][^{_TERMINATORS}]*)?[{_TERMINATORS}]+[{_CLOSERS}]*"
+    f"|[^{_TERMINATORS}\\s](?:[^{_TERMINATORS}]*[^{_TERMINATORS}\\s])?"
+)
+_SENTENCE_END_MARKS = tuple(_TERMINATORS + "…")
 
 _CITY_HEADING = re.compile(
     f"^(?P<name>[{_CJK}]{{1,8}}?(?:自治州|自治县|自治区|市|县|区|州|盟|旗|省))政协[ \u3000]+\\S"
@@ -46,19 +54,17 @@ _MAX_TITLE_CHARS = 40
 _ASCII_TO_CHINESE = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！"}
 # normalise_line: full-width digits and Latin letters -> ASCII; odd spaces -> " "; zero-width -> removed
 _FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
-_FULL_TO_HALF = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
-_ODD_SPACE = re.compile("[\u3000\u00a0\u2002\u2003\u2009\t\ufeff]")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d]")
-_MULTI_SPACE = re.compile(" {2,}")
+_ODD_SPACES = "\u3000\u00a0\u2002\u2003\u2009\t\ufeff"
+_ZERO_WIDTHS = "\u200b\u200c\u200d"
 _ASCII_PUNCTUATION = re.compile(r"[,;:?!()]")
 _CHINESE_CONTEXT = re.compile(f"[{_CJK}，。；：！？、“”《》（）]")
-# a space between Chinese punctuation and a Chinese character; the mark is matched, not looked behind
-# at, so that the regex engine jumps to candidate marks instead of trying every position
-_LAYOUT_SPACE = re.compile(f"([，。；：！？、]) (?=[{_CJK}])")
-_WHITESPACE = re.compile(r"\s")
+_CHINESE_CONTEXT_RUN = re.compile(f"[{_CJK}，。；：！？、“”《》（）]+")
+# a space between Chinese punctuation and a Chinese character; the pattern starts with the space
+# (the mark is looked behind at from after it), so that the regex engine jumps from space to space
+_LAYOUT_SPACE = re.compile(f" (?<=[，。；：！？、] )(?=[{_CJK}])")
 _LINE_BREAK = re.compile("\r\n|\r|\n|\u2028|\u2029|\f")
-# _reject_binary_looking: line breaks and spaces are not evidence of a binary file
-_LAYOUT_CHARS = re.compile("[\n\r\t\f \u3000\u00a0\u2002\u2003\u2009]+")
+# _reject_binary_looking: the whitespace characters that are control characters, other than \n\r\t\f
+_CONTROL_SPACES = "\x0b\x1c\x1d\x1e\x1f\x85"
 
 
 @dataclass(frozen=True)
@@ -190,17 +196,23 @@ def _detect(data: bytes, name: str) -> tuple[str, str]:
 
 
 def _chinese_share(text: str) -> float:
-    visible = len(text) - len(_WHITESPACE.findall(text))  # \s is str.isspace
+    visible = len("".join(text.split()))  # split() drops exactly the str.isspace characters
     if not visible:
         return 0.0
-    return len(_CHINESE_CONTEXT.findall(text)) / visible
+    return len("".join(_CHINESE_CONTEXT_RUN.findall(text))) / visible
 
 
 def _reject_binary_looking(text: str, name: str) -> None:
     sample = text[:20000]
-    if _LAYOUT_CHARS.sub("", sample).isprintable():
+    # Line breaks and spaces are not evidence of a binary file. split() drops all whitespace,
+    # so the few control characters among it are looked for apart.
+    if "".join(sample.split()).isprintable() and not any(ch in sample for ch in _CONTROL_SPACES):
         return  # no control, private-use, surrogate or unassigned character at all (the usual case, fast)
-    bad = sum(1 for ch in sample if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\n\r\t\f")
+    bad = sum(
+        1
+        for ch in filterfalse(str.isprintable, sample)  # no printable character is in these categories
+        if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\n\r\t\f"
+    )
     if bad > max(3, len(sample) // 100):
         raise InputError(f"{name}: looks binary ({bad} control or unassigned characters in the first {len(sample)})")
 
@@ -221,48 +233,70 @@ def _normalise(text: str) -> str:
     normalising a whole text, then splitting it into lines and stripping each,
     gives the lines ``normalise_line`` gives (the tests check it).
     """
+    # str.replace per character present is much faster than re.sub or str.translate on long texts
     line = text
-    if _FULL_WIDTH.search(line):
-        line = line.translate(_FULL_TO_HALF)
-    line = _MULTI_SPACE.sub(" ", _ODD_SPACE.sub(" ", _ZERO_WIDTH.sub("", line)))
+    for ch in set(_FULL_WIDTH.findall(line)):
+        line = line.replace(ch, chr(ord(ch) - 0xFEE0))
+    for ch in _ZERO_WIDTHS:
+        if ch in line:
+            line = line.replace(ch, "")
+    for ch in _ODD_SPACES:
+        if ch in line:
+            line = line.replace(ch, " ")
+    while "  " in line:  # runs of spaces -> one space
+        line = line.replace("  ", " ")
     if _ASCII_PUNCTUATION.search(line):
-        chars = list(line)
-        n = len(chars)
-        # left to right, so that a mark converted just before counts as Chinese context
-        for match in _ASCII_PUNCTUATION.finditer(line):
-            i = match.start()
-            ch = chars[i]
-            prev_cjk = i > 0 and _CHINESE_CONTEXT.match(chars[i - 1]) is not None
-            next_cjk = i + 1 < n and _CHINESE_CONTEXT.match(chars[i + 1]) is not None
-            if ch in _ASCII_TO_CHINESE and (prev_cjk or next_cjk):
-                if ch == "," and i > 0 and i + 1 < n and chars[i - 1].isdigit() and chars[i + 1].isdigit():
-                    continue  # thousands separator
-                chars[i] = _ASCII_TO_CHINESE[ch]
-            elif ch == "(" and next_cjk:
-                chars[i] = "（"
-            elif ch == ")" and prev_cjk:
-                chars[i] = "）"
-        line = "".join(chars)
+        line = _convert_ascii_punctuation(line)
     # A space between Chinese punctuation and text is layout, not content.
-    return _LAYOUT_SPACE.sub(r"\1", line)
+    return _LAYOUT_SPACE.sub("", line)
+
+
+def _convert_ascii_punctuation(line: str) -> str:
+    """ASCII marks next to Chinese context -> Chinese marks (not a comma between digits)."""
+    pieces = []
+    done = 0  # line[:done] is in pieces, the last mark converted at done - 1
+    n = len(line)
+    # left to right, so that a mark converted just before counts as Chinese context
+    for match in _ASCII_PUNCTUATION.finditer(line):
+        i = match.start()
+        ch = line[i]
+        prev_converted = 0 < done == i
+        prev_cjk = i > 0 and (prev_converted or _CHINESE_CONTEXT.match(line, i - 1) is not None)
+        next_cjk = _CHINESE_CONTEXT.match(line, i + 1) is not None
+        if ch in _ASCII_TO_CHINESE and (prev_cjk or next_cjk):
+            if ch == "," and i > 0 and i + 1 < n and line[i - 1].isdigit() and line[i + 1].isdigit():
+                continue  # thousands separator
+            converted = _ASCII_TO_CHINESE[ch]
+        elif ch == "(" and next_cjk:
+            converted = "（"
+        elif ch == ")" and prev_cjk:
+            converted = "）"
+        else:
+            continue
+        pieces += (line[done:i], converted)
+        done = i + 1
+    if not pieces:
+        return line
+    pieces.append(line[done:])
+    return "".join(pieces)
 
 
 def _is_heading(line: str) -> bool:
-    if _CITY_HEADING.match(line) and not re.search(f"[{_TERMINATORS}]", line):
+    if _CITY_HEADING.match(line) and not _HAS_TERMINATOR.search(line):
         return True
     if _NUMBERED_HEADING.match(line):
         return True
-    return len(line) <= _MAX_TITLE_CHARS and not re.search(f"[{_TERMINATORS}，,、…]", line)
+    return len(line) <= _MAX_TITLE_CHARS and not _HAS_TERMINATOR_OR_COMMA.search(line)
 
 
 def _section_start(line: str) -> str | None:
     """The section name if ``line`` opens a section, else None."""
     city = _CITY_HEADING.match(line)
-    if city and not re.search(f"[{_TERMINATORS}]", line):
+    if city and not _HAS_TERMINATOR.search(line):
         return city.group("name")
     numbered = _NUMBERED_HEADING.match(line)
     if numbered:
-        first = re.split(f"[{_TERMINATORS}]", line, maxsplit=1)[0]
+        first = _HAS_TERMINATOR.split(line, maxsplit=1)[0]
         return first[:_MAX_TITLE_CHARS].strip()
     return None
 
@@ -282,22 +316,39 @@ def split_paragraphs(text: str) -> list[str]:
             paragraphs[-1] = previous + glue + line
         else:
             paragraphs.append(line)
-        can_continue = not heading and not _ENDS_SENTENCE.search(paragraphs[-1])
+        # ends a sentence: a terminator or "…", then only closers (a paragraph holds no line break)
+        can_continue = not heading and not paragraphs[-1].rstrip(_CLOSERS).endswith(_SENTENCE_END_MARKS)
     return paragraphs
 
 
 def split_sentences(paragraph: str) -> list[tuple[int, int]]:
     """``(start, end)`` spans of the sentences of one paragraph; never empty, never whitespace-padded."""
-    spans = []
+    return [match.span() for match in _SENTENCE.finditer(paragraph)]
+
+
+_new_object = object.__new__
+
+
+def _sentences(paragraph: str, offset: int, section_index: int, paragraph_index: int, index: int) -> tuple[Sentence, ...]:
+    """The Sentences of ``paragraph``, which starts at ``offset``; the first is numbered ``index``.
+
+    Built as ``Sentence(...)`` builds them (same fields, in order, in ``__dict__``) but without
+    the frozen dataclass's ``__init__``, whose six ``object.__setattr__`` calls cost twice as much.
+    """
+    sentences = []
     for match in _SENTENCE.finditer(paragraph):
         start, end = match.span()
-        while start < end and paragraph[start].isspace():
-            start += 1
-        while end > start and paragraph[end - 1].isspace():
-            end -= 1
-        if end > start:
-            spans.append((start, end))
-    return spans
+        sentence = _new_object(Sentence)
+        attributes = sentence.__dict__
+        attributes["text"] = paragraph[start:end]
+        attributes["start"] = offset + start
+        attributes["end"] = offset + end
+        attributes["section_index"] = section_index
+        attributes["paragraph_index"] = paragraph_index
+        attributes["index"] = index
+        index += 1
+        sentences.append(sentence)
+    return tuple(sentences)
 
 
 def parse_report(text: str, doc_id: str = "report", source: str | None = None, encoding: str | None = None) -> Report:
@@ -319,13 +370,9 @@ def parse_report(text: str, doc_id: str = "report", source: str | None = None, e
         built_paragraphs = []
         sentence_index = 0
         for para_index, para in enumerate(paras):
-            sentences = []
-            for start, end in split_sentences(para):
-                sentences.append(
-                    Sentence(para[start:end], offset + start, offset + end, sec_index, para_index, sentence_index)
-                )
-                sentence_index += 1
-            built_paragraphs.append(Paragraph(para, offset, offset + len(para), para_index, tuple(sentences)))
+            sentences = _sentences(para, offset, sec_index, para_index, sentence_index)
+            sentence_index += len(sentences)
+            built_paragraphs.append(Paragraph(para, offset, offset + len(para), para_index, sentences))
             offset += len(para) + 1
         sections.append(Section(sec_index, name, title, tuple(built_paragraphs)))
     if not sections:

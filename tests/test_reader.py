@@ -1,3 +1,6 @@
+import dataclasses
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -7,6 +10,7 @@ from hypothesis import strategies as st
 from cppcc_nlp.errors import InputError
 from cppcc_nlp.reader import (
     LEAD_IN,
+    Sentence,
     decode_bytes,
     normalise_line,
     parse_report,
@@ -173,3 +177,97 @@ def test_sentences_cover_the_text_and_slice_back(text):
         assert report.text[position:sentence.start].strip() == ""  # nothing but whitespace is skipped
         position = sentence.end
     assert report.text[position:].strip() == ""
+
+
+def reference_split_sentences(paragraph):
+    """The plain definition: cut after each run of terminators and closers, strip, drop empty."""
+    spans = []
+    for match in re.finditer("[^。！？；!?;]*(?:[。！？；!?;]+[”’」』）》】〕)\"']*|$)", paragraph):
+        start, end = match.span()
+        while start < end and paragraph[start].isspace():
+            start += 1
+        while end > start and paragraph[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+    return spans
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "sentences"),
+    [
+        (" 甲。 。！ 乙 \u3000", ["甲。", "。！", "乙"]),  # a sentence made only of terminators
+        ("。。！”\u3000 ？", ["。。！”", "？"]),
+        ("他说：“好！”  她说\u00a0", ["他说：“好！”", "她说"]),
+        ("a!b?c;d", ["a!", "b?", "c;", "d"]),
+        ("甲\n", ["甲"]),
+        ("甲。\n", ["甲。"]),
+        ("\u3000\n\t", []),
+    ],
+)
+def test_sentences_leave_out_surrounding_whitespace(paragraph, sentences):
+    spans = split_sentences(paragraph)
+    assert [paragraph[a:b] for a, b in spans] == sentences
+    assert spans == reference_split_sentences(paragraph)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="政协a1。！？；!?;”’」』）》】〕)\"' \u3000\u00a0\t\n\r\x0b\x1c\x85\u2028", max_size=40))
+def test_split_sentences_matches_the_reference(paragraph):
+    assert split_sentences(paragraph) == reference_split_sentences(paragraph)
+
+
+def test_parsed_sentences_are_ordinary_sentence_objects(seed):
+    # parse_report builds Sentence objects without __init__; they must be the same as built with it
+    names = [f.name for f in dataclasses.fields(Sentence)]
+    for sentence in seed.sentences:
+        built = Sentence(**sentence.to_dict())
+        assert sentence == built and hash(sentence) == hash(built) and repr(sentence) == repr(built)
+        assert list(vars(sentence)) == names and vars(sentence) == vars(built)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            sentence.text = "x"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("委员,,a", "委员，，a"),  # a mark converted just before is Chinese context
+        ("政协:)", "政协：）"),
+        ("政协:(a", "政协：(a"),
+        ("1,000元,政协", "1,000元，政协"),
+        ("政协， 委员", "政协，委员"),  # a layout space after Chinese punctuation goes
+        ("政协、 委员 。 a", "政协、委员 。 a"),
+        ("政协， a", "政协， a"),
+        ("ａ\u200b\u00a0\u2009 ｂ\u3000\u3000c", "a b c"),
+    ],
+)
+def test_normalise_line_cases(line, expected):
+    assert normalise_line(line) == expected
+
+
+def test_paragraph_continues_unless_it_ends_a_sentence():
+    text = "委员们说，这次协商“很成功”\n大家都同意。\n委员们说，“很成功。”\n下一段也有内容，很长。\n还有，省略……\n下一段，内容。"
+    assert split_paragraphs(text) == [
+        "委员们说，这次协商“很成功”大家都同意。",
+        "委员们说，“很成功。”",
+        "下一段也有内容，很长。",
+        "还有，省略……",
+        "下一段，内容。",
+    ]
+
+
+CONTROL_WHITESPACE = [
+    chr(code) for code in range(0x10000)
+    if chr(code).isspace() and unicodedata.category(chr(code)) == "Cc" and chr(code) not in "\n\r\t\f"
+]
+
+
+@pytest.mark.parametrize("control", CONTROL_WHITESPACE)
+def test_control_characters_among_whitespace_count_as_binary(control):
+    with pytest.raises(InputError, match="x.txt: looks binary \\(4 control"):
+        decode_bytes(("政协" * 10 + control * 4).encode(), "x.txt")
+    assert decode_bytes(("政协" * 10 + control * 3).encode(), "x.txt")[0].endswith(control)  # three are allowed
+
+
+def test_format_characters_are_not_binary():
+    assert decode_bytes(("政协\u200b" * 10).encode(), "x.txt")[1] == "utf-8"
