@@ -468,8 +468,25 @@ def labeller_for(spec: ModelSpec) -> "Labeller":
 
 
 def label_batch(spec: ModelSpec, items: Sequence[Item], options: Options) -> list[Outcome]:
-    """Label one batch of items; the task that runs in a worker. Never raises for a bad document."""
+    """Label one batch of items. Never raises for a bad document."""
     return labeller_for(spec).label(items, options)
+
+
+def _start_worker(spec: ModelSpec) -> None:
+    """Initializer of a local worker process: its labeller is built once, before its first batch."""
+    labeller_for(spec)
+
+
+def _label_in_worker(key: str, items: Sequence[Item], options: Options) -> list[Outcome]:
+    """The task of a local worker: the model went once with ``_start_worker``, each batch names it by key."""
+    return _LABELLERS[key].label(items, options)
+
+
+def _executor(spec: ModelSpec, workers: int):
+    """The reusable loky executor whose workers hold ``spec`` (a new one for another model)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    return get_reusable_executor(max_workers=workers, initializer=_start_worker, initargs=(spec,))
 
 
 class Labeller:
@@ -719,17 +736,15 @@ def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Opti
     at a time on a fresh pool, and a document that kills a worker again is
     reported as failed.
     """
-    from joblib.externals.loky import get_reusable_executor
-
     workers = jobs - 1
-    executor = get_reusable_executor(max_workers=workers)
+    executor = _executor(spec, workers)
     window: deque = deque()  # [batch, future or None, outcomes or None], in input order
     finished = False
     try:
         for batch in batches:
             pending = sum(1 for _, future, _ in window if future is not None and not future.done())
             if pending < 2 * workers:
-                window.append([batch, executor.submit(label_batch, spec, batch, options), None])
+                window.append([batch, executor.submit(_label_in_worker, spec.key, batch, options), None])
             else:
                 window.append([batch, None, label_batch(spec, batch, options)])
             while window and (window[0][1] is None or window[0][1].done() or len(window) > 4 * jobs):
@@ -746,11 +761,10 @@ def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Opti
             for _, future, _ in window:
                 if future is not None:
                     future.cancel()
-            get_reusable_executor(max_workers=workers).shutdown(wait=False, kill_workers=True)
+            _executor(spec, workers).shutdown(wait=False, kill_workers=True)
 
 
 def _outcomes(entry: list, spec: ModelSpec, options: Options, workers: int) -> list[Outcome]:
-    from joblib.externals.loky import get_reusable_executor
     from joblib.externals.loky.process_executor import BrokenProcessPool
 
     batch, future, outcomes = entry
@@ -763,7 +777,7 @@ def _outcomes(entry: list, spec: ModelSpec, options: Options, workers: int) -> l
     outcomes = []
     for item in batch:
         try:
-            outcomes.extend(get_reusable_executor(max_workers=workers).submit(label_batch, spec, [item], options).result())
+            outcomes.extend(_executor(spec, workers).submit(_label_in_worker, spec.key, [item], options).result())
         except BrokenProcessPool:
             outcomes.append(Outcome(item.doc_id, item.source, error=f"{item.source}: a worker process died while labelling it"))
     return outcomes

@@ -323,6 +323,42 @@ def test_output_is_identical_for_one_and_two_jobs(tmp_path, archive, spec):
     assert outputs[1] == outputs[2]
 
 
+class WorkerKiller:
+    """A stand-in compiled model that kills the worker process labelling a text with "KILL" in it.
+
+    In the main process (which labels some batches itself) it labels such a
+    text like any other, so the test fails instead of killing pytest.
+    """
+
+    themes = ("a", "b")
+    thresholds = np.array([0.5, 0.5])
+
+    def __init__(self, main_pid: int) -> None:
+        self.main_pid = main_pid
+
+    def predict_proba(self, texts):
+        if os.getpid() != self.main_pid and any("KILL" in text for text in texts):
+            os._exit(1)
+        return np.full((len(texts), 2), 0.25)
+
+
+def test_a_document_that_kills_a_worker_is_reported_and_the_rest_labelled(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "000.txt").write_text("政协委员 KILL 调研。", encoding="utf-8")  # the first batch goes to the worker
+    for i in range(1, 8):
+        (archive / f"{i:03d}.txt").write_text(f"第{i}份报告：政协委员开展调研。", encoding="utf-8")
+    spec = ModelSpec("killer", pickle.dumps(WorkerKiller(os.getpid())), WorkerKiller.themes)
+    out = tmp_path / "out.jsonl"
+    result = label_files([archive], out, model=spec, jobs=2, progress=False, batch_docs=2)
+    assert (result.documents, result.failed) == (7, 1)
+    assert "000.txt: a worker process died while labelling it" in result.failures[0][1]
+    assert {json.loads(line)["doc"] for line in read(out).decode("utf-8").splitlines()} == {f"{i:03d}" for i in range(1, 8)}
+    # the pool is whole again: the next run labels everything in a worker
+    (archive / "000.txt").write_text("政协委员调研。", encoding="utf-8")
+    assert label_files([archive], tmp_path / "again.jsonl", model=spec, jobs=2, progress=False).documents == 8
+
+
 def test_a_local_dask_cluster_gives_the_local_output(tmp_path, archive, spec):
     from distributed import LocalCluster
 
