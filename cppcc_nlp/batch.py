@@ -736,14 +736,30 @@ def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Opti
     at a time on a fresh pool, and a document that kills a worker again is
     reported as failed.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     workers = jobs - 1
     executor = _executor(spec, workers)
+    # The first submit starts the workers and blocks until each has read the model (a few
+    # tenths of a second): a thread submits the first batch while this process labels.
+    started = threading.Event()
+
+    def first_batch(batch: list[Item]) -> list[Outcome]:
+        future = executor.submit(_label_in_worker, spec.key, batch, options)
+        started.set()
+        return future.result()
+
+    starter = ThreadPoolExecutor(1)
     window: deque = deque()  # [batch, future or None, outcomes or None], in input order
     finished = False
     try:
         for batch in batches:
             pending = sum(1 for _, future, _ in window if future is not None and not future.done())
-            if pending < 2 * workers:
+            if starter is not None:
+                window.append([batch, starter.submit(first_batch, batch), None])
+                starter.shutdown(wait=False)
+                starter = None
+            elif started.is_set() and pending < 2 * workers:
                 window.append([batch, executor.submit(_label_in_worker, spec.key, batch, options), None])
             else:
                 window.append([batch, None, label_batch(spec, batch, options)])
