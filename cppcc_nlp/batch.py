@@ -31,8 +31,10 @@ import io
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from array import array
@@ -232,6 +234,23 @@ def _batches(items: Iterable[Item], max_docs: int, max_bytes: int) -> Iterator[l
             batch, size = [], 0
     if batch:
         yield batch
+
+
+def _finer_at_the_end(batches: Iterable[list[Item]], last: int, pieces: int) -> Iterator[list[Item]]:
+    """``batches``, with the ``last`` ones each cut into ``pieces`` smaller batches.
+
+    Every process finishes its last batch at about the same time: no core waits
+    long for the last large batch of another.
+    """
+    ahead: deque = deque()
+    for batch in batches:
+        ahead.append(batch)
+        if len(ahead) > last:
+            yield ahead.popleft()
+    for batch in ahead:
+        size = -(-len(batch) // pieces)
+        for start in range(0, len(batch), size):
+            yield batch[start : start + size]
 
 
 # -- labelling (runs in the workers) -----------------------------------------------------------
@@ -477,9 +496,27 @@ def _start_worker(spec: ModelSpec) -> None:
     labeller_for(spec)
 
 
-def _label_in_worker(key: str, items: Sequence[Item], options: Options) -> list[Outcome]:
-    """The task of a local worker: the model went once with ``_start_worker``, each batch names it by key."""
-    return _LABELLERS[key].label(items, options)
+def _label_in_worker(key: str, items: Sequence[Item], options: Options, spool: str) -> str:
+    """The task of a local worker: label a batch, pickle its outcomes into a file in ``spool``, return its path.
+
+    The model went once with ``_start_worker``; each batch names it by key.
+    A file, not the result pipe: sending megabytes of records through the pipe
+    kept the worker waiting until the busy main process had read them all.
+    """
+    outcomes = _LABELLERS[key].label(items, options)
+    handle, path = tempfile.mkstemp(dir=spool, suffix=".pickle")
+    with os.fdopen(handle, "wb") as file:
+        pickle.dump(outcomes, file, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _read_spooled(path: str) -> list[Outcome]:
+    """The outcomes a worker pickled into ``path`` (in this run's private spool directory); the file is removed."""
+    try:
+        with open(path, "rb") as file:
+            return pickle.load(file)
+    finally:
+        os.unlink(path)
 
 
 def _executor(spec: ModelSpec, workers: int):
@@ -740,12 +777,13 @@ def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Opti
 
     workers = jobs - 1
     executor = _executor(spec, workers)
+    spool = tempfile.mkdtemp(prefix="cppcc_nlp-spool-")  # private (0700): the workers' pickled outcomes
     # The first submit starts the workers and blocks until each has read the model (a few
     # tenths of a second): a thread submits the first batch while this process labels.
     started = threading.Event()
 
-    def first_batch(batch: list[Item]) -> list[Outcome]:
-        future = executor.submit(_label_in_worker, spec.key, batch, options)
+    def first_batch(batch: list[Item]) -> str:
+        future = executor.submit(_label_in_worker, spec.key, batch, options, spool)
         started.set()
         return future.result()
 
@@ -753,24 +791,24 @@ def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Opti
     window: deque = deque()  # [batch, future or None, outcomes or None], in input order
     finished = False
     try:
-        for batch in batches:
+        for batch in _finer_at_the_end(batches, last=2 * jobs, pieces=4):
             pending = sum(1 for _, future, _ in window if future is not None and not future.done())
             if starter is not None:
                 window.append([batch, starter.submit(first_batch, batch), None])
                 starter.shutdown(wait=False)
                 starter = None
             elif started.is_set() and pending < 2 * workers:
-                window.append([batch, executor.submit(_label_in_worker, spec.key, batch, options), None])
+                window.append([batch, executor.submit(_label_in_worker, spec.key, batch, options, spool), None])
             else:
                 window.append([batch, None, label_batch(spec, batch, options)])
             while window and (window[0][1] is None or window[0][1].done() or len(window) > 4 * jobs):
-                yield _outcomes(window.popleft(), spec, options, workers)
+                yield _outcomes(window.popleft(), spec, options, workers, spool)
         while window:  # no more input: take back batches still queued for a worker and label them here
             for entry in reversed(window):
                 if entry[1] is not None and entry[1].cancel():
                     entry[1], entry[2] = None, label_batch(spec, entry[0], options)
                     break
-            yield _outcomes(window.popleft(), spec, options, workers)
+            yield _outcomes(window.popleft(), spec, options, workers, spool)
         finished = True
     finally:
         if not finished:
@@ -778,22 +816,24 @@ def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Opti
                 if future is not None:
                     future.cancel()
             _executor(spec, workers).shutdown(wait=False, kill_workers=True)
+        shutil.rmtree(spool, ignore_errors=True)
 
 
-def _outcomes(entry: list, spec: ModelSpec, options: Options, workers: int) -> list[Outcome]:
+def _outcomes(entry: list, spec: ModelSpec, options: Options, workers: int, spool: str) -> list[Outcome]:
     from joblib.externals.loky.process_executor import BrokenProcessPool
 
     batch, future, outcomes = entry
     if future is None:
         return outcomes
     try:
-        return future.result()
+        return _read_spooled(future.result())
     except BrokenProcessPool:
         pass
     outcomes = []
     for item in batch:
         try:
-            outcomes.extend(_executor(spec, workers).submit(_label_in_worker, spec.key, [item], options).result())
+            path = _executor(spec, workers).submit(_label_in_worker, spec.key, [item], options, spool).result()
+            outcomes.extend(_read_spooled(path))
         except BrokenProcessPool:
             outcomes.append(Outcome(item.doc_id, item.source, error=f"{item.source}: a worker process died while labelling it"))
     return outcomes
