@@ -20,8 +20,10 @@ Then measures, each in a fresh process, on the same files:
 Characters per second are over the decoded characters of the corpus, median of
 --runs runs (runs of the four commands are interleaved). Peak memory is the
 largest sum of the resident set sizes (RSS) of the measured process and all its
-children, sampled every 50 ms; PSS (shared pages divided between processes) is
-reported beside it. Results go to benchmarks/results/ as JSON and Markdown.
+children, sampled every 50 ms in one more run of each command (not timed: the
+sampler reads /proc and took about 5 % of the wall time from --jobs 2, which
+needs both cores); PSS (shared pages divided between processes) is reported
+beside it. Results go to benchmarks/results/ as JSON and Markdown.
 """
 
 from __future__ import annotations
@@ -189,8 +191,9 @@ def tree_memory(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
-def measure(command: list[str], cwd: Path) -> dict:
-    """Run ``command``; wall time and peak memory of its process tree; its JSON line on stdout if any."""
+def measure(command: list[str], cwd: Path, sample_memory: bool) -> dict:
+    """Run ``command``; its wall and CPU time, its JSON line on stdout if any, and with ``sample_memory``
+    the peak memory of its process tree (sampling takes CPU from the command: a separate run)."""
     peak = {"rss": 0, "pss": 0}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = os.getloadavg()[0]
@@ -206,11 +209,13 @@ def measure(command: list[str], cwd: Path) -> dict:
             stop.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if sample_memory:
+        sampler.start()
     out, err = proc.communicate()
     wall = time.perf_counter() - start
     stop.set()
-    sampler.join()
+    if sample_memory:
+        sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {proc.returncode}:\n{err[-2000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and every process it waited for
@@ -276,16 +281,23 @@ def bench_size(work: Path, size_mb: float, runs: int, gbk_share: float, names: l
     if any(name.startswith("label") for name in names):
         info.update(startup(corpus, out_dir))
     samples: dict[str, list[dict]] = {name: [] for name in names}
-    for run in range(runs):
+    memory: dict[str, dict] = {}
+    for run in range(runs + 1):  # the timed runs, then one run with the memory sampler
+        timed = run < runs
         for name in names:
-            result = measure(cmds[name], ROOT)
+            result = measure(cmds[name], ROOT, sample_memory=not timed)
             seconds = result.get("seconds", result["wall"])  # floor and jieba time themselves; label: wall
             result["chars_per_s"] = info["characters"] / seconds
-            samples[name].append(result)
+            if timed:
+                samples[name].append(result)
+                what = f"run {run + 1}/{runs}"
+            else:
+                memory[name] = result
+                what = "memory  "
             print(
-                f"  run {run + 1}/{runs} {name:<9} {seconds:7.2f} s  {result['chars_per_s'] / 1e6:6.3f} M chars/s  "
-                f"peak RSS {result['peak_rss'] / MiB:6.0f} MiB (PSS {result['peak_pss'] / MiB:4.0f})  "
-                f"CPU {result['cpu']:6.1f} s in {result['wall']:6.1f} s wall  (load before {result['load_before']:.2f})",
+                f"  {what} {name:<9} {seconds:7.2f} s  {result['chars_per_s'] / 1e6:6.3f} M chars/s  "
+                + (f"peak RSS {result['peak_rss'] / MiB:6.0f} MiB (PSS {result['peak_pss'] / MiB:4.0f})  " if not timed else "")
+                + f"CPU {result['cpu']:6.1f} s in {result['wall']:6.1f} s wall  (load before {result['load_before']:.2f})",
                 file=sys.stderr,
                 flush=True,
             )
@@ -297,8 +309,9 @@ def bench_size(work: Path, size_mb: float, runs: int, gbk_share: float, names: l
         summary[name] = {
             "chars_per_s": statistics.median(r["chars_per_s"] for r in rows),
             "seconds": statistics.median(r.get("seconds", r["wall"]) for r in rows),
-            "peak_rss_mib": max(r["peak_rss"] for r in rows) / MiB,
-            "peak_pss_mib": max(r["peak_pss"] for r in rows) / MiB,
+            "peak_rss_mib": memory[name]["peak_rss"] / MiB,
+            "peak_pss_mib": memory[name]["peak_pss"] / MiB,
+            "memory_run_chars_per_s": round(memory[name]["chars_per_s"]),
             "cpu_per_wall": statistics.median(r["cpu"] / r["wall"] for r in rows),
             "load_before": statistics.median(r["load_before"] for r in rows),
             "runs": [round(r["chars_per_s"]) for r in rows],
@@ -322,7 +335,7 @@ def markdown(report: dict) -> str:
     lines = [
         f"Corpus: {main['corpus']['files']:,} report-like files, {main['corpus']['characters'] / 1e6:.1f} M characters "
         f"({main['corpus']['size_mb']:g} MiB UTF-8, {main['corpus']['gb18030_files']} files in GB18030); "
-        f"{report['runs']} runs, median; {report['machine']}.",
+        f"{report['runs']} timed runs, median; memory from one more run with the sampler; {report['machine']}.",
         "",
         header,
         "|---|" + "---:|---:|" * len(sizes),

@@ -763,7 +763,9 @@ def _run_here(batches: Iterable[list[Item]], spec: ModelSpec, options: Options) 
         yield label_batch(spec, batch, options)
 
 
-def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Options, jobs: int) -> Iterator[list[Outcome]]:
+def _run_processes(
+    batches: Iterable[list[Item]], spec: ModelSpec, options: Options, jobs: int, keep_workers: bool = True
+) -> Iterator[list[Outcome]]:
     """Batches on ``jobs`` processes, results in input order: ``jobs - 1`` joblib (loky) workers and this one.
 
     The workers get batches while fewer than two per worker are pending; this
@@ -815,6 +817,7 @@ def _run_processes(batches: Iterable[list[Item]], spec: ModelSpec, options: Opti
             for _, future, _ in window:
                 if future is not None:
                     future.cancel()
+        if not finished or not keep_workers:  # every result is in, or none is wanted: no need to wait
             _executor(spec, workers).shutdown(wait=False, kill_workers=True)
         shutil.rmtree(spool, ignore_errors=True)
 
@@ -1321,6 +1324,7 @@ def label_files(
     batch_docs: int = BATCH_DOCS,
     batch_bytes: int = BATCH_BYTES,
     commit_seconds: float = COMMIT_SECONDS,
+    keep_workers: bool = True,
 ) -> BatchResult:
     """Label every document of ``inputs`` into ``output`` (JSONL, CSV or Parquet; None or "-": stdout).
 
@@ -1335,6 +1339,8 @@ def label_files(
     append the rest. ``progress``: a progress bar on stderr (default: when
     stderr is a terminal). ``commit_seconds``: how often the output is made
     durable and journalled; an interrupted run resumes from the last commit.
+    ``keep_workers``: leave the local worker processes running for the next
+    call (False stops them at the end, as the command line does before exiting).
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
@@ -1391,7 +1397,7 @@ def label_files(
         if backend == "dask":
             results = _run_dask(batches, spec, options, scheduler, jobs if jobs > 1 else None)
         elif jobs > 1:
-            results = _run_processes(batches, spec, options, jobs)
+            results = _run_processes(batches, spec, options, jobs, keep_workers)
         else:
             results = _run_here(batches, spec, options)
         for outcomes in results:

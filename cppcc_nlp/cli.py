@@ -77,6 +77,7 @@ def cmd_label(args: argparse.Namespace) -> int:
             progress=False if args.quiet else None,
             batch_docs=args.batch_size,
             commit_seconds=args.commit_every,
+            keep_workers=False,  # this process exits next
         )
     except KeyboardInterrupt:
         if args.output not in (None, "-"):
