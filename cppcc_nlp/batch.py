@@ -1237,9 +1237,7 @@ class _Stdout:
                     self.profiles.write(outcome.profiles)
 
     def checkpoint(self) -> None:
-        self.commit()
-
-    def commit(self) -> None:
+        """After every batch: a reader of the pipe gets each batch as soon as it is labelled."""
         sys.stdout.flush()
         if self.profiles is not None:
             self.profiles.commit()
