@@ -47,7 +47,7 @@ def cmd_corpus_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from .batch import check_inputs, keep_freed_memory, label_files, load_spec
+    from .batch import COMMIT_SECONDS, check_inputs, keep_freed_memory, label_files, load_spec
 
     if args.resume and args.output in (None, "-"):
         print("cppcc-nlp label: error: --resume needs an output file (-o)", file=sys.stderr)
@@ -76,7 +76,7 @@ def cmd_label(args: argparse.Namespace) -> int:
             resume=args.resume,
             progress=False if args.quiet else None,
             batch_docs=args.batch_size,
-            commit_seconds=args.commit_every,
+            commit_seconds=COMMIT_SECONDS if args.commit_every is None else args.commit_every,
             keep_workers=False,  # this process exits next
         )
     except KeyboardInterrupt:
@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary line")
     label.add_argument("--batch-size", type=int, default=32, help="documents per batch at most (default: 32)")
     label.add_argument(
-        "--commit-every", type=float, default=2.0, metavar="SECONDS",
+        "--commit-every", type=float, metavar="SECONDS",
         help="make the output durable (fsync) and resumable at most this often (default: 2); "
         "a run killed in between is resumed from its last commit",
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cppcc_nlp.api import default_model
-from cppcc_nlp.batch import ModelSpec, label_files
+from cppcc_nlp.batch import COMMIT_SECONDS, ModelSpec, label_files
 from cppcc_nlp.cli import main
 from cppcc_nlp.reader import parse_report
 
@@ -73,6 +73,12 @@ def test_usage_errors_have_exit_code_2_and_missing_input_3(tmp_path, capsys):
     assert main(["label", str(SEED), "--backend", "dask", "-o", str(tmp_path / "o.jsonl")]) == 2
     assert main(["label", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "o.jsonl")]) == 3
     assert "missing.txt: no such file or directory" in capsys.readouterr().err
+
+
+def test_label_help_states_the_commit_interval_that_applies(capsys):
+    with pytest.raises(SystemExit):
+        main(["label", "--help"])
+    assert f"(default: {COMMIT_SECONDS:g})" in " ".join(capsys.readouterr().out.split())
 
 
 def test_a_killed_run_resumed_gives_the_bytes_of_an_uninterrupted_run(tmp_path, spec):
