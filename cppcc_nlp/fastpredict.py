@@ -394,7 +394,7 @@ class _WordNgrams:
             if np.count_nonzero(is_break) == len(texts) - 1:
                 row_of = np.cumsum(is_break)  # a break keeps no token: which row it counts in does not matter
         if row_of is None:
-            token_lists = [list(cut(text)) for text in texts]
+            token_lists = [cut(text) for text in texts]
             raw_counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
             ids = np.fromiter(map(self.raw_ids.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64,
                               count=int(raw_counts.sum()))
