@@ -642,11 +642,11 @@ def write_label_template(
     (root / "raw" / f"{doc}.txt").write_text(report.text, encoding="utf-8")
     stored = read_report(root / "raw" / f"{doc}.txt", doc_id=doc)
     units = report_units(stored)
-    predicted = model.predict_labels([text for _, _, text in units]) if model is not None else [[] for _ in units]
+    predicted = model.predict_labels([unit.text for unit in units]) if model is not None else [[] for _ in units]
     path = root / "labels" / f"{doc}.jsonl"
     with open(path, "w", encoding="utf-8") as handle:
-        for (uid, section, text), labels in zip(units, predicted):
-            record = {"id": uid, "doc": doc, "section": section, "text": text, "labels": []}
+        for unit, labels in zip(units, predicted):
+            record = {"id": unit.id, "doc": doc, "section": unit.section, "text": unit.text, "labels": []}
             if model is not None:
                 record["suggested"] = list(labels)
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -1,0 +1,172 @@
+"""Choose units to hand-label: stratified random, model uncertainty, diversity, or a keyword query.
+
+The strategies are a few lines each over the reader's units, so they are kept
+here rather than taken from an active-learning library: small-text and modAL
+wrap their own dataset and classifier types (small-text's text classifiers
+need PyTorch), while here the candidates are stand-off units and the model is
+any fitted ``ThemeClassifier``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..corpus.sources import Unit
+from ..themes import CUE_WORDS, THEME_IDS
+
+STRATEGIES = ("random", "uncertainty", "diversity", "keyword")
+
+
+@dataclass(frozen=True)
+class Selected:
+    """A unit chosen for labelling, how it was chosen, and the model's suggestion if any."""
+
+    unit: Unit
+    selection: str
+    suggested: dict[str, float] | None = None
+
+
+def theme_query(theme: str) -> str:
+    """A regular expression matching the codebook's cue words of ``theme``."""
+    if theme not in THEME_IDS:
+        raise ValueError(f"unknown theme {theme!r}; known: {list(THEME_IDS)}")
+    return "|".join(re.escape(cue) for cue in sorted(CUE_WORDS[theme], key=len, reverse=True))
+
+
+def _take_spread(ordered: Sequence[Unit], n: int, max_per_doc: int | None) -> list[Unit]:
+    """The first ``n`` of ``ordered`` with at most ``max_per_doc`` from one document."""
+    per_doc: dict[tuple[str, str], int] = defaultdict(int)
+    chosen = []
+    for unit in ordered:
+        key = (unit.source, unit.doc)
+        if max_per_doc is not None and per_doc[key] >= max_per_doc:
+            continue
+        per_doc[key] += 1
+        chosen.append(unit)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def stratified_random(units: Sequence[Unit], n: int, rng: random.Random, max_per_doc: int | None = None) -> list[Unit]:
+    """``n`` units spread evenly over sources, then over documents in random order, then at random within each."""
+    by_source: dict[str, dict[str, list[Unit]]] = defaultdict(lambda: defaultdict(list))
+    for unit in units:
+        by_source[unit.source][unit.doc].append(unit)
+    queues = {}
+    for source in sorted(by_source):
+        docs = list(by_source[source].values())
+        rng.shuffle(docs)
+        for doc_units in docs:
+            rng.shuffle(doc_units)
+        # round-robin over this source's documents: one unit of each, then a second of each, ...
+        limit = max_per_doc if max_per_doc is not None else max(len(d) for d in docs)
+        queues[source] = [d[k] for k in range(limit) for d in docs if k < len(d)]
+    chosen: list[Unit] = []
+    sources = sorted(queues)
+    position = dict.fromkeys(sources, 0)
+    while len(chosen) < n and sources:
+        for source in list(sources):
+            if position[source] >= len(queues[source]):
+                sources.remove(source)
+                continue
+            chosen.append(queues[source][position[source]])
+            position[source] += 1
+            if len(chosen) == n:
+                break
+    return chosen
+
+
+def _model_input(units: Sequence[Unit]) -> list[str]:
+    return [unit.text for unit in units]
+
+
+def uncertainty_order(units: Sequence[Unit], model) -> tuple[list[int], np.ndarray]:
+    """Indices of ``units`` from the most to the least uncertain, and the model's probabilities.
+
+    A unit's uncertainty is its smallest distance, over the themes, between the
+    log-odds of its probability and of that theme's decision threshold.
+    """
+    probabilities = model.predict_proba(_model_input(units))
+    clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
+    thresholds = np.clip(np.asarray(model.thresholds_, dtype=float), 1e-6, 1 - 1e-6)
+    margin = np.abs(np.log(clipped / (1 - clipped)) - np.log(thresholds / (1 - thresholds))).min(axis=1)
+    return [int(i) for i in np.argsort(margin, kind="stable")], probabilities
+
+
+def diversity_order(units: Sequence[Unit], n: int, rng: random.Random, pool: int = 5000) -> list[Unit]:
+    """Farthest-first traversal in character-bigram TF-IDF space over a random pool of units."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    candidates = list(units)
+    rng.shuffle(candidates)
+    candidates = candidates[:pool]
+    if not candidates:
+        return []
+    vectors = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), lowercase=False).fit_transform(_model_input(candidates))
+    chosen = [0]
+    # cosine distance to the nearest chosen unit (rows are L2-normalised)
+    distance = 1.0 - vectors.dot(vectors[0].T).toarray().ravel()
+    while len(chosen) < min(n, len(candidates)):
+        nxt = int(np.argmax(distance))
+        if distance[nxt] <= 0:
+            break
+        chosen.append(nxt)
+        distance = np.minimum(distance, 1.0 - vectors.dot(vectors[nxt].T).toarray().ravel())
+    return [candidates[i] for i in chosen]
+
+
+def select_units(
+    units: Sequence[Unit],
+    n: int,
+    strategy: str = "random",
+    *,
+    model=None,
+    query: str | None = None,
+    exclude: set[str] | frozenset[str] = frozenset(),
+    max_per_doc: int | None = None,
+    suggest: bool = False,
+    random_state: int = 0,
+) -> list[Selected]:
+    """Choose up to ``n`` units not in ``exclude`` (ids) by ``strategy``.
+
+    ``uncertainty`` needs ``model``; ``keyword`` needs ``query`` (a regular
+    expression). ``suggest`` adds the model's probabilities in ``suggested``
+    (never in ``labels``). Units too short to carry a theme are still
+    candidates: the sample must represent what the reader produces.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; known: {list(STRATEGIES)}")
+    if n < 1:
+        raise ValueError(f"the number of units to select must be at least 1, got {n}")
+    rng = random.Random(random_state)
+    candidates = [unit for unit in units if unit.id not in exclude]
+    probabilities = None
+    if strategy == "random":
+        chosen = stratified_random(candidates, n, rng, max_per_doc)
+    elif strategy == "keyword":
+        if not query:
+            raise ValueError("the keyword strategy needs a query (a regular expression) or a theme")
+        pattern = re.compile(query)
+        matching = [unit for unit in candidates if pattern.search(unit.text)]
+        rng.shuffle(matching)
+        chosen = _take_spread(matching, n, max_per_doc)
+    elif strategy == "uncertainty":
+        if model is None:
+            raise ValueError("the uncertainty strategy needs a model")
+        order, probabilities = uncertainty_order(candidates, model)
+        chosen = _take_spread([candidates[i] for i in order], n, max_per_doc)
+    else:
+        chosen = _take_spread(diversity_order(candidates, n * 2, rng), n, max_per_doc)
+    suggestions: list[dict[str, float] | None] = [None] * len(chosen)
+    if suggest and model is not None and chosen:
+        rows = model.predict_proba(_model_input(chosen))
+        classes = [str(c) for c in model.classes_]
+        suggestions = [{theme: round(float(p), 3) for theme, p in zip(classes, row)} for row in rows]
+    return [Selected(unit, strategy, suggestion) for unit, suggestion in zip(chosen, suggestions)]

@@ -1,0 +1,190 @@
+"""Label records: the codebook's record format, inline (with text) or stand-off (span + hash).
+
+An *inline* record carries its sentence's text, for reports committed in
+``corpus/raw/``. A *stand-off* record names a registered source, a document
+and the character span of the sentence in the document's text as the reader
+normalises it, with the SHA-256 of the sentence's text instead of the text;
+it is resolved against a local copy of the source (see ``sources.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from ..errors import CorpusError
+from ..themes import THEME_IDS
+
+INLINE_KEYS = ("id", "doc", "section", "text", "labels")
+STANDOFF_KEYS = ("id", "source", "doc", "span", "sha256", "labels")
+# how a unit came to be labelled (the codebook's "how the unit was selected")
+SELECTIONS = ("all", "random", "uncertainty", "diversity", "keyword")
+
+
+def unit_id(doc_id: str, section_index: int, sentence_index: int, source: str | None = None) -> str:
+    """The stable id of a sentence: [source/]document, section number, sentence number in the section."""
+    base = f"{doc_id}-s{section_index:02d}-{sentence_index:03d}"
+    return f"{source}/{base}" if source else base
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 (hex) of a unit's UTF-8 text: what a stand-off record stores instead of the text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class UnitContext:
+    """What surrounds a unit in its document: the neighbouring sentences of its paragraph and its section's title."""
+
+    before: str = ""
+    after: str = ""
+    heading: str = ""
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    """One hand-labelled unit (a sentence) with its text, resolved if the record is stand-off.
+
+    ``source`` is the registered source of a stand-off record, or the document
+    id of an inline record (a committed raw report is a source of its own).
+    """
+
+    id: str
+    doc: str
+    section: str
+    text: str
+    labels: tuple[str, ...]
+    source: str = ""
+    span: tuple[int, int] | None = None
+    annotator: str = ""
+    selection: str = ""
+    context: UnitContext = field(default_factory=UnitContext, compare=False, repr=False)
+
+    @property
+    def group(self) -> str:
+        """``source/doc``: the document a unit belongs to, unique across sources."""
+        return f"{self.source}/{self.doc}" if self.span is not None else self.doc
+
+    def to_dict(self) -> dict:
+        """The record as the codebook writes it (inline records) with the text resolved."""
+        return {"id": self.id, "doc": self.doc, "section": self.section, "text": self.text, "labels": list(self.labels)}
+
+    def to_standoff(self) -> dict:
+        """The stand-off line of this record: no text, only span and hash."""
+        if self.span is None:
+            raise ValueError(f"{self.id}: an inline record has no stand-off form")
+        line = {
+            "id": self.id,
+            "source": self.source,
+            "doc": self.doc,
+            "span": list(self.span),
+            "sha256": text_hash(self.text),
+            "labels": list(self.labels),
+        }
+        if self.annotator:
+            line["annotator"] = self.annotator
+        if self.selection:
+            line["selection"] = self.selection
+        return line
+
+
+@dataclass(frozen=True)
+class StandoffLine:
+    """A parsed, not yet resolved stand-off record."""
+
+    id: str
+    source: str
+    doc: str
+    span: tuple[int, int]
+    sha256: str
+    labels: tuple[str, ...]
+    annotator: str
+    selection: str
+    where: str
+
+
+def check_labels(labels, where: str) -> tuple[str, ...]:
+    """Validate a ``labels`` value: a list of known theme ids, none twice; return it sorted."""
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise CorpusError(f"{where}: 'labels' must be a list of theme ids (possibly empty)")
+    unknown = sorted(set(labels) - set(THEME_IDS))
+    if unknown:
+        raise CorpusError(f"{where}: unknown theme id(s) {unknown}; known: {list(THEME_IDS)}")
+    if len(set(labels)) != len(labels):
+        raise CorpusError(f"{where}: a theme is listed twice in {labels}")
+    return tuple(sorted(labels))
+
+
+def _load_json_object(line: str, where: str, keys: tuple[str, ...]) -> dict:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise CorpusError(f"{where}: expected a JSON object with keys {', '.join(keys)}")
+    return obj
+
+
+def _optional_string(obj: dict, key: str, where: str) -> str:
+    value = obj.get(key, "")
+    if not isinstance(value, str):
+        raise CorpusError(f"{where}: {key!r} must be a string")
+    return value
+
+
+def parse_label_line(line: str, path: str, line_number: int) -> LabelRecord | StandoffLine:
+    """Parse and validate one JSONL label line; errors name the file and line.
+
+    A line with a ``span`` is a stand-off record (``STANDOFF_KEYS``), any other
+    an inline record (``INLINE_KEYS``).
+    """
+    where = f"{path}:{line_number}"
+    obj = _load_json_object(line, where, INLINE_KEYS)
+    standoff = "span" in obj
+    keys = STANDOFF_KEYS if standoff else INLINE_KEYS
+    missing = [key for key in keys if key not in obj]
+    if missing:
+        raise CorpusError(f"{where}: missing key(s) {', '.join(missing)}")
+    text_keys = ("id", "source", "doc", "sha256") if standoff else ("id", "doc", "section", "text")
+    for key in text_keys:
+        if not isinstance(obj[key], str) or not obj[key]:
+            raise CorpusError(f"{where}: {key!r} must be a non-empty string")
+    labels = check_labels(obj["labels"], where)
+    annotator = _optional_string(obj, "annotator", where)
+    selection = _optional_string(obj, "selection", where)
+    if selection and selection not in SELECTIONS:
+        raise CorpusError(f"{where}: unknown selection {selection!r}; known: {list(SELECTIONS)}")
+    if not standoff:
+        return LabelRecord(obj["id"], obj["doc"], obj["section"], obj["text"], labels, obj["doc"], None, annotator, selection)
+    span = obj["span"]
+    if not (
+        isinstance(span, list)
+        and len(span) == 2
+        and all(isinstance(x, int) and not isinstance(x, bool) for x in span)
+        and 0 <= span[0] < span[1]
+    ):
+        raise CorpusError(f"{where}: 'span' must be [start, end] with 0 <= start < end, got {span!r}")
+    digest = obj["sha256"]
+    if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
+        raise CorpusError(f"{where}: 'sha256' must be 64 lower-case hex digits")
+    return StandoffLine(obj["id"], obj["source"], obj["doc"], (span[0], span[1]), digest, labels, annotator, selection, where)
+
+
+def read_label_lines(path) -> list[tuple[int, str]]:
+    """``(line number, line)`` of the non-blank lines of a UTF-8 label file."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path}: label files must be UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+def read_label_file(path) -> list[LabelRecord | StandoffLine]:
+    """Records of one label file, each line validated on its own (stand-off lines unresolved)."""
+    return [parse_label_line(line, str(path), number) for number, line in read_label_lines(path)]

@@ -1,0 +1,171 @@
+"""Registered sources: JSONL files of documents that stand-off labels point into.
+
+``corpus/sources.json`` names each source, its path relative to a directory
+of source copies (``--sources DIR``, ``sources=`` or ``$CPPCC_NLP_SOURCES``),
+and the field that holds each document's id. A document's units are the
+reader's sentences of its ``text``; spans index the reader's normalised text.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import CorpusError, InputError
+from ..reader import Report, parse_report, read_report
+from .records import UnitContext, text_hash, unit_id
+
+SOURCES_ENV = "CPPCC_NLP_SOURCES"
+REGISTRY_NAME = "sources.json"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One registered source: a JSONL file with one document per line."""
+
+    name: str
+    path: str
+    doc_id: str
+    genre: str = ""
+    description: str = ""
+    text_field: str = "text"
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document of a source, read by the reader."""
+
+    source: str
+    doc: str
+    title: str
+    fields: dict
+    report: Report
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One sentence of a document, addressable by a stand-off record."""
+
+    id: str
+    source: str
+    doc: str
+    section: str
+    span: tuple[int, int]
+    text: str
+    context: UnitContext
+    position: int
+
+    @property
+    def sha256(self) -> str:
+        return text_hash(self.text)
+
+
+def read_registry(corpus_dir: Path) -> dict[str, SourceSpec]:
+    """The sources registered in ``corpus_dir/sources.json`` (none if the file is absent)."""
+    path = Path(corpus_dir) / REGISTRY_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        specs = [SourceSpec(**entry) for entry in data["sources"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CorpusError(f"{path}: not a valid source registry ({exc})") from None
+    return {spec.name: spec for spec in specs}
+
+
+def sources_dir(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The directory of source copies: the argument, else ``$CPPCC_NLP_SOURCES``, else None."""
+    chosen = explicit if explicit is not None else os.environ.get(SOURCES_ENV) or None
+    return Path(chosen) if chosen is not None else None
+
+
+def source_file(spec: SourceSpec, root: Path | None) -> Path | None:
+    """The local copy of a source, or None when there is none."""
+    if root is None:
+        return None
+    path = root / spec.path
+    return path if path.is_file() or path.is_dir() else None
+
+
+def iter_documents(spec: SourceSpec, path: Path) -> Iterator[Document]:
+    """The documents of a source, in order, each parsed by the reader.
+
+    A source is a JSONL file (one document per line, its id in ``spec.doc_id``)
+    or a directory of text reports (``*.txt``, the id is the path without suffix).
+    """
+    if path.is_dir():
+        yield from _iter_report_files(spec, path)
+        return
+    seen: set[str] = set()
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read source {spec.name!r}: {exc.strerror or exc}") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise CorpusError(f"{where}: not valid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict) or spec.doc_id not in obj or not isinstance(obj.get(spec.text_field), str):
+                raise CorpusError(f"{where}: a document needs the fields {spec.doc_id!r} and {spec.text_field!r}")
+            doc = str(obj[spec.doc_id])
+            if doc in seen:
+                raise CorpusError(f"{where}: document id {doc!r} ({spec.doc_id}) occurs twice in source {spec.name!r}")
+            seen.add(doc)
+            try:
+                report = parse_report(obj[spec.text_field], doc_id=doc, source=str(path))
+            except InputError:
+                continue  # a document with no text has no units
+            fields = {k: v for k, v in obj.items() if k != spec.text_field}
+            yield Document(spec.name, doc, str(obj.get("title", "")), fields, report)
+
+
+def _iter_report_files(spec: SourceSpec, root: Path) -> Iterator[Document]:
+    for path in sorted(p for p in root.rglob("*.txt") if p.is_file() and not p.is_symlink()):
+        doc = path.relative_to(root).with_suffix("").as_posix()
+        try:
+            report = read_report(path, doc_id=doc)
+        except InputError as exc:
+            raise CorpusError(f"source {spec.name!r}: {exc}") from None
+        yield Document(spec.name, doc, report.sections[0].title or doc, {}, report)
+
+
+def report_units(report: Report, source: str | None = None) -> list[Unit]:
+    """Every sentence of a report as a Unit, in reading order, with its context."""
+    units = []
+    position = 0
+    for section in report.sections:
+        for paragraph in section.paragraphs:
+            sentences = paragraph.sentences
+            for k, sentence in enumerate(sentences):
+                context = UnitContext(
+                    before=sentences[k - 1].text if k > 0 else "",
+                    after=sentences[k + 1].text if k + 1 < len(sentences) else "",
+                    heading=section.title,
+                )
+                units.append(
+                    Unit(
+                        id=unit_id(report.doc_id, section.index, sentence.index, source),
+                        source=source or report.doc_id,
+                        doc=report.doc_id,
+                        section=section.name,
+                        span=(sentence.start, sentence.end),
+                        text=sentence.text,
+                        context=context,
+                        position=position,
+                    )
+                )
+                position += 1
+    return units
+
+
+def document_units(document: Document) -> list[Unit]:
+    """The units of one source document."""
+    return report_units(document.report, document.source)
