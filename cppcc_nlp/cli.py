@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 unreadable input;
 4 malformed corpus; 5 refused model; 6 a batch finished but some inputs were skipped;
-7 no font that can draw the Chinese labels of a plot.
+7 no font that can draw the Chinese labels of a plot; 8 no unit left to select.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Sequence
 from .errors import CppccNlpError
 
 EXIT_SOME_INPUTS_FAILED = 6
+EXIT_NOTHING_SELECTED = 8
 
 
 def _load_model_arg(args: argparse.Namespace):
@@ -39,10 +40,115 @@ def cmd_read(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_corpus_stats(args: argparse.Namespace) -> int:
-    from .corpus import corpus_stats, load_corpus
+def _load_corpus_arg(args: argparse.Namespace):
+    from .corpus import load_corpus
 
-    print(corpus_stats(load_corpus(args.corpus)).format())
+    return load_corpus(args.corpus, sources=args.sources, skip_missing_sources=args.skip_missing_sources)
+
+
+def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
+    parser.add_argument(
+        "--sources", help="directory of source copies that stand-off labels point into (default: $CPPCC_NLP_SOURCES)"
+    )
+    parser.add_argument(
+        "--skip-missing-sources", action="store_true",
+        help="leave out, and count, stand-off records whose source has no local copy (default: refuse)",
+    )
+
+
+def cmd_corpus_stats(args: argparse.Namespace) -> int:
+    from .corpus import corpus_stats
+
+    print(corpus_stats(_load_corpus_arg(args), corpus_dir=args.corpus).format())
+    return 0
+
+
+def cmd_annotate_select(args: argparse.Namespace) -> int:
+    from .annotate.workflow import select_batch
+
+    model = _load_model_arg(args) if (args.strategy == "uncertainty" or args.suggest) else None
+    written = select_batch(
+        args.sources_names, args.output, strategy=args.strategy, n=args.n, model=model, query=args.query,
+        theme=args.theme, max_per_doc=args.max_per_doc, suggest=args.suggest, seed=args.seed,
+        corpus_dir=args.corpus, sources=args.sources,
+    )
+    print(f"selected {written} units ({args.strategy}) -> {args.output}", file=sys.stderr)
+    return 0 if written else EXIT_NOTHING_SELECTED
+
+
+def cmd_annotate_merge(args: argparse.Namespace) -> int:
+    from .annotate.merge import merge_batch
+
+    for batch in args.batches:
+        result = merge_batch(batch, args.corpus, args.sources, annotator=args.annotator or "",
+                             selection=args.selection or "", replace=args.replace)
+        print(f"{batch}: {result.format()}")
+    return 0
+
+
+def cmd_annotate_agreement(args: argparse.Namespace) -> int:
+    from .annotate.agreement import agreement_of_files
+
+    result = agreement_of_files(args.first, args.second)
+    print(result.format())
+    if args.disagreements:
+        with open(args.disagreements, "w", encoding="utf-8") as handle:
+            for item in result.disagreements:
+                handle.write(json.dumps({"id": item.id, "first": list(item.labels_a), "second": list(item.labels_b),
+                                         "labels": None}, ensure_ascii=False) + "\n")
+        print(f"disagreements for adjudication -> {args.disagreements}", file=sys.stderr)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def cmd_annotate_audit(args: argparse.Namespace) -> int:
+    from .annotate.workflow import audit_corpus
+
+    findings = audit_corpus(_load_corpus_arg(args), folds=args.folds)
+    shown = findings[: args.top]
+    for finding in shown:
+        mark = "on " if finding.hand_label else "off"
+        print(f"{finding.self_confidence:.3f}  {finding.theme:<20} hand {mark}  p={finding.probability:.2f}  "
+              f"{finding.id}  {finding.text[:60]}")
+    print(f"{len(findings)} unit-theme pairs where the cross-validated model contradicts the hand label; "
+          f"{len(shown)} shown", file=sys.stderr)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            for finding in findings:
+                handle.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_annotate_progress(args: argparse.Namespace) -> int:
+    from .annotate.workflow import batch_progress
+
+    print(batch_progress(args.batches))
+    return 0
+
+
+def cmd_annotate_export(args: argparse.Namespace) -> int:
+    from .annotate.labelstudio import LABEL_CONFIG, write_tasks
+    from .annotate.workflow import read_batch
+
+    count = write_tasks(read_batch(args.batch), args.output)
+    print(f"{count} Label Studio tasks -> {args.output}", file=sys.stderr)
+    if args.config:
+        Path(args.config).write_text(LABEL_CONFIG, encoding="utf-8")
+        print(f"labelling interface -> {args.config}", file=sys.stderr)
+    return 0
+
+
+def cmd_annotate_import(args: argparse.Namespace) -> int:
+    from .annotate.labelstudio import read_export
+
+    lines, unannotated = read_export(args.export)
+    with open(args.output, "w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    print(f"{len(lines)} annotated tasks -> {args.output}"
+          + (f"; {unannotated} tasks without an annotation left out" if unannotated else ""), file=sys.stderr)
     return 0
 
 
@@ -96,11 +202,10 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .corpus import load_corpus
     from .evaluate import cross_validate
     from .persist import save_model, train_model
 
-    records = load_corpus(args.corpus)
+    records = _load_corpus_arg(args)
     model = train_model(records)
     evaluation = None
     if not args.no_evaluation:
@@ -115,10 +220,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .corpus import load_corpus
     from .evaluate import cross_validate
 
-    result = cross_validate(load_corpus(args.corpus))
+    result = cross_validate(_load_corpus_arg(args))
     print(f"leave-one-section-out over {len(result.folds)} sections, {result.n_units} units\n")
     print(result.table())
     if args.json:
@@ -161,6 +265,66 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return EXIT_SOME_INPUTS_FAILED if batch.failures else 0
 
 
+def _add_annotate_parser(commands) -> None:
+    from .annotate.select import STRATEGIES
+    from .corpus.records import SELECTIONS
+    from .themes import THEME_IDS
+
+    annotate = commands.add_parser("annotate", help="grow the hand-labelled corpus: select, merge, agreement, audit")
+    sub = annotate.add_subparsers(dest="annotate_command", required=True)
+
+    select = sub.add_parser("select", help="choose units to label and write a batch file for annotators")
+    select.add_argument("sources_names", nargs="+", metavar="SOURCE", help="registered source names (or: all)")
+    select.add_argument("-o", "--output", required=True, help="batch file to write (JSON lines; keep it outside the repository)")
+    select.add_argument("-n", type=int, default=100, help="number of units (default: 100)")
+    select.add_argument("--strategy", choices=STRATEGIES, default="random", help="how to choose (default: random)")
+    select.add_argument("--query", help="keyword strategy: a regular expression the unit must match")
+    select.add_argument("--theme", choices=THEME_IDS, help="keyword strategy: the codebook cue words of a theme")
+    select.add_argument("--max-per-doc", type=int, help="at most this many units of one document")
+    select.add_argument("--suggest", action="store_true", help="add the model's probabilities as 'suggested'")
+    select.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    _add_corpus_options(select)
+    _add_model_options(select)
+    select.set_defaults(func=cmd_annotate_select)
+
+    merge = sub.add_parser("merge", help="validate labelled batches and add them to corpus/labels/")
+    merge.add_argument("batches", nargs="+")
+    merge.add_argument("--annotator", help="who labelled the batch (if its lines do not say)")
+    merge.add_argument("--selection", choices=SELECTIONS, help="how its units were chosen (if its lines do not say)")
+    merge.add_argument("--replace", action="store_true", help="replace units already in the corpus (adjudication)")
+    _add_corpus_options(merge)
+    merge.set_defaults(func=cmd_annotate_merge)
+
+    agree = sub.add_parser("agreement", help="agreement of two annotators over their common units")
+    agree.add_argument("first")
+    agree.add_argument("second")
+    agree.add_argument("--disagreements", help="write the units they disagree on, for adjudication")
+    agree.add_argument("--json", help="also write the figures as JSON")
+    agree.set_defaults(func=cmd_annotate_agreement)
+
+    audit = sub.add_parser("audit", help="hand labels a cross-validated model contradicts most confidently")
+    audit.add_argument("--folds", type=int, default=5, help="folds by document (default: 5)")
+    audit.add_argument("--top", type=int, default=50, help="findings to print (default: 50)")
+    audit.add_argument("-o", "--output", help="write every finding as JSON lines")
+    _add_corpus_options(audit)
+    audit.set_defaults(func=cmd_annotate_audit)
+
+    progress = sub.add_parser("progress", help="units decided so far in batch files, per theme and source")
+    progress.add_argument("batches", nargs="+")
+    progress.set_defaults(func=cmd_annotate_progress)
+
+    export = sub.add_parser("export-labelstudio", help="a batch as Label Studio tasks (suggestions as pre-annotations)")
+    export.add_argument("batch")
+    export.add_argument("-o", "--output", required=True, help="task file (JSON)")
+    export.add_argument("--config", help="also write the Label Studio labelling interface (XML)")
+    export.set_defaults(func=cmd_annotate_export)
+
+    imp = sub.add_parser("import-labelstudio", help="a Label Studio export (JSON or JSON-MIN) as a batch for merge")
+    imp.add_argument("export")
+    imp.add_argument("-o", "--output", required=True, help="batch file to write")
+    imp.set_defaults(func=cmd_annotate_import)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cppcc-nlp", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -171,9 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     corpus = commands.add_parser("corpus", help="the hand-labelled corpus")
     corpus_commands = corpus.add_subparsers(dest="corpus_command", required=True)
-    stats = corpus_commands.add_parser("stats", help="units per section and theme, empty units, co-occurrence")
-    stats.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
+    stats = corpus_commands.add_parser(
+        "stats", help="units, documents and positives per source and theme, agreement, co-occurrence"
+    )
+    _add_corpus_options(stats)
     stats.set_defaults(func=cmd_corpus_stats)
+
+    _add_annotate_parser(commands)
 
     label = commands.add_parser(
         "label",
@@ -207,13 +375,13 @@ def build_parser() -> argparse.ArgumentParser:
     label.set_defaults(func=cmd_label)
 
     train = commands.add_parser("train", help="train on the corpus and save the model with its card")
-    train.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
+    _add_corpus_options(train)
     train.add_argument("--output", default="models/default", help="model directory (default: models/default)")
     train.add_argument("--no-evaluation", action="store_true", help="skip the evaluation stored in the card")
     train.set_defaults(func=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="leave-one-section-out evaluation beside baselines")
-    evaluate.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
+    _add_corpus_options(evaluate)
     evaluate.add_argument("--json", help="also write the table as JSON to this file")
     evaluate.set_defaults(func=cmd_evaluate)
 

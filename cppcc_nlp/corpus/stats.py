@@ -1,13 +1,28 @@
-"""Corpus figures: units, documents and positives per source and per theme, co-occurrence."""
+"""Corpus figures: units, documents and positives per source and per theme, agreement, co-occurrence."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
+from pathlib import Path
 
 from ..themes import THEME_IDS
 from .records import LabelRecord
+
+AGREEMENT_DIR = "agreement"
+FIRST_ANNOTATION = "first.jsonl"
+SECOND_ANNOTATION = "second.jsonl"
+
+
+@dataclass(frozen=True)
+class SourceStats:
+    source: str
+    units: int
+    documents: int
+    positives: dict[str, int]
+    empty: int
+    selections: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -17,14 +32,40 @@ class CorpusStats:
     units_per_theme: dict[str, int]
     empty_units: int
     cooccurrence: dict[tuple[str, str], int]
+    sources: tuple[SourceStats, ...] = ()
+    documents: int = 0
+    annotators: dict[str, int] = field(default_factory=dict)
+    agreement: object = None
 
     def format(self) -> str:
-        lines = [f"units: {self.units}   empty (no theme): {self.empty_units}", "", "units per section:"]
-        lines += [f"  {name:<12}{count:>5}" for name, count in self.units_per_section.items()]
+        lines = [
+            f"units: {self.units}   documents: {self.documents}   empty (no theme): {self.empty_units}",
+            "",
+            "per source:",
+            f"  {'source':<30}{'units':>7}{'docs':>6}{'empty':>7}" + "".join(f"{t[:10]:>12}" for t in THEME_IDS),
+        ]
+        for s in self.sources:
+            lines.append(
+                f"  {s.source:<30}{s.units:>7}{s.documents:>6}{s.empty:>7}"
+                + "".join(f"{s.positives[t]:>12}" for t in THEME_IDS)
+            )
+        lines.append(
+            f"  {'all':<30}{self.units:>7}{self.documents:>6}{self.empty_units:>7}"
+            + "".join(f"{self.units_per_theme[t]:>12}" for t in THEME_IDS)
+        )
+        lines += ["", "how units were selected:"]
+        for s in self.sources:
+            lines.append(f"  {s.source:<30}" + ", ".join(f"{k} {v}" for k, v in sorted(s.selections.items())))
+        if self.annotators:
+            lines += ["", "units per annotator (as merged):"]
+            lines += [f"  {name:<30}{count:>7}" for name, count in sorted(self.annotators.items())]
         lines += ["", "units per theme:"]
         lines += [
             f"  {theme:<22}{count:>5}  ({count / self.units:.0%})" for theme, count in self.units_per_theme.items()
         ]
+        if self.agreement is not None:
+            lines += ["", "inter-annotator agreement (two independent annotations, before adjudication):"]
+            lines += ["  " + line for line in self.agreement.format().splitlines()]
         lines += ["", "label co-occurrence (units with both):"]
         short = {theme: theme[:6] for theme in THEME_IDS}
         lines.append("  " + " " * 22 + "".join(f"{short[t]:>8}" for t in THEME_IDS))
@@ -37,18 +78,48 @@ class CorpusStats:
         return "\n".join(lines)
 
 
-def corpus_stats(records: list[LabelRecord]) -> CorpusStats:
-    """Units per section and per theme, empty units and label co-occurrence."""
+def _source_stats(source: str, records: list[LabelRecord]) -> SourceStats:
+    return SourceStats(
+        source=source,
+        units=len(records),
+        documents=len({r.group for r in records}),
+        positives={theme: sum(theme in r.labels for r in records) for theme in THEME_IDS},
+        empty=sum(not r.labels for r in records),
+        selections=dict(Counter(r.selection or "unknown" for r in records)),
+    )
+
+
+def corpus_agreement(corpus_dir: str | Path | None = None):
+    """Agreement between ``agreement/first.jsonl`` and ``agreement/second.jsonl`` of a corpus, or None."""
+    from ..annotate.agreement import agreement_of_files
+    from .load import default_corpus_dir
+
+    root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
+    first, second = root / AGREEMENT_DIR / FIRST_ANNOTATION, root / AGREEMENT_DIR / SECOND_ANNOTATION
+    if not (first.is_file() and second.is_file()):
+        return None
+    return agreement_of_files(first, second)
+
+
+def corpus_stats(records: list[LabelRecord], corpus_dir: str | Path | None = None) -> CorpusStats:
+    """Units per source, section and theme, documents, empty units, co-occurrence and the agreement figures."""
     per_section = Counter(record.section for record in records)
     per_theme = {theme: sum(theme in record.labels for record in records) for theme in THEME_IDS}
     cooccurrence: Counter = Counter()
     for record in records:
         for a, b in combinations(sorted(record.labels, key=THEME_IDS.index), 2):
             cooccurrence[(a, b)] += 1
+    by_source: dict[str, list[LabelRecord]] = {}
+    for record in records:
+        by_source.setdefault(record.source, []).append(record)
     return CorpusStats(
         units=len(records),
         units_per_section=dict(per_section),
         units_per_theme=per_theme,
         empty_units=sum(not record.labels for record in records),
         cooccurrence=dict(cooccurrence),
+        sources=tuple(_source_stats(source, rs) for source, rs in sorted(by_source.items())),
+        documents=len({r.group for r in records}),
+        annotators=dict(Counter(r.annotator for r in records if r.annotator)),
+        agreement=corpus_agreement(corpus_dir),
     )

@@ -1,0 +1,77 @@
+"""Units whose hand label a cross-validated model contradicts most confidently, for a second reading.
+
+Confident learning, per theme as one binary problem (as cleanlab treats
+multi-label data): out-of-fold probabilities from folds that keep whole
+documents together; a theme's threshold is the mean out-of-fold probability
+of its hand-labelled positives (for "on") and of its negatives (for "off"); a
+unit is flagged when its probability lies beyond the threshold of the other
+class, ranked by the probability the model gives to its hand label
+(self-confidence, lowest first). The audit never relabels: it lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+from ..corpus.records import LabelRecord
+from ..themes import THEME_IDS
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    """A unit and theme where the model disagrees with the hand label, and how sure it is."""
+
+    id: str
+    theme: str
+    hand_label: bool
+    probability: float
+    self_confidence: float
+    text: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "theme": self.theme, "hand_label": self.hand_label,
+                "probability": round(self.probability, 4), "self_confidence": round(self.self_confidence, 4)}
+
+
+def out_of_fold_probabilities(
+    records: Sequence[LabelRecord], make_model: Callable[[], object], folds: int = 5, progress=None
+) -> np.ndarray:
+    """Probabilities for each record from a model that never saw its document (GroupKFold by document).
+
+    With fewer documents than folds, the folds keep whole sections together.
+    """
+    texts = [r.text for r in records]
+    Y = np.array([[theme in r.labels for theme in THEME_IDS] for r in records], dtype=int)
+    groups = [r.group for r in records]
+    if len(set(groups)) < folds:  # fewer documents than folds: keep whole sections together instead
+        groups = [f"{r.group}#{r.section}" for r in records]
+    scores = np.zeros(Y.shape, dtype=float)
+    splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
+    for train, test in splitter.split(texts, Y, groups):
+        model = make_model().fit([texts[i] for i in train], Y[train], groups=[groups[i] for i in train])
+        scores[test] = model.predict_proba([texts[i] for i in test])
+        if progress is not None:
+            progress()
+    return scores
+
+
+def find_label_issues(records: Sequence[LabelRecord], probabilities: np.ndarray, limit: int | None = None) -> list[AuditFinding]:
+    """The confident-learning findings, most confident contradiction first."""
+    Y = np.array([[theme in r.labels for theme in THEME_IDS] for r in records], dtype=bool)
+    findings = []
+    for k, theme in enumerate(THEME_IDS):
+        p = probabilities[:, k]
+        positives, negatives = p[Y[:, k]], p[~Y[:, k]]
+        if not len(positives) or not len(negatives):
+            continue
+        on, off = float(positives.mean()), float(negatives.mean())
+        for i in np.flatnonzero(Y[:, k] & (p <= off)):
+            findings.append(AuditFinding(records[i].id, theme, True, float(p[i]), float(p[i]), records[i].text))
+        for i in np.flatnonzero(~Y[:, k] & (p >= on)):
+            findings.append(AuditFinding(records[i].id, theme, False, float(p[i]), float(1 - p[i]), records[i].text))
+    findings.sort(key=lambda f: (f.self_confidence, f.id, f.theme))
+    return findings[:limit] if limit is not None else findings

@@ -1,0 +1,128 @@
+"""Label Studio interchange: batches out as tasks (model suggestions as pre-annotations), exports back in.
+
+Tasks follow Label Studio's documented task format (``data`` plus
+``predictions`` whose ``result`` holds a ``choices`` region); the project's
+labelling interface is ``LABEL_CONFIG`` (a multiple-choice ``Choices`` over
+the ``Text``). Imports accept Label Studio's JSON export (``annotations`` per
+task) and its JSON-MIN export (one flat object per task).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import CorpusError
+from ..themes import THEME_IDS, THEME_NAMES
+
+FROM_NAME = "themes"
+TO_NAME = "text"
+
+LABEL_CONFIG = (
+    "<View>\n"
+    '  <Header value="$heading"/>\n'
+    '  <Text name="before" value="$before"/>\n'
+    f'  <Text name="{TO_NAME}" value="$text"/>\n'
+    '  <Text name="after" value="$after"/>\n'
+    f'  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="multiple" showInline="true">\n'
+    + "".join(f'    <Choice value="{theme}" hint="{THEME_NAMES[theme]}"/>\n' for theme in THEME_IDS)
+    + "  </Choices>\n"
+    "</View>\n"
+)
+
+
+def batch_to_tasks(batch_lines: list[dict], model_version: str = "") -> list[dict]:
+    """Label Studio tasks for batch lines; a line's ``suggested`` becomes a prediction with the themes over 0.5."""
+    tasks = []
+    for line in batch_lines:
+        data = {key: line.get(key, "") for key in ("id", "text", "before", "after", "heading", "source", "doc", "selection")}
+        data["unit_id"] = data.pop("id")
+        task: dict = {"data": data}
+        suggested = line.get("suggested")
+        if suggested:
+            chosen = [theme for theme in THEME_IDS if suggested.get(theme, 0.0) >= 0.5]
+            task["predictions"] = [
+                {
+                    "model_version": model_version or "cppcc_nlp",
+                    "score": round(max(suggested.values()), 4),
+                    "result": [{"from_name": FROM_NAME, "to_name": TO_NAME, "type": "choices",
+                                "value": {"choices": chosen}}],
+                }
+            ]
+        tasks.append(task)
+    return tasks
+
+
+def write_tasks(batch_lines: list[dict], path: str | os.PathLike, model_version: str = "") -> int:
+    """Write a Label Studio task file (JSON list) for a batch; return the number of tasks."""
+    tasks = batch_to_tasks(batch_lines, model_version)
+    Path(path).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    return len(tasks)
+
+
+def _choices_of(result: list, where: str) -> list[str]:
+    chosen: list[str] = []
+    for region in result:
+        if not isinstance(region, dict) or region.get("from_name") != FROM_NAME:
+            continue
+        choices = region.get("value", {}).get("choices", [])
+        if not isinstance(choices, list):
+            raise CorpusError(f"{where}: 'choices' of {FROM_NAME!r} must be a list")
+        chosen.extend(choices)
+    return chosen
+
+
+def _check_themes(choices: list, where: str) -> list[str]:
+    unknown = sorted(set(map(str, choices)) - set(THEME_IDS))
+    if unknown:
+        raise CorpusError(f"{where}: unknown theme(s) {unknown} in the Label Studio export; known: {list(THEME_IDS)}")
+    return sorted(set(choices))
+
+
+def read_export(path: str | os.PathLike) -> tuple[list[dict], int]:
+    """Batch lines (``id``, ``labels``, ``annotator``) from a Label Studio export, and the count of tasks with no annotation.
+
+    For a task with several annotations the last one that was not cancelled
+    counts; a submitted annotation without any choice means "no theme".
+    """
+    path = Path(path)
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorpusError(f"{path}: not a Label Studio JSON export ({exc})") from None
+    if not isinstance(tasks, list):
+        raise CorpusError(f"{path}: a Label Studio export is a JSON list of tasks")
+    lines, unannotated = [], 0
+    for number, task in enumerate(tasks, start=1):
+        where = f"{path}: task {number}"
+        if not isinstance(task, dict):
+            raise CorpusError(f"{where}: not a JSON object")
+        data = task.get("data", task)
+        unit = data.get("unit_id") if isinstance(data, dict) else None
+        if not isinstance(unit, str):
+            raise CorpusError(f"{where}: no 'unit_id' in the task data (was it exported from cppcc-nlp annotate export?)")
+        if "annotations" in task:
+            done = [a for a in task["annotations"] if isinstance(a, dict) and not a.get("was_cancelled")]
+            if not done:
+                unannotated += 1
+                continue
+            annotation = done[-1]
+            labels = _check_themes(_choices_of(annotation.get("result", []), where), where)
+            who = annotation.get("completed_by", "")
+            if isinstance(who, dict):
+                who = who.get("email") or who.get("id", "")
+        else:  # JSON-MIN: the choices under the control's name; absent when nothing was chosen
+            if "annotation_id" not in task and FROM_NAME not in task:
+                unannotated += 1
+                continue
+            value = task.get(FROM_NAME, [])
+            if isinstance(value, dict):
+                value = value.get("choices", [])
+            labels = _check_themes([value] if isinstance(value, str) else list(value), where)
+            who = task.get("annotator", "")
+        line = {"id": unit, "labels": labels, "annotator": f"labelstudio:{who}" if who != "" else "labelstudio"}
+        if data.get("selection"):
+            line["selection"] = data["selection"]
+        lines.append(line)
+    return lines, unannotated

@@ -1,0 +1,167 @@
+"""Merge a labelled batch into ``corpus/labels/``: every line validated against the codebook and the sources."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..corpus.load import default_corpus_dir
+from ..corpus.records import SELECTIONS, check_labels, read_label_lines
+from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
+from ..errors import CorpusError
+from ..themes import THEME_IDS
+
+
+@dataclass(frozen=True)
+class LabelledLine:
+    """One decided unit of a batch: its id, the labels a person gave, and who and how."""
+
+    id: str
+    labels: tuple[str, ...]
+    annotator: str
+    selection: str
+    where: str
+
+
+@dataclass
+class MergeResult:
+    """What a merge added, per source file and per theme, and what it left out and why."""
+
+    added: Counter = field(default_factory=Counter)
+    per_theme: Counter = field(default_factory=Counter)
+    unlabelled: int = 0
+    files: list[str] = field(default_factory=list)
+
+    def format(self) -> str:
+        total = sum(self.added.values())
+        lines = [f"merged {total} units" + (f"; {self.unlabelled} without labels left out" if self.unlabelled else "")]
+        lines += [f"  {source:<16}{count:>6}" for source, count in sorted(self.added.items())]
+        lines.append("  positives: " + ", ".join(f"{theme} {self.per_theme[theme]}" for theme in THEME_IDS))
+        return "\n".join(lines)
+
+
+def read_labelled_batch(path: str | os.PathLike, annotator: str = "", selection: str = "") -> tuple[list[LabelledLine], int]:
+    """The decided lines of a batch file and the count of lines whose ``labels`` are still ``null``.
+
+    A line needs ``id`` and ``labels``; ``annotator`` and ``selection`` come
+    from the line or, if it has none, from the arguments.
+    """
+    decided, unlabelled = [], 0
+    for number, line in read_label_lines(path):
+        where = f"{path}:{number}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or "labels" not in obj:
+            raise CorpusError(f"{where}: a batch line needs an 'id' string and 'labels'")
+        if obj["labels"] is None:
+            unlabelled += 1
+            continue
+        labels = check_labels(obj["labels"], where)
+        who = obj.get("annotator") or annotator
+        how = obj.get("selection") or selection
+        if not who:
+            raise CorpusError(f"{where}: no annotator named (give --annotator or an 'annotator' field)")
+        if how not in SELECTIONS:
+            raise CorpusError(f"{where}: selection must be one of {list(SELECTIONS)} (give --selection), got {how!r}")
+        decided.append(LabelledLine(obj["id"], labels, str(who), how, where))
+    return decided, unlabelled
+
+
+def standoff_records(lines: list[LabelledLine], corpus_dir: Path, sources=None) -> dict[str, list[dict]]:
+    """Stand-off records of decided lines, per source, each unit resolved in its source copy."""
+    registry = read_registry(corpus_dir)
+    root = sources_dir(sources)
+    by_source: dict[str, dict[str, list[LabelledLine]]] = {}
+    for line in lines:
+        source, _, rest = line.id.partition("/")
+        if not rest or source not in registry:
+            raise CorpusError(f"{line.where}: id {line.id!r} names no registered source (known: {sorted(registry)})")
+        doc = rest.rsplit("-s", 1)[0]
+        by_source.setdefault(source, {}).setdefault(doc, []).append(line)
+    out: dict[str, list[dict]] = {}
+    for source, docs in by_source.items():
+        spec = registry[source]
+        path = source_file(spec, root)
+        if path is None:
+            raise CorpusError(f"source {source!r} ({spec.path}) has no local copy in {root}: pass --sources DIR")
+        records = []
+        for document in iter_documents(spec, path):
+            if document.doc not in docs:
+                continue
+            units = {unit.id: unit for unit in document_units(document)}
+            for line in docs.pop(document.doc):
+                unit = units.get(line.id)
+                if unit is None:
+                    raise CorpusError(f"{line.where}: {line.id!r} is not a sentence of document {document.doc!r}")
+                records.append(
+                    {"id": unit.id, "source": source, "doc": unit.doc, "span": list(unit.span), "sha256": unit.sha256,
+                     "labels": list(line.labels), "annotator": line.annotator, "selection": line.selection}
+                )
+        if docs:
+            doc, pending = next(iter(docs.items()))
+            raise CorpusError(f"{pending[0].where}: document {doc!r} is not in source {source!r}")
+        out[source] = records
+    return out
+
+
+def write_label_file(path: Path, records: list[dict]) -> None:
+    """Write stand-off records sorted by id, atomically."""
+    tmp = path.with_name(path.name + ".part")
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sorted(records, key=lambda r: r["id"]))
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def merge_batch(
+    batch: str | os.PathLike,
+    corpus_dir: str | os.PathLike | None = None,
+    sources: str | os.PathLike | None = None,
+    annotator: str = "",
+    selection: str = "",
+    replace: bool = False,
+) -> MergeResult:
+    """Validate a labelled batch and add it to ``corpus_dir/labels/<source>.jsonl``.
+
+    A unit already in the corpus is an error unless ``replace`` (then the new
+    decision replaces the old one, e.g. after adjudication). Lines whose
+    ``labels`` are ``null`` are left out and counted.
+    """
+    root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
+    decided, unlabelled = read_labelled_batch(batch, annotator, selection)
+    seen: dict[str, str] = {}
+    for line in decided:
+        if line.id in seen:
+            raise CorpusError(f"{line.where}: {line.id!r} is labelled twice in the batch (first at {seen[line.id]})")
+        seen[line.id] = line.where
+    existing_ids = _existing_ids(root)
+    result = MergeResult(unlabelled=unlabelled)
+    for source, records in standoff_records(decided, root, sources).items():
+        path = root / "labels" / f"{source}.jsonl"
+        old = [json.loads(text) for _, text in read_label_lines(path)] if path.is_file() else []
+        new_ids = {r["id"] for r in records}
+        clash = sorted(new_ids & existing_ids)
+        if clash and not replace:
+            raise CorpusError(f"{batch}: {len(clash)} unit(s) are already in the corpus, e.g. {clash[:3]}; pass --replace to overwrite")
+        kept = [r for r in old if r["id"] not in new_ids]
+        write_label_file(path, kept + records)
+        result.added[source] += len(records)
+        for record in records:
+            result.per_theme.update(record["labels"])
+        result.files.append(str(path))
+    return result
+
+
+def _existing_ids(root: Path) -> set[str]:
+    ids = set()
+    for path in sorted((root / "labels").glob("*.jsonl")):
+        for number, text in read_label_lines(path):
+            try:
+                ids.add(json.loads(text)["id"])
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise CorpusError(f"{path}:{number}: not a label record with an 'id'") from None
+    return ids

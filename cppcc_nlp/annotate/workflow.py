@@ -1,0 +1,113 @@
+"""The annotation workflow over registered sources: select a batch, audit the corpus, count progress."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from ..corpus.load import default_corpus_dir
+from ..corpus.records import LabelRecord, read_label_lines
+from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
+from ..errors import CorpusError
+from ..themes import THEME_IDS
+from .audit import AuditFinding, find_label_issues, out_of_fold_probabilities
+from .batches import write_batch
+from .select import select_units, theme_query
+
+
+def labelled_ids(corpus_dir: Path) -> set[str]:
+    """Ids of every unit in ``corpus_dir/labels`` (read without resolving the sources)."""
+    ids = set()
+    for path in sorted((corpus_dir / "labels").glob("*.jsonl")):
+        for number, text in read_label_lines(path):
+            try:
+                ids.add(json.loads(text)["id"])
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise CorpusError(f"{path}:{number}: not a label record with an 'id'") from None
+    return ids
+
+
+def select_batch(
+    source_names: Sequence[str],
+    output: str | os.PathLike,
+    *,
+    strategy: str = "random",
+    n: int = 100,
+    model=None,
+    query: str | None = None,
+    theme: str | None = None,
+    max_per_doc: int | None = None,
+    suggest: bool = False,
+    seed: int = 0,
+    corpus_dir: str | os.PathLike | None = None,
+    sources: str | os.PathLike | None = None,
+) -> int:
+    """Select ``n`` unlabelled units of registered sources by ``strategy`` and write them as a batch file."""
+    root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
+    registry = read_registry(root)
+    names = sorted(registry) if list(source_names) == ["all"] else list(source_names)
+    unknown = [name for name in names if name not in registry]
+    if unknown:
+        raise CorpusError(f"unknown source(s) {unknown}; registered in {root / 'sources.json'}: {sorted(registry)}")
+    copies = sources_dir(sources)
+    units = []
+    for name in names:
+        path = source_file(registry[name], copies)
+        if path is None:
+            raise CorpusError(f"source {name!r} ({registry[name].path}) has no local copy in {copies}: pass --sources DIR")
+        units.extend(unit for document in iter_documents(registry[name], path) for unit in document_units(document))
+    if strategy == "keyword" and not query and theme:
+        query = theme_query(theme)
+    chosen = select_units(
+        units, n, strategy, model=model, query=query, exclude=labelled_ids(root), max_per_doc=max_per_doc,
+        suggest=suggest, random_state=seed,
+    )
+    return write_batch(chosen, output)
+
+
+def audit_corpus(records: Sequence[LabelRecord], folds: int = 5, make_model=None) -> list[AuditFinding]:
+    """Confident-learning findings over the whole corpus with out-of-fold probabilities (folds by document)."""
+    if make_model is None:
+        from ..model import ThemeClassifier
+
+        def make_model():
+            return ThemeClassifier(threshold_folds=0)
+
+    probabilities = out_of_fold_probabilities(records, make_model, folds=folds)
+    return find_label_issues(records, probabilities)
+
+
+def read_batch(path: str | os.PathLike) -> list[dict]:
+    """The lines of a batch file as objects."""
+    lines = []
+    for number, text in read_label_lines(path):
+        try:
+            lines.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    return lines
+
+
+def batch_progress(paths: Sequence[str | os.PathLike]) -> str:
+    """Per batch file: units decided and still open; per theme and per source over the decided ones."""
+    rows = []
+    per_theme: Counter = Counter()
+    per_source: Counter = Counter()
+    decided_total = open_total = 0
+    for path in paths:
+        lines = read_batch(path)
+        decided = [line for line in lines if line.get("labels") is not None]
+        open_total += len(lines) - len(decided)
+        decided_total += len(decided)
+        for line in decided:
+            per_theme.update(line["labels"])
+            per_source[str(line.get("id", "")).partition("/")[0]] += 1
+        rows.append(f"  {str(path):<50}{len(decided):>6} decided{len(lines) - len(decided):>6} open")
+    share = decided_total / (decided_total + open_total) if decided_total + open_total else 0.0
+    lines = [f"labelled so far: {decided_total} of {decided_total + open_total} units ({share:.0%})"] + rows
+    lines += ["", "per source (decided):"] + [f"  {s:<20}{c:>6}" for s, c in sorted(per_source.items())]
+    lines += ["", "positives per theme (decided):"] + [f"  {t:<22}{per_theme[t]:>6}" for t in THEME_IDS]
+    return "\n".join(lines)
