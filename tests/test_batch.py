@@ -86,10 +86,10 @@ def test_compiled_model_gives_the_models_probabilities_bit_for_bit(model, monkey
     assert compiled.themes == tuple(model.classes_)
 
 
-def test_compiled_model_of_other_configurations(records):
+def test_compiled_model_of_other_configurations(seed_records):
     from cppcc_nlp.model import ThemeClassifier
 
-    texts, labels = [r.text for r in records], [r.labels for r in records]
+    texts, labels = [r.text for r in seed_records], [r.labels for r in seed_records]
     probe = texts[::3] + ["党组理论学习中心组专题学习。", "A-B_C/D.E 2019.5"]
     with_breaks = probe + ["委员\n履职", "协商\r\n议政"]  # cut one text at a time
     for params in (
@@ -532,12 +532,12 @@ def test_resume_of_a_finished_run_appends_new_documents_only(tmp_path, archive, 
     assert {json.loads(line)["doc"] for line in after[len(before):].decode("utf-8").splitlines()} == {"2012/new"}
 
 
-def test_resume_refuses_another_model_and_reports_changed_documents(tmp_path, archive, spec, records):
+def test_resume_refuses_another_model_and_reports_changed_documents(tmp_path, archive, spec, seed_records):
     from cppcc_nlp.model import ThemeClassifier
 
     out = tmp_path / "out.jsonl"
     label_files([archive], out, model=spec, progress=False)
-    other = ThemeClassifier(threshold_folds=0, C=1.0).fit([r.text for r in records], [r.labels for r in records])
+    other = ThemeClassifier(threshold_folds=0, C=1.0).fit([r.text for r in seed_records], [r.labels for r in seed_records])
     with pytest.raises(ModelError, match="another model"):
         label_files([archive], out, model=other, progress=False, resume=True)
     changed = sorted(archive.rglob("*.txt"))[0]

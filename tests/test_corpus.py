@@ -1,4 +1,5 @@
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -15,10 +16,10 @@ from conftest import ROOT
 LABELS = ROOT / "corpus" / "labels" / "hebei-2019-cppcc-highlights.jsonl"
 
 
-def test_every_seed_sentence_has_exactly_one_record(records):
+def test_every_seed_sentence_has_exactly_one_record(seed_records):
     report = read_report(ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt")
-    assert [r.text for r in records] == [s.text for s in report.sentences]
-    assert len({r.id for r in records}) == len(records) == 194
+    assert [r.text for r in seed_records] == [s.text for s in report.sentences]
+    assert len({r.id for r in seed_records}) == len(seed_records) == 194
 
 
 def test_records_follow_the_codebook_format(records):
@@ -100,7 +101,11 @@ def test_missing_key_is_refused(tmp_path):
         read_label_file(path)
 
 
-def test_corpus_stats_command_prints_summary(capsys):
+def test_corpus_stats_command_prints_sources_themes_and_agreement(capsys, records):
     assert main(["corpus", "stats"]) == 0
     out = capsys.readouterr().out
-    assert "units: 194" in out and "石家庄市" in out and "member_management" in out and "co-occurrence" in out
+    assert f"units: {len(records)}   documents: {len({r.group for r in records})}" in out
+    for source in ("hebei-2019-cppcc-highlights", "xwlb-cppcc", "xwlb-poverty", "gwr-national", "gwr-provincial"):
+        assert re.search(rf"^  {source} +\d+ +\d+", out, re.M), source
+    assert "inter-annotator agreement" in out and "kappa" in out and "alpha" in out
+    assert "how units were selected" in out and "co-occurrence" in out
