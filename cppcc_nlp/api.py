@@ -65,19 +65,43 @@ def classify(texts: Iterable[str], model: ThemeClassifier | None = None) -> list
 
 
 def classify(texts, model=None):
-    """Themes and scores for a sentence, a paragraph, a list of texts (batched) or a whole report.
+    """Themes and scores for a sentence, a paragraph, many texts (batched) or a whole report.
 
-    A single string gives one ``Prediction``; a list gives one per text; a
-    ``Report`` (from ``read_report``) gives a ``LabelledReport`` with every
-    sentence's prediction and each section's profile, as ``label_report`` does.
-    ``model`` defaults to the shipped model, loaded lazily once.
+    A single string gives one ``Prediction``; any other iterable of strings (a
+    list, a generator, a pandas Series such as ``df["text"]``) gives one per
+    element, in order; a ``Report`` (from ``read_report``) gives a
+    ``LabelledReport`` with every sentence's prediction and each section's
+    profile, as ``label_report`` does. A DataFrame is refused with a
+    ``TypeError``: pass the column that holds the texts. ``model`` defaults to
+    the shipped model, loaded lazily once.
     """
-    model = model if model is not None else default_model()
     if isinstance(texts, Report):
         return label_report(texts, model=model)
-    if isinstance(texts, str):
-        return predict_many(model, [texts])[0]
-    return predict_many(model, list(texts))
+    single = isinstance(texts, str)
+    items = [texts] if single else _texts_of(texts)  # refused before the model is loaded
+    predictions = predict_many(model if model is not None else default_model(), items)
+    return predictions[0] if single else predictions
+
+
+def _texts_of(texts) -> list[str]:
+    """The strings of an iterable, refusing a table (whose iteration gives column names) and non-strings."""
+    if hasattr(texts, "columns") and hasattr(texts, "iloc"):
+        columns = [str(c) for c in texts.columns]
+        example = next((c for c in columns if c == "text"), columns[0] if columns else "text")
+        raise TypeError(
+            f"classify() takes texts, not a DataFrame (columns: {', '.join(columns[:8]) or 'none'}); "
+            f"pass the column of texts, e.g. classify(df[{example!r}])"
+        )
+    if isinstance(texts, (bytes, bytearray)) or not hasattr(texts, "__iter__"):
+        raise TypeError(f"classify() takes a string, an iterable of strings or a Report, not {type(texts).__name__}")
+    items = list(texts)
+    for position, item in enumerate(items):
+        if not isinstance(item, str):
+            raise TypeError(
+                f"classify() takes strings: element {position} is {type(item).__name__} ({item!r:.40}); "
+                "drop or convert missing values first (e.g. series.dropna())"
+            )
+    return items
 
 
 @dataclass(frozen=True)
@@ -136,9 +160,9 @@ class LabelledReport:
 
     def to_dataframe(self):
         """The records as a pandas DataFrame (requires pandas)."""
-        import pandas as pd
+        from .optional import require
 
-        return pd.DataFrame(self.to_records())
+        return require("pandas", "to_dataframe()").DataFrame(self.to_records())
 
 
 def label_report(source: Source | Report, model: ThemeClassifier | None = None) -> LabelledReport:

@@ -32,7 +32,6 @@ import json
 import os
 import pickle
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,10 +45,12 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 import numpy as np
 
 from .errors import InputError, ModelError
+from .optional import require
+from .progress import progress_bar, show_progress
 from .reader import Report, decode_bytes, parse_report, read_bytes
 
 if TYPE_CHECKING:  # the workers import this module; they need neither scikit-learn nor the model module
-    from .fastpredict import CompiledModel
+    from .engine import Engine
     from .model import ThemeClassifier
 
 FORMAT = "cppcc_nlp-batch/1"
@@ -142,6 +143,14 @@ def check_inputs(inputs: Iterable[str | os.PathLike]) -> None:
     for raw in inputs:
         if str(raw) != "-" and not os.path.lexists(raw):
             raise InputError(f"{raw}: no such file or directory")
+
+
+def empty_directories(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> list[str]:
+    """The inputs that are directories without one file matching ``glob`` (stops at the first match)."""
+    return [
+        str(raw) for raw in inputs
+        if str(raw) != "-" and Path(raw).is_dir() and next(_walk(Path(raw), glob), None) is None
+    ]
 
 
 def _walk(root: Path, pattern: str, relative: str = "") -> Iterator[tuple[Path | Item, str]]:
@@ -258,10 +267,11 @@ def _finer_at_the_end(batches: Iterable[list[Item]], last: int, pieces: int) -> 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model as sent to the workers: compiled and pickled once, cached per process under ``key``.
+    """A model as sent to the workers: its engine, pickled once, and a key for it.
 
-    ``key`` is the sha256 of the pickled ThemeClassifier; the manifest keeps it,
-    so that a run is never resumed with another model.
+    ``key`` is ``Engine.fingerprint()``, a hash of the fitted state: the same
+    model gives the same key in any process, a refit another. The manifest
+    keeps it, so that a run is never resumed with another model.
     """
 
     key: str
@@ -269,143 +279,19 @@ class ModelSpec:
     themes: tuple[str, ...]
 
     @classmethod
+    def of_engine(cls, engine: "Engine") -> "ModelSpec":
+        return cls(engine.fingerprint(), pickle.dumps(engine, protocol=4), engine.themes)
+
+    @classmethod
     def of(cls, model: "ThemeClassifier") -> "ModelSpec":
-        from .fastpredict import compile_model
-
-        key = hashlib.sha256(pickle.dumps(model, protocol=4)).hexdigest()
-        themes = tuple(str(c) for c in model.classes_)
-        return cls(key, pickle.dumps(compile_model(model), protocol=4), themes)
+        return cls.of_engine(model._engine())
 
 
-def load_spec(directory: str | os.PathLike | None = None, trusted: bool = False, cache: bool = True) -> ModelSpec:
-    """Load a saved model (``persist.load_model``, with its checks) and compile it, in a subprocess.
+def load_spec(directory: str | os.PathLike | None = None) -> ModelSpec:
+    """Load a saved model's engine (``persist.load_engine``: checked, pure data, no scikit-learn)."""
+    from .persist import load_engine
 
-    The subprocess imports scikit-learn and exits; this process, which labels,
-    never does (about 150 MB less in every labelling process). ``directory``
-    None is the shipped default model. Raises ModelError as ``load_model`` does.
-
-    ``cache``: the compiled model is kept in the user's private cache directory
-    (``segment.user_cache_dir()/compiled``), keyed by the model file's sha256 and
-    the versions of the code and libraries that compiled it, so that a repeat
-    run skips loading and compiling (about a second). Only a model that passed
-    ``persist.check_model`` here (hash, trust) is looked up or stored; a cache
-    file that is damaged or unreadable is ignored and written again.
-    """
-    from .persist import check_model
-
-    checked = check_model(directory, trusted)  # ModelError here, before any work
-    path = _spec_cache_path(checked.sha256) if cache and checked.versions_match else None
-    if path is not None:
-        spec = _read_cached_spec(path)
-        if spec is not None:
-            return spec
-    request = json.dumps({"directory": None if directory is None else str(directory), "trusted": trusted})
-    command = [sys.executable, "-c", "import sys; from cppcc_nlp.batch import _spec_main; sys.exit(_spec_main())"]
-    proc = subprocess.run(command, input=request.encode("utf-8"), capture_output=True)
-    messages = proc.stderr.decode("utf-8", errors="replace").strip()
-    if proc.returncode == 0:
-        if messages:
-            print(messages, file=sys.stderr)  # e.g. the warning that the model was retrained
-        spec, checked_sha = pickle.loads(proc.stdout)
-        if path is not None and checked_sha == checked.sha256:  # the file compiled is the file checked here
-            _write_cached_spec(path, spec)
-        return spec
-    last = messages.splitlines()[-1] if messages else f"exit status {proc.returncode}"
-    if proc.returncode == ModelError.exit_code:
-        raise ModelError(last)
-    raise RuntimeError(f"loading the model failed: {messages or last}")
-
-
-def _spec_main() -> int:
-    """The subprocess of ``load_spec``: request on stdin, pickled (ModelSpec, model file sha256) on stdout."""
-    from .errors import CppccNlpError
-
-    # This process only unpickles and compiles the model; scikit-learn would import pandas
-    # (and pyarrow) if installed, a third of a second that no step here needs.
-    sys.modules.setdefault("pandas", None)  # type: ignore[arg-type]
-    from .persist import check_model, load_model
-
-    request = json.loads(sys.stdin.read())
-    try:
-        checked = check_model(request["directory"], trusted=request["trusted"])
-        model = load_model(request["directory"], trusted=request["trusted"])
-    except CppccNlpError as exc:
-        print(exc, file=sys.stderr)
-        return exc.exit_code
-    sys.stdout.buffer.write(pickle.dumps((ModelSpec.of(model), checked.sha256), protocol=4))
-    return 0
-
-
-_SPEC_CACHE_MAGIC = b"cppcc_nlp-compiled-model/1\n"
-_SPEC_CACHE_CODE = ("batch.py", "fastpredict.py", "model.py", "persist.py", "segment.py")  # what the pickle depends on
-
-
-def _spec_cache_path(model_sha256: str) -> Path | None:
-    """Where the compiled model of this model file is cached, or None when the cache directory is not private."""
-    from importlib import metadata
-
-    from .segment import user_cache_dir
-
-    key = hashlib.sha256(_SPEC_CACHE_MAGIC + model_sha256.encode("ascii"))
-    key.update(sys.version.encode("utf-8"))
-    for name in ("cppcc_nlp", "numpy", "scipy", "scikit-learn", "rjieba", "jieba"):
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "-"
-        key.update(f"\0{name}={version}".encode("utf-8"))
-    here = Path(__file__).resolve().parent
-    for name in _SPEC_CACHE_CODE:  # an editable install changes code without changing its version
-        try:
-            key.update(hashlib.sha256((here / name).read_bytes()).digest())
-        except OSError:
-            return None
-    directory = user_cache_dir() / "compiled"
-    try:
-        directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        directory.mkdir(mode=0o700, exist_ok=True)
-        for folder in (directory.parent, directory):
-            info = folder.stat()
-            if info.st_uid != os.getuid() or info.st_mode & 0o022:  # another user could replace the file
-                return None
-    except OSError:
-        return None
-    return directory / f"{key.hexdigest()}.pickle"
-
-
-def _read_cached_spec(path: Path) -> ModelSpec | None:
-    """The ModelSpec cached at ``path``, or None when it is missing, damaged or unreadable."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    head = len(_SPEC_CACHE_MAGIC)
-    digest, payload = data[head : head + 32], data[head + 32 :]
-    if not data.startswith(_SPEC_CACHE_MAGIC) or hashlib.sha256(payload).digest() != digest:
-        return None
-    try:
-        spec = pickle.loads(payload)
-    except Exception:  # noqa: BLE001 - a damaged file is rebuilt, never fatal
-        return None
-    return spec if isinstance(spec, ModelSpec) else None
-
-
-def _write_cached_spec(path: Path, spec: ModelSpec) -> None:
-    """Store ``spec`` at ``path`` atomically (a private temporary file renamed); failures are ignored."""
-    import tempfile
-
-    payload = pickle.dumps(spec, protocol=4)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(_SPEC_CACHE_MAGIC + hashlib.sha256(payload).digest() + payload)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass
+    return ModelSpec.of_engine(load_engine(directory).engine)
 
 
 MALLOC_KEEP = {"MALLOC_MMAP_THRESHOLD_": 32 << 20, "MALLOC_TRIM_THRESHOLD_": 128 << 20}  # bytes
@@ -527,9 +413,9 @@ def _executor(spec: ModelSpec, workers: int):
 
 
 class Labeller:
-    """Reads, labels and serialises documents with one compiled model, predicting a whole batch at once."""
+    """Reads, labels and serialises documents with one engine, predicting a whole batch at once."""
 
-    def __init__(self, compiled: "CompiledModel") -> None:
+    def __init__(self, compiled: "Engine") -> None:
         self.predictor = compiled
         self.themes = compiled.themes
         self.thresholds = compiled.thresholds
@@ -735,7 +621,7 @@ def iter_records(docs: Iterable[tuple[str, str]], model: "ThemeClassifier | None
     """
     from .api import default_model
 
-    spec = _spec_for(model if model is not None else default_model())
+    spec = ModelSpec.of(model if model is not None else default_model())
     items = (Item(str(doc_id), str(doc_id), text=text, size=len(text)) for doc_id, text in docs)
     for batch in _batches(items, BATCH_DOCS, BATCH_BYTES):
         for outcome in label_batch(spec, batch, Options("jsonl")):
@@ -743,16 +629,6 @@ def iter_records(docs: Iterable[tuple[str, str]], model: "ThemeClassifier | None
                 yield {"doc": outcome.doc_id, "error": outcome.error}
             else:
                 yield from (json.loads(line) for line in outcome.records.decode("utf-8").splitlines())
-
-
-_LAST_SPEC: list[tuple["ThemeClassifier", ModelSpec]] = []  # the last model compiled, to compile it once
-
-
-def _spec_for(model: "ThemeClassifier") -> ModelSpec:
-    """ModelSpec of ``model``; the last one is remembered, so repeated calls pickle it once."""
-    if not _LAST_SPEC or _LAST_SPEC[0][0] is not model:
-        _LAST_SPEC[:] = [(model, ModelSpec.of(model))]
-    return _LAST_SPEC[0][1]
 
 
 # -- running batches: here, in local processes, or on a Dask cluster ---------------------------------
@@ -966,11 +842,9 @@ class _Sink:
 
 def _part_to_parquet(part: Path, path: Path, fields: list[str], arrow_types: dict) -> None:
     """JSON-array lines -> a Parquet file with row groups of PARQUET_ROWS rows, written atomically."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError(f"{path}: writing Parquet needs pyarrow (pip install 'cppcc_nlp[batch]')") from None
+    pa = require("pyarrow", f"writing {path.name} (Parquet)")
+    import pyarrow.parquet as pq
+
     schema = pa.schema([(name, arrow_types.get(name, pa.string())) for name in fields])
     tmp = path.with_name(path.name + ".tmp")
     with open(part, "rb") as handle, pq.ParquetWriter(tmp, schema) as writer:
@@ -1355,12 +1229,10 @@ def label_files(
         raise ValueError("resume needs an output file, not standard output")
     if isinstance(model, ModelSpec):
         spec = model
+    elif model is None:
+        spec = load_spec()
     else:
-        if model is None:
-            from .api import default_model
-
-            model = default_model()
-        spec = _spec_for(model)
+        spec = ModelSpec.of(model)
     themes = list(spec.themes)
     profiles_path = Path(profiles) if profiles is not None else None
     options = Options(
@@ -1368,10 +1240,9 @@ def label_files(
         profiles=output_format(profiles_path) if profiles_path is not None else None,
     )
     if "parquet" in (options.records, options.profiles):
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise InputError("writing Parquet needs pyarrow (pip install 'cppcc_nlp[batch]')") from None
+        require("pyarrow", "writing Parquet (.parquet output)")
+    if backend == "dask":
+        require("distributed", "--backend dask")
     if to_stdout:
         sink = None
         if profiles_path is not None:
@@ -1382,7 +1253,7 @@ def label_files(
     if errors is None and not to_stdout:
         errors = sidecar_path(output, "errors")
 
-    show = sys.stderr.isatty() if progress is None else progress
+    show = show_progress(progress)
     bar = _progress_bar(inputs, glob, show)
     failures = _Errors(Path(errors) if errors is not None else None, bar.write if show else _print_stderr)
     result = BatchResult(output=None if to_stdout else str(output), errors_path=str(errors) if errors else None)
@@ -1457,25 +1328,9 @@ def _print_stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-class _NoBar:
-    def update(self, n: int) -> None: ...
-    def set_postfix_str(self, text: str, refresh: bool = True) -> None: ...
-    def write(self, message: str) -> None:
-        _print_stderr(message)
-    def close(self) -> None: ...
-
-
 def _progress_bar(inputs: list[str], glob: str, show: bool):
-    if not show:
-        return _NoBar()
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _NoBar()
-    total = count_items(inputs, glob)
-    bar = tqdm(total=total, unit="doc", file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
-    bar.write = lambda message: tqdm.write(message, file=sys.stderr)  # type: ignore[method-assign]
-    return bar
+    total = count_items(inputs, glob) if show else None
+    return progress_bar(total=total, unit="doc", show=show, smoothing=0.05)
 
 
 __all__ = [
@@ -1484,6 +1339,7 @@ __all__ = [
     "ModelSpec",
     "check_inputs",
     "count_items",
+    "empty_directories",
     "iter_items",
     "iter_records",
     "keep_freed_memory",

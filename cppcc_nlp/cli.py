@@ -2,7 +2,9 @@
 
 Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 unreadable input;
 4 malformed corpus; 5 refused model; 6 a batch finished but some inputs were skipped;
-7 no font that can draw the Chinese labels of a plot; 8 no unit left to select.
+7 no font that can draw the Chinese labels of a plot; 8 no unit left to select;
+9 a needed optional dependency is missing (the message names the extra to install);
+10 nothing labelled: no input file matched (an empty directory, a --glob that matches nothing).
 """
 
 from __future__ import annotations
@@ -18,19 +20,31 @@ from .errors import CppccNlpError
 
 EXIT_SOME_INPUTS_FAILED = 6
 EXIT_NOTHING_SELECTED = 8
+EXIT_NOTHING_LABELLED = 10
+
+DESCRIPTION = (
+    "Label the sentences of Chinese CPPCC (政协) work reports with five themes: party building, "
+    "consultation, supervision, poverty alleviation and member management."
+)
+EPILOG = (
+    "Start with: cppcc-nlp label REPORT.txt -o labels.csv. Exit codes: 0 success, 1 unexpected error, "
+    "2 usage error, 3 unreadable input, 4 malformed corpus, 5 refused model, 6 some inputs skipped, "
+    "7 no Chinese font, 8 no unit to select, 9 optional dependency missing, 10 nothing labelled."
+)
+
+
+class UsageError(Exception):
+    """A combination of options that the parser cannot refuse by itself (exit code 2)."""
 
 
 def _load_model_arg(args: argparse.Namespace):
     from .persist import load_model
 
-    return load_model(args.model, trusted=args.trust_model) if args.model else load_model()
+    return load_model(args.model) if args.model else load_model()
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", help="model directory (default: the shipped models/default)")
-    parser.add_argument(
-        "--trust-model", action="store_true", help="load a model directory of unknown origin (runs its pickle)"
-    )
+    parser.add_argument("--model", help="model directory (default: the shipped model)")
 
 
 def cmd_read(args: argparse.Namespace) -> int:
@@ -166,12 +180,14 @@ def cmd_label(args: argparse.Namespace) -> int:
         print("cppcc-nlp label: error: --jobs takes a positive number of processes, or -1 for all cores", file=sys.stderr)
         return 2
     check_inputs(args.inputs)
+    if _report_empty_directories(args.inputs, args.glob, "label"):
+        return EXIT_NOTHING_LABELLED
     keep_freed_memory()  # this process and its workers are ours: fewer page faults, same peak memory
     try:
         result = label_files(
             args.inputs,
             args.output,
-            model=load_spec(args.model, trusted=args.trust_model),  # loaded in a subprocess: no scikit-learn here
+            model=load_spec(args.model),  # the engine only: no scikit-learn in this process
             glob=args.glob,
             profiles=args.profiles,
             errors=args.errors,
@@ -199,22 +215,85 @@ def cmd_label(args: argparse.Namespace) -> int:
             + (f" -> {args.output}" if args.output and args.output != "-" else ""),
             file=sys.stderr,
         )
+    if not (result.documents or result.failed or result.already_done):
+        print("cppcc-nlp label: nothing labelled: the inputs hold no document", file=sys.stderr)
+        return EXIT_NOTHING_LABELLED
     return EXIT_SOME_INPUTS_FAILED if result.failed else 0
+
+
+def _report_empty_directories(inputs: Sequence[str], glob: str, command: str) -> bool:
+    """Say on stderr which input directories hold no file matching ``glob``; True when every input is one."""
+    from .batch import empty_directories
+
+    empty = empty_directories(inputs, glob)
+    for directory in empty:
+        print(f"cppcc-nlp {command}: {directory}: no file matches {glob!r} (see --glob)", file=sys.stderr)
+    if empty and len(empty) == len(inputs):
+        print(f"cppcc-nlp {command}: nothing labelled: no input file", file=sys.stderr)
+        return True
+    return False
+
+
+def user_data_dir() -> Path:
+    """Per-user data directory (``$XDG_DATA_HOME/cppcc_nlp``, default ``~/.local/share/cppcc_nlp``)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "cppcc_nlp"
+
+
+def checkout_model_dir() -> Path | None:
+    """``models/default`` of the repository clone this package runs from, or None in an installed wheel."""
+    root = Path(__file__).resolve().parent.parent
+    return root / "models" / "default" if (root / "pyproject.toml").is_file() else None
+
+
+def _train_output(args: argparse.Namespace) -> Path:
+    """Where ``train`` writes: --output, the shipped model (--update-shipped-model), or a new user directory."""
+    import datetime
+
+    shipped = checkout_model_dir()
+    if args.update_shipped_model:
+        if args.output:
+            raise UsageError("--update-shipped-model writes the shipped model; leave out --output")
+        if shipped is None:
+            raise UsageError("--update-shipped-model works in a clone of the repository only")
+        return shipped
+    if args.output:
+        output = Path(args.output)
+        if shipped is not None and output.resolve() == shipped.resolve():
+            raise UsageError(f"{args.output} is the shipped model; replace it with --update-shipped-model")
+        return output
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return user_data_dir() / "models" / f"model-{stamp}"
+
+
+def _pin_shipped_model(directory: Path) -> Path:
+    """Pin the card hash of a new shipped model (``models/default``) in its clone's ``cppcc_nlp/data``."""
+    import hashlib
+
+    from .persist import CARD_FILE
+
+    pin = directory.parent.parent / "cppcc_nlp" / "data" / "default_model.sha256"
+    pin.write_text(hashlib.sha256((directory / CARD_FILE).read_bytes()).hexdigest() + "\n", encoding="ascii")
+    return pin
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .evaluate import cross_validate
     from .persist import save_model, train_model
 
+    args.output = _train_output(args)  # before the long fit: a bad option fails at once
     records = _load_corpus_arg(args)
     model = train_model(records)
     evaluation = None
     if not args.no_evaluation:
-        result = cross_validate(records, model)
+        result = cross_validate(records, model, progress=None)
         evaluation = result.to_dict()
         evaluation["table"] = result.table()
     card = save_model(model, args.output, records, evaluation)
-    print(f"trained on {len(records)} units; saved to {args.output} (sha256 {card['model_sha256'][:12]}…)")
+    print(f"trained on {len(records)} units; saved to {args.output} (model.npz sha256 {card['files']['model.npz'][:12]}…)")
+    if args.update_shipped_model:
+        pin = _pin_shipped_model(args.output)
+        print(f"replaced the shipped model and its pin {pin}; commit both", file=sys.stderr)
     if evaluation:
         print(evaluation["table"])
     return 0
@@ -223,7 +302,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import cross_validate
 
-    result = cross_validate(_load_corpus_arg(args))
+    result = cross_validate(_load_corpus_arg(args), progress=None)
     print(f"leave-one-section-out over {len(result.folds)} sections, {result.n_units} units\n")
     print(result.table())
     if args.json:
@@ -231,6 +310,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         payload["table"] = result.table()
         Path(args.json).write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         print(f"\nwritten to {args.json}")
+    return 0
+
+
+def cmd_convert_model(args: argparse.Namespace) -> int:
+    from .persist import convert_pickled_model
+
+    if not args.trust_model:
+        print("cppcc-nlp convert-model: error: converting unpickles the old model file, which runs code from it; "
+              "pass --trust-model if you trust where it came from", file=sys.stderr)
+        return 2
+    card = convert_pickled_model(args.directory, args.output)
+    print(f"converted {args.directory} -> {args.output} ({', '.join(card['files'])})")
     return 0
 
 
@@ -243,18 +334,29 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_profile(args: argparse.Namespace) -> int:
     from .errors import InputError
+    from .optional import require
     from .research import label_reports, markdown_table, profile_rows, write_table
 
+    from .batch import check_inputs
+
+    check_inputs(args.inputs)
+    if args.plot or args.bars:
+        require("matplotlib", "--plot" if args.plot else "--bars")
+    if _report_empty_directories(args.inputs, args.glob, "profile"):
+        return EXIT_NOTHING_LABELLED
     batch = label_reports(args.inputs, model=_load_model_arg(args), glob=args.glob)
     for path, reason in batch.failures:
         print(f"skipped: {reason}", file=sys.stderr)
     if not batch.labelled:
         raise InputError(f"no readable report among {len(batch.failures)} input(s)")
     rows = profile_rows(batch.labelled, measure=args.measure)
-    print(markdown_table(rows, digits=2))
+    to_stdout = args.output == "-"
+    if not to_stdout:  # with -o - stdout holds the JSON lines only
+        print(markdown_table(rows, digits=2))
     if args.output:
         write_table(rows, args.output)
-        print(f"profile table -> {args.output}", file=sys.stderr)
+        if not to_stdout:
+            print(f"profile table -> {args.output}", file=sys.stderr)
     if args.plot or args.bars:
         from .plots import plot_profiles
 
@@ -327,7 +429,10 @@ def _add_annotate_parser(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cppcc-nlp", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="cppcc-nlp", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument(
+        "--version", action=_VersionAction, help="print the version, the shipped model's sha256 and the tokenizer"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     read = commands.add_parser("read", help="print a report's sections and sentence counts")
@@ -377,7 +482,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train on the corpus and save the model with its card")
     _add_corpus_options(train)
-    train.add_argument("--output", default="models/default", help="model directory (default: models/default)")
+    train.add_argument(
+        "--output", help="model directory (default: a new directory under $XDG_DATA_HOME/cppcc_nlp/models/)"
+    )
+    train.add_argument(
+        "--update-shipped-model", action="store_true",
+        help="maintainers: replace the shipped model (models/default of the clone) and its pinned hash",
+    )
     train.add_argument("--no-evaluation", action="store_true", help="skip the evaluation stored in the card")
     train.set_defaults(func=cmd_train)
 
@@ -385,6 +496,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_options(evaluate)
     evaluate.add_argument("--json", help="also write the table as JSON to this file")
     evaluate.set_defaults(func=cmd_evaluate)
+
+    convert = commands.add_parser("convert-model", help="convert an old pickled model directory to the pure-data format")
+    convert.add_argument("directory", help="model directory with model.joblib and its card")
+    convert.add_argument("-o", "--output", required=True, help="directory for the converted model")
+    convert.add_argument("--trust-model", action="store_true", help="you trust the old file (unpickling runs its code)")
+    convert.set_defaults(func=cmd_convert_model)
 
     explain = commands.add_parser("explain", help="the terms that drove each predicted theme")
     explain.add_argument("texts", nargs="+")
@@ -398,7 +515,9 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--glob", default="*.txt", help="file pattern inside directories (default: *.txt)")
     profile.add_argument("--plot", help="write the sections x themes heatmap to this image (.png, .svg, .pdf)")
     profile.add_argument("--bars", help="write a bar chart per section to this image")
-    profile.add_argument("-o", "--output", help="write the profile table to this file (.csv, else JSON lines)")
+    profile.add_argument(
+        "-o", "--output", help="write the profile table to this file (.csv, else JSON lines; - for JSON lines on stdout)"
+    )
     profile.add_argument(
         "--measure", choices=("sentences", "characters"), default="sentences",
         help="share of sentences (default) or of characters that carry each theme",
@@ -410,11 +529,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: computed only when asked for, so other commands never read the model card."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .about import version_text
+
+        print(version_text())
+        parser.exit(0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
+    except UsageError as exc:
+        print(f"cppcc-nlp {args.command}: error: {exc}", file=sys.stderr)
+        return 2
     except CppccNlpError as exc:
         print(f"cppcc-nlp: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -1,146 +1,193 @@
-"""A fitted ThemeClassifier compiled to arrays: the same probabilities, faster, without scikit-learn.
+"""The one prediction path: a fitted model's state as plain arrays, and the arithmetic that uses it.
 
-scikit-learn's ``TfidfVectorizer.transform`` counts n-grams one Python dict
-lookup at a time; at archive scale that, not segmentation, is the cost.
-``compile_model`` turns the fitted vocabularies, IDF weights and linear models
-into arrays; ``CompiledModel.predict_proba`` then counts the character n-grams of
-a whole batch with numpy (every character of the vocabulary gets a rank, an
-n-gram is a number looked up in a table) and the word n-grams from token ids,
-and applies the TF-IDF weighting, normalisation and linear models as the same
-floating-point operations in the same order, so the probabilities are
-bit-for-bit those of ``model.predict_proba`` (the tests check it).
+``ThemeClassifier.fit`` learns with scikit-learn, then keeps only an
+``Engine``: the vocabularies, IDF weights, cue words, coefficients,
+intercepts and thresholds. Every prediction — ``predict_proba``,
+``classify``, ``label_report``, evaluation, the batch workers — is
+``Engine.predict_proba``. Character n-grams of a whole batch are counted with
+numpy (every character of the vocabulary gets a rank, an n-gram is a number
+looked up in a table), word n-grams from token ranks, and the TF-IDF
+weighting, normalisation and linear model are the floating-point operations
+of scikit-learn's transformers in the same order, so the features equal
+``TfidfVectorizer.transform``'s (the tests check each feature type).
 
-A compiled model holds only numpy arrays, dicts and a ``Segmenter`` (plain
-data), so a worker process that unpickles it imports numpy and scipy.sparse but
-not scikit-learn. A part of the model that this module does not know (another
-analyzer, stop words, a custom transformer, a classifier without ``coef_``) is
-kept as the scikit-learn object and called as is.
+An engine holds numpy arrays, lists and a ``Segmenter`` (plain data): it is
+saved as arrays and JSON (``persist.py``) and predicts without scikit-learn.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 from itertools import chain
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy import sparse
 
-from .segment import _ASCII_JOINER, _WORD, Segmenter
-
-if TYPE_CHECKING:
-    from .model import ThemeClassifier
+from .segment import Segmenter
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
 _RAW_CACHE_SIZE = 200_000  # raw tokens remembered per word part (cleared when full)
 _HAS_SPACE = -2
-_MAX_CHAR_RANKS = 2048  # the dense table of character pairs has at most this squared cells
+_MAX_PAIR_CELLS = 8_000_000  # cells of a dense table of character pairs at most; binary search beyond
 _MAX_TRIGRAM_CELLS = 8_000_000  # cells of the dense trigram table at most; binary search beyond
+LINKS = ("expit", "sigmoid")
 
 
-class CompiledModel:
-    """Probabilities of a fitted ThemeClassifier from arrays; build it with ``compile_model``.
+class Engine:
+    """Per-theme probabilities from arrays: feature parts, a linear model, a link, thresholds.
 
     ``predict_proba`` is not thread-safe (the word part caches tokens); use one
-    per thread or a lock.
+    engine per thread, or a lock.
     """
 
-    def __init__(self, themes, thresholds, parts, coef, intercept, link, fallback=None) -> None:
-        self.themes = tuple(themes)
-        self.thresholds = np.asarray(thresholds, dtype=float)
-        self.parts = parts
-        self.coef = coef  # (n_features, n_themes), C order
-        self.intercept = intercept  # (n_themes,)
-        self.link = link  # "expit" (logistic regression) or "sigmoid" (1 / (1 + exp(-d)), as model.py for SVMs)
-        self.fallback = fallback  # the ThemeClassifier itself, when its classifier cannot be compiled
+    def __init__(self, themes, thresholds, parts, coef, intercept, link: str) -> None:
+        if link not in LINKS:
+            raise ValueError(f"link must be one of {LINKS}, got {link!r}")
+        self.themes = tuple(str(t) for t in themes)
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        self.parts = list(parts)
+        self.coef = np.ascontiguousarray(coef, dtype=np.float64)  # (n_features, n_themes)
+        self.intercept = np.asarray(intercept, dtype=np.float64)  # (n_themes,)
+        self.link = link  # "expit" (logistic regression) or "sigmoid" of the SVM's decision function
+        n_features = sum(part.n_features for part in self.parts)
+        if self.coef.shape != (n_features, len(self.themes)) or self.intercept.shape != (len(self.themes),):
+            raise ValueError(
+                f"coefficients of shape {self.coef.shape} and intercepts {self.intercept.shape} do not fit "
+                f"{n_features} features and {len(self.themes)} themes"
+            )
+
+    @property
+    def n_features(self) -> int:
+        return self.coef.shape[0]
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """The model's feature matrix for ``texts``."""
+        """The feature matrix for ``texts``."""
         texts = list(texts)
-        return sparse.hstack([part(texts) for part in self.parts]).tocsr()
+        return sparse.hstack([part(texts) for part in self.parts], format="csr")
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Per-theme probabilities, shape ``(len(texts), len(themes))``."""
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """Per-theme linear scores, shape ``(len(texts), len(themes))``."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.themes)))
-        if self.fallback is not None:
-            return self.fallback.predict_proba(texts)
         scores = self.transform(texts) @ self.coef
         scores += self.intercept
+        return scores
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Per-theme probabilities, shape ``(len(texts), len(themes))``."""
+        scores = self.decision_function(texts)
         if self.link == "expit":
             from scipy.special import expit
 
             return expit(scores, out=scores)
         return 1.0 / (1.0 + np.exp(-scores))
 
+    def feature_names(self) -> list[str]:
+        """The name of every feature column, in order."""
+        return [name for part in self.parts for name in part.feature_names()]
 
-def compile_model(model: "ThemeClassifier") -> CompiledModel:
-    """Compile a fitted ThemeClassifier (needs scikit-learn here, not to predict)."""
+    # -- plain data --------------------------------------------------------------------------
+
+    def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """``(json_able, arrays)``: everything the engine is, for ``from_data`` and ``persist``."""
+        arrays = {"coef": self.coef, "intercept": self.intercept, "thresholds": self.thresholds}
+        parts = []
+        for i, part in enumerate(self.parts):
+            meta, part_arrays = part.to_data()
+            parts.append(meta)
+            arrays.update({f"part{i}_{name}": value for name, value in part_arrays.items()})
+        return {"themes": list(self.themes), "link": self.link, "parts": parts}, arrays
+
+    @classmethod
+    def from_data(cls, meta: dict, arrays: dict[str, np.ndarray], segmenter: Segmenter | None) -> "Engine":
+        """The engine ``to_data`` described; ``segmenter`` serves the word parts."""
+        parts = []
+        for i, part_meta in enumerate(meta["parts"]):
+            prefix = f"part{i}_"
+            part_arrays = {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
+            kind = _PART_KINDS.get(part_meta.get("kind"))
+            if kind is None:
+                raise ValueError(f"unknown feature part {part_meta.get('kind')!r}; known: {sorted(_PART_KINDS)}")
+            parts.append(kind.from_data(part_meta, part_arrays, segmenter))
+        return cls(meta["themes"], arrays["thresholds"], parts, arrays["coef"], arrays["intercept"], meta["link"])
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the engine's data: the same fitted state gives the same key, another fit another."""
+        import json
+
+        meta, arrays = self.to_data()
+        segmenters = [
+            {"lexicon": part.segmenter.lexicon, "stopwords": sorted(part.segmenter.stopwords), "backend": part.segmenter.backend}
+            for part in self.parts if getattr(part, "segmenter", None) is not None
+        ]
+        text = json.dumps([meta, segmenters], ensure_ascii=False, sort_keys=True)
+        digest = hashlib.sha256(text.encode("utf-8"))
+        for name in sorted(arrays):
+            value = np.ascontiguousarray(arrays[name])
+            digest.update(name.encode() + str(value.dtype).encode() + str(value.shape).encode())
+            digest.update(value.tobytes())
+        return digest.hexdigest()
+
+
+def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, thresholds) -> Engine:
+    """The engine of a fitted ``FeatureUnion`` and the linear models' coefficients (needs scikit-learn).
+
+    A feature type that the engine cannot compute exactly is a ``ValueError``
+    here, at fit time, never a slower path later.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.svm import LinearSVC
-    from sklearn.utils.validation import check_is_fitted
 
-    from .model import CueWordFeatures
+    from .features import CueWordFeatures
 
-    check_is_fitted(model, "model_")
-    themes = [str(c) for c in model.classes_]
     parts = []
-    for _, part in model.vectorizer_.transformer_list:
-        compiled = None
-        if type(part) is CueWordFeatures and all(cue and "\x00" not in cue for cue in part.cues_):
-            compiled = _CueWords(list(part.cues_), float(part.weight))
-        elif isinstance(part, TfidfVectorizer) and _plain_tfidf(part):
-            compiled = _compile_tfidf(part)
-        parts.append(compiled if compiled is not None else _Sklearn(part))
-    estimators = model.model_.estimators_
-    kinds = {type(e) for e in estimators}
-    if kinds == {LogisticRegression} and all(e.coef_.shape[0] == 1 for e in estimators):
-        link = "expit"
-    elif kinds == {LinearSVC} and all(e.coef_.shape[0] == 1 for e in estimators):
-        link = "sigmoid"
-    else:  # naive Bayes, or a theme absent from training (constant predictor)
-        return CompiledModel(themes, model.thresholds_, parts, None, None, None, fallback=model)
-    coef = np.ascontiguousarray(np.vstack([e.coef_.ravel() for e in estimators]).T, dtype=np.float64)
-    intercept = np.array([float(np.ravel(e.intercept_)[0]) for e in estimators])
-    return CompiledModel(themes, model.thresholds_, parts, coef, intercept, link)
+    for name, part in vectorizer.transformer_list:
+        if type(part) is CueWordFeatures:
+            parts.append(CueWords(list(part.cues_), float(part.weight)))
+        elif isinstance(part, TfidfVectorizer):
+            parts.append(_tfidf_part(name, part))
+        else:
+            raise ValueError(f"feature part {name!r} ({type(part).__name__}) is not one the engine computes")
+    return Engine(themes, thresholds, parts, coef, intercept, link)
 
 
-def _plain_tfidf(part) -> bool:
-    return (
+def _tfidf_part(name: str, part):
+    plain = (
         part.input == "content"
         and not part.lowercase
         and part.strip_accents is None
         and not part.binary
         and np.dtype(part.dtype) == np.float64
         and part.norm in ("l2", "l1", None)
-    )
-
-
-def _compile_tfidf(part):
-    weights = _Weights(len(part.vocabulary_), part.idf_ if part.use_idf else None, part.sublinear_tf, part.norm)
-    if (
-        part.analyzer == "char"
-        and part.preprocessor is None
-        and 1 <= part.ngram_range[0] <= part.ngram_range[1] <= 3
-        and len({ch for term in part.vocabulary_ for ch in term}) <= _MAX_CHAR_RANKS
-        and not any("\x00" in term for term in part.vocabulary_)
-    ):
-        return _CharNgrams(part.vocabulary_, part.ngram_range, weights)
-    if (
-        part.analyzer == "word"
-        and isinstance(part.tokenizer, Segmenter)
         and part.stop_words is None
+    )
+    weights = TfidfWeights(len(part.vocabulary_), part.idf_ if part.use_idf else None, part.sublinear_tf, part.norm)
+    if plain and part.analyzer == "char" and part.preprocessor is None and 1 <= part.ngram_range[0] <= part.ngram_range[1] <= 3:
+        if any("\x00" in term for term in part.vocabulary_):
+            raise ValueError(f"feature part {name!r}: a character n-gram holds NUL")
+        return CharNgrams(_terms_in_order(part.vocabulary_), part.ngram_range, weights)
+    if (
+        plain
+        and part.analyzer == "word"
+        and isinstance(part.tokenizer, Segmenter)
         and part.ngram_range in ((1, 1), (1, 2))
         and (part.preprocessor is None or getattr(part.preprocessor, "__name__", "") == "_no_preprocessing")
     ):
-        return _WordNgrams.build(part.vocabulary_, part.ngram_range[1], part.tokenizer, weights)
-    return None
+        return WordNgrams(_terms_in_order(part.vocabulary_), part.ngram_range[1], part.tokenizer, weights)
+    raise ValueError(f"feature part {name!r}: a TfidfVectorizer configuration the engine does not compute")
 
 
-class _Weights:
+def _terms_in_order(vocabulary: dict[str, int]) -> list[str]:
+    terms = [""] * len(vocabulary)
+    for term, index in vocabulary.items():
+        terms[index] = term
+    return terms
+
+
+class TfidfWeights:
     """TF-IDF weighting of a count matrix, as ``TfidfTransformer.transform`` computes it."""
 
     def __init__(self, n_features: int, idf: np.ndarray | None, sublinear: bool, norm: str | None) -> None:
@@ -165,6 +212,15 @@ class _Weights:
             totals[totals == 0.0] = 1.0  # empty rows stay as they are
             X.data /= np.repeat(totals, np.diff(X.indptr))
         return X
+
+
+    def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {"n_features": self.n_features, "sublinear": self.sublinear, "norm": self.norm}
+        return meta, ({} if self.idf is None else {"idf": self.idf})
+
+    @classmethod
+    def from_data(cls, meta: dict, arrays: dict[str, np.ndarray]) -> "TfidfWeights":
+        return cls(int(meta["n_features"]), arrays.get("idf"), bool(meta["sublinear"]), meta["norm"])
 
 
 def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, value: float | None = None) -> sparse.csr_matrix:
@@ -198,74 +254,82 @@ def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, value:
     return X
 
 
-class _CharNgrams:
-    """Character 1- to 3-grams counted with numpy.
+class CharNgrams:
+    """Character n-grams (1 to 3) counted with numpy, weighted as TF-IDF.
 
     Every character of the vocabulary gets a rank r < R (-1 for any other
     character, in a table over all of Unicode). The texts of a batch are joined
-    with NUL, which is never in the vocabulary (else the part is not compiled),
-    so no n-gram counted crosses two texts. A bigram is the cell r0*R + r1 of a
-    dense table; a trigram is looked up, only where its first two characters
-    start a trigram of the vocabulary, in a dense table of (prefix, third rank)
-    or, when that table would be too large, by binary search.
+    with NUL, which is never in the vocabulary, so no n-gram counted crosses
+    two texts. A bigram is the cell r0*R + r1 of a dense table (or, when R*R
+    is too large, found by binary search); a trigram is looked up, only where
+    its first two characters start a trigram of the vocabulary, in a dense
+    table of (prefix, third rank) or by binary search.
     """
 
-    def __init__(self, vocabulary: dict[str, int], ngram_range: tuple[int, int], weights: _Weights) -> None:
-        self.vocabulary = dict(vocabulary)
-        self.min_n, self.max_n = ngram_range
+    kind = "char_ngrams"
+
+    def __init__(self, terms: list[str], ngram_range: tuple[int, int], weights: TfidfWeights) -> None:
+        self.terms = list(terms)
+        self.min_n, self.max_n = (int(n) for n in ngram_range)
         self.weights = weights
         self._build_tables()
 
+    @property
+    def n_features(self) -> int:
+        return len(self.terms)
+
+    def feature_names(self) -> list[str]:
+        return list(self.terms)
+
+    def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        weights_meta, arrays = self.weights.to_data()
+        return {"kind": self.kind, "terms": self.terms, "ngram_range": [self.min_n, self.max_n], **weights_meta}, arrays
+
+    @classmethod
+    def from_data(cls, meta: dict, arrays: dict[str, np.ndarray], segmenter=None) -> "CharNgrams":
+        return cls(meta["terms"], tuple(meta["ngram_range"]), TfidfWeights.from_data(meta, arrays))
+
     def __getstate__(self) -> dict:  # the tables are rebuilt on unpickling: a smaller pickle
-        return {"vocabulary": self.vocabulary, "min_n": self.min_n, "max_n": self.max_n, "weights": self.weights}
+        return {"terms": self.terms, "min_n": self.min_n, "max_n": self.max_n, "weights": self.weights}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._build_tables()
 
     def _build_tables(self) -> None:
-        vocabulary = self.vocabulary
-        chars = sorted({ch for term in vocabulary for ch in term})
+        chars = sorted({ch for term in self.terms for ch in term})
         size = self.size = len(chars)
-        self.rank = np.full(sys.maxunicode + 1, -1, dtype=np.int16)
+        rank_type = np.int16 if size < 2**15 else np.int32
+        self.rank = np.full(sys.maxunicode + 1, -1, dtype=rank_type)
         for r, ch in enumerate(chars):
             self.rank[ord(ch)] = r
         # feature indices in the smallest type that holds them: smaller tables stay in the CPU cache
-        index_type = np.int16 if len(vocabulary) < 2**15 else np.int32
+        index_type = np.int16 if len(self.terms) < 2**15 else np.int32
         self.unigram = np.full(size, -1, dtype=index_type)
-        self.bigram = np.full(size * size, -1, dtype=index_type)
-        trigrams = []
-        for term, index in vocabulary.items():
+        bigrams, trigrams = [], []
+        for index, term in enumerate(self.terms):
             ranks = [int(self.rank[ord(ch)]) for ch in term]
             if len(term) == 1:
                 self.unigram[ranks[0]] = index
             elif len(term) == 2:
-                self.bigram[ranks[0] * size + ranks[1]] = index
+                bigrams.append((ranks[0] * size + ranks[1], index))
             elif len(term) == 3:
                 trigrams.append((ranks[0] * size + ranks[1], ranks[2], index))
+        self.bigram = _Lookup(bigrams, size * size, index_type)
         pairs = sorted({pair for pair, _, _ in trigrams})
-        prefix_type = np.int16 if len(pairs) < 2**15 else np.int32
-        self.prefix = np.full(size * size, -1, dtype=prefix_type)  # pair cell -> its number among trigram prefixes
-        self.prefix[pairs] = np.arange(len(pairs), dtype=prefix_type)
-        if len(pairs) * size <= _MAX_TRIGRAM_CELLS:
-            self.trigram = np.full(len(pairs) * size, -1, dtype=index_type)
-            for pair, third, index in trigrams:
-                self.trigram[int(self.prefix[pair]) * size + third] = index
-            self.trigram_keys = self.trigram_ids = None
-        else:
-            self.trigram = None
-            keys = sorted((int(self.prefix[pair]) * size + third, index) for pair, third, index in trigrams)
-            self.trigram_keys = np.array([key for key, _ in keys], dtype=np.int64)
-            self.trigram_ids = np.array([index for _, index in keys], dtype=index_type)
+        self.prefix = _Lookup([(pair, k) for k, pair in enumerate(pairs)], size * size,
+                              np.int16 if len(pairs) < 2**15 else np.int32)
+        self.trigram = _Lookup([(self.prefix.keys_of[pair] * size + third, index) for pair, third, index in trigrams],
+                               len(pairs) * size, index_type, max_cells=_MAX_TRIGRAM_CELLS)
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
         joined = "\x00".join(texts) + "\x00"
         if _WHITE_SPACES.search(joined):  # no run of white space crosses the NULs
             texts = [_WHITE_SPACES.sub(" ", t) for t in texts]
             joined = "\x00".join(texts) + "\x00"
-        ranks = self.rank[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)].astype(np.int32)
-        lengths = np.fromiter(map(len, texts), dtype=np.int32, count=len(texts)) + 1
-        row_of = np.repeat(np.arange(len(texts), dtype=np.int32), lengths)
+        ranks = self.rank[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)].astype(np.int64)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
+        row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         all_rows, all_cols = [], []
 
         def add(start: np.ndarray, ids: np.ndarray) -> None:
@@ -280,63 +344,101 @@ class _CharNgrams:
             start = known[:-1][np.diff(known) == 1]  # both characters known; the last character is the NUL
             pair = ranks[start] * self.size + ranks[start + 1]
             if self.min_n <= 2:
-                add(start, self.bigram[pair])
+                add(start, self.bigram(pair))
             if self.max_n >= 3:
-                prefix = self.prefix[pair]
+                prefix = self.prefix(pair)
                 third = ranks[start + 2]  # in range: the joined text ends with a NUL, never the second character
                 found = (prefix >= 0) & (third >= 0)
-                key_type = np.int32 if self.trigram is not None else np.int64  # int32 holds the dense table's cells
-                start, key = start[found], prefix[found].astype(key_type) * self.size + third[found]
-                if self.trigram is not None:
-                    add(start, self.trigram[key])
-                elif len(self.trigram_keys):
-                    where = np.minimum(np.searchsorted(self.trigram_keys, key), len(self.trigram_keys) - 1)
-                    add(start, np.where(self.trigram_keys[where] == key, self.trigram_ids[where], -1))
+                start, key = start[found], prefix[found].astype(np.int64) * self.size + third[found]
+                add(start, self.trigram(key))
         if not all_rows:
             return self.weights(np.zeros(0, np.int64), np.zeros(0, np.int64), len(texts))
         return self.weights(np.concatenate(all_rows), np.concatenate(all_cols), len(texts))
 
 
-class _WordNgrams:
-    """Word uni- and bigrams of ``Segmenter.tokens``, counted from token ranks."""
+class _Lookup:
+    """key -> value for integer keys below ``cells``: a dense table when small enough, else binary search; -1 if absent."""
+
+    def __init__(self, pairs: list[tuple[int, int]], cells: int, value_type, max_cells: int | None = None) -> None:
+        self.keys_of = dict(pairs)
+        if cells <= (_MAX_PAIR_CELLS if max_cells is None else max_cells):
+            self.table = np.full(max(cells, 1), -1, dtype=value_type)
+            for key, value in pairs:
+                self.table[key] = value
+            self.keys = self.values = None
+        else:
+            self.table = None
+            ordered = sorted(pairs)
+            self.keys = np.array([k for k, _ in ordered], dtype=np.int64)
+            self.values = np.array([v for _, v in ordered], dtype=value_type)
+
+    def __call__(self, keys: np.ndarray) -> np.ndarray:
+        if self.table is not None:
+            return self.table[keys]
+        if not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        where = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[where] == keys, self.values[where], -1)
+
+
+class WordNgrams:
+    """Word uni- and bigrams of ``Segmenter.tokens``, counted from token ranks, weighted as TF-IDF."""
+
+    kind = "word_ngrams"
+
+    def __init__(self, terms: list[str], max_n: int, segmenter: Segmenter, weights: TfidfWeights) -> None:
+        self.terms = list(terms)
+        self.max_n = int(max_n)
+        self.segmenter = segmenter
+        self.weights = weights
+        self._build_tables()
+
+    @property
+    def n_features(self) -> int:
+        return len(self.terms)
+
+    def feature_names(self) -> list[str]:
+        return list(self.terms)
+
+    def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        weights_meta, arrays = self.weights.to_data()
+        return {"kind": self.kind, "terms": self.terms, "max_n": self.max_n, **weights_meta}, arrays
 
     @classmethod
-    def build(cls, vocabulary: dict[str, int], max_n: int, segmenter: Segmenter, weights: _Weights):
-        unigrams = {term: index for term, index in vocabulary.items() if " " not in term}
-        rank = {term: r for r, term in enumerate(unigrams)}
+    def from_data(cls, meta: dict, arrays: dict[str, np.ndarray], segmenter: Segmenter | None) -> "WordNgrams":
+        if segmenter is None:
+            raise ValueError("a word n-gram part needs a segmenter")
+        return cls(meta["terms"], meta["max_n"], segmenter, TfidfWeights.from_data(meta, arrays))
+
+    def _build_tables(self) -> None:
+        self.vocabulary = {term: index for index, term in enumerate(self.terms)}
+        unigrams = [(term, index) for index, term in enumerate(self.terms) if " " not in term]
+        self.rank = {term: r for r, (term, _) in enumerate(unigrams)}  # unigram term -> its rank
+        self.unigram_ids = np.array([index for _, index in unigrams], dtype=np.int64)  # rank -> feature index
         keys = []
-        for term, index in vocabulary.items():
+        self.exact = True  # every bigram term is a pair of unigram terms: counted from ranks
+        for index, term in enumerate(self.terms):
             if " " in term:
                 first, _, second = term.partition(" ")
-                if max_n < 2 or first not in rank or second not in rank:
-                    return None  # a term this scheme cannot represent: use the vectorizer itself
-                keys.append((rank[first] * len(rank) + rank[second], index))
+                if first not in self.rank or second not in self.rank or " " in second:
+                    self.exact = False
+                    continue
+                keys.append((self.rank[first] * len(self.rank) + self.rank[second], index))
         keys.sort()
-        ids = np.array(list(unigrams.values()), dtype=np.int64)
-        return cls(dict(vocabulary), segmenter, rank, ids, keys, max_n, weights)
-
-    def __init__(self, vocabulary, segmenter, rank, unigram_ids, keys, max_n, weights) -> None:
-        self.vocabulary = vocabulary
-        self.segmenter = segmenter
-        self.rank = rank  # unigram term -> its rank
-        self.unigram_ids = unigram_ids  # rank -> feature index
         self.keys = np.array([key for key, _ in keys], dtype=np.int64)  # rank pair -> ...
         self.ids = np.array([index for _, index in keys], dtype=np.int64)  # ... bigram feature index
-        self.max_n = max_n
-        self.weights = weights
         self._reset_cache()
 
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        for name in ("raw_ids", "new_kept", "kept_len", "kept_start", "kept_flat"):
-            state.pop(name)
-        return state
+        return {"terms": self.terms, "max_n": self.max_n, "segmenter": self.segmenter, "weights": self.weights}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._reset_cache()
+        self._build_tables()
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
+        if not self.exact:
+            return self._count_slowly(texts)
         try:
             ranks, lengths = self._ranks(texts)
         except _Unsupported:
@@ -357,7 +459,7 @@ class _WordNgrams:
         return self.weights(np.concatenate(rows), np.concatenate(cols), len(texts))
 
     def _count_slowly(self, texts: list[str]) -> sparse.csr_matrix:
-        """One n-gram at a time, as scikit-learn's CountVectorizer does."""
+        """One n-gram at a time, as scikit-learn's CountVectorizer does (tokens holding a space)."""
         rows, cols = [], []
         for row, text in enumerate(texts):
             tokens = self.segmenter.tokens(text)
@@ -376,14 +478,13 @@ class _WordNgrams:
         line break to another token, nor a word across one, so the tokens are
         those of each text with a "\\n" token between two texts (checked by
         counting them; texts holding a line break are cut one by one). Each
-        distinct raw token gets an id once; what ``Segmenter.tokens`` keeps of
-        it (nothing for punctuation, white space and stop-words, usually the
-        token, several parts for joined ASCII) is stored as a run in
-        ``kept_flat``; expanding ids to runs is then array arithmetic.
+        distinct raw token gets an id once; what ``Segmenter.keep`` keeps of
+        it is stored as a run in ``kept_flat``; expanding ids to runs is then
+        array arithmetic.
         """
         if len(self.raw_ids) > _RAW_CACHE_SIZE:
             self._reset_cache()
-        cut = self._cut
+        cut = self.segmenter.raw_cut
         joined = "\n".join(texts)
         row_of = None
         if joined.count("\n") == len(texts) - 1 and "\r" not in joined:
@@ -409,19 +510,14 @@ class _WordNgrams:
         lengths = np.bincount(row_of, weights=lens, minlength=len(texts))
         return ranks, lengths.astype(np.int64)
 
-    @property
-    def _cut(self):
-        """The tokenizer's cut returning a list (jieba's ``cut`` is a generator, rjieba's a list)."""
-        tokenizer = self.segmenter.tokenizer
-        return getattr(tokenizer, "lcut", tokenizer.cut)
-
     def _reset_cache(self) -> None:
         self.new_kept: list[list[int]] = []  # kept ranks of the raw tokens met since the last _store_new
         self.raw_ids = _RawIds(self._new_id)
         self.kept_len = self.kept_start = self.kept_flat = np.zeros(0, dtype=np.int64)
 
     def _new_id(self, raw: str) -> int:
-        self.new_kept.append(self._kept_ranks(raw))
+        # a token with a space is not in the unigram table but could spell a bigram term
+        self.new_kept.append([_HAS_SPACE if " " in part else self.rank.get(part, -1) for part in self.segmenter.keep(raw)])
         return len(self.kept_len) + len(self.new_kept) - 1
 
     def _store_new(self) -> None:
@@ -433,17 +529,6 @@ class _WordNgrams:
         self.kept_start = np.concatenate([self.kept_start, starts])
         self.kept_flat = np.concatenate([self.kept_flat, flat])
         self.new_kept = []
-
-    def _kept_ranks(self, raw: str) -> list[int]:
-        """``Segmenter.cut`` and ``Segmenter.tokens`` applied to one raw token, as ranks."""
-        if len(raw) > 1 and raw.isascii() and _ASCII_JOINER.search(raw):
-            parts = [part for part in _ASCII_JOINER.split(raw) if part]
-        else:
-            parts = [raw]
-        stop = self.segmenter.stopwords
-        kept = [part for part in parts if part not in stop and _WORD.search(part) and not part.isspace()]
-        # a token with a space is not in the unigram table but could spell a bigram term
-        return [_HAS_SPACE if " " in part else self.rank.get(part, -1) for part in kept]
 
 
 class _RawIds(dict):
@@ -459,24 +544,42 @@ class _RawIds(dict):
 
 
 class _Unsupported(Exception):
-    """Input that the compiled part cannot count exactly; the caller falls back."""
+    """Input that the rank arithmetic cannot count exactly; the part counts it one n-gram at a time."""
 
 
-class _CueWords:
-    """``CueWordFeatures``: which cue words each text contains, found in one scan of the whole batch.
+class CueWords:
+    """One column per codebook cue word: does the text contain it (``weight``, else 0)?
 
-    At each position of the joined texts, a lookahead regex finds the longest
-    cue starting there (alternatives longest first; the leading character class
-    lets the regex engine skip positions fast); every shorter cue starting there
-    is a prefix of that one, so the cues found at a position are the longest
-    one's prefixes that are cues. Texts are joined with NUL, which no cue holds,
-    so no match crosses two texts.
+    Found in one scan of the whole batch: at each position of the joined texts,
+    a lookahead regex finds the longest cue starting there (alternatives longest
+    first; the leading character class lets the regex engine skip positions
+    fast); every shorter cue starting there is a prefix of that one, so the cues
+    found at a position are the longest one's prefixes that are cues. Texts are
+    joined with NUL, which no cue holds, so no match crosses two texts.
     """
 
+    kind = "cue_words"
+
     def __init__(self, cues: list[str], weight: float) -> None:
-        self.cues = cues
-        self.weight = weight
+        if any(not cue or "\x00" in cue for cue in cues):
+            raise ValueError("cue words must be non-empty and hold no NUL")
+        self.cues = list(cues)
+        self.weight = float(weight)
         self._build()
+
+    @property
+    def n_features(self) -> int:
+        return len(self.cues)
+
+    def feature_names(self) -> list[str]:
+        return [f"cue:{cue}" for cue in self.cues]
+
+    def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        return {"kind": self.kind, "cues": self.cues, "weight": self.weight}, {}
+
+    @classmethod
+    def from_data(cls, meta: dict, arrays: dict[str, np.ndarray], segmenter=None) -> "CueWords":
+        return cls(meta["cues"], meta["weight"])
 
     def __getstate__(self) -> dict:
         return {"cues": self.cues, "weight": self.weight}
@@ -502,9 +605,8 @@ class _CueWords:
         if self._pattern is None or not texts:
             return _counts(np.zeros(0, np.int64), np.zeros(0, np.int64), len(texts), n_cues, self.weight)
         joined = "\x00".join(texts)
-        matches = self._pattern.finditer(joined)
         found = self._found
-        hits = [(m.start(), found[m.group(1)]) for m in matches]
+        hits = [(m.start(), found[m.group(1)]) for m in self._pattern.finditer(joined)]
         if not hits:
             return _counts(np.zeros(0, np.int64), np.zeros(0, np.int64), len(texts), n_cues, self.weight)
         at, cue = np.array(hits, dtype=np.int64).T
@@ -517,14 +619,6 @@ class _CueWords:
         return _counts(np.repeat(rows, lens), cols, len(texts), n_cues, self.weight)
 
 
-class _Sklearn:
-    """A part kept as its scikit-learn transformer."""
+_PART_KINDS = {kind.kind: kind for kind in (CharNgrams, WordNgrams, CueWords)}
 
-    def __init__(self, transformer) -> None:
-        self.transformer = transformer
-
-    def __call__(self, texts: list[str]):
-        return self.transformer.transform(texts)
-
-
-__all__ = ["CompiledModel", "compile_model"]
+__all__ = ["CharNgrams", "CueWords", "Engine", "TfidfWeights", "WordNgrams", "engine_from_fitted"]

@@ -31,3 +31,9 @@ class FontError(CppccNlpError):
     """No font with Chinese glyphs could be found for a plot's labels."""
 
     exit_code = 7
+
+
+class MissingDependencyError(CppccNlpError, ImportError):
+    """An optional dependency that the requested feature needs is not installed (the message names the extra)."""
+
+    exit_code = 9

@@ -11,6 +11,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from .corpus import LabelRecord
 from .model import ThemeClassifier, _label_matrix
+from .progress import progress_bar
 from .reader import LEAD_IN
 from .themes import CUE_WORDS, THEME_IDS
 
@@ -112,8 +113,12 @@ def cross_validate(
     records: Sequence[LabelRecord],
     estimator: ThemeClassifier | None = None,
     folds: Sequence[str] | None = None,
+    progress: bool | None = False,
 ) -> Evaluation:
-    """Train on all sections but one, test on that one, for every section; pool the predictions."""
+    """Train on all sections but one, test on that one, for every section; pool the predictions.
+
+    ``progress``: a bar over the folds on stderr (None: when stderr is a terminal).
+    """
     estimator = estimator if estimator is not None else ThemeClassifier()
     records = list(records)
     folds = list(folds) if folds is not None else section_folds(records)
@@ -121,7 +126,7 @@ def cross_validate(
     Y, _ = _label_matrix([r.labels for r in records], len(records))
     sections = np.array([r.section for r in records], dtype=object)
     truth_rows, model_rows, keyword_rows, majority_rows, out_of_fold = [], [], [], [], []
-    for held_out in folds:
+    for held_out in progress_bar(folds, desc="folds", unit="fold", show=progress):
         test = np.flatnonzero(sections == held_out)
         train = np.flatnonzero(sections != held_out)
         if test.size == 0:

@@ -1,4 +1,8 @@
-"""ThemeClassifier: TF-IDF features and a one-vs-rest linear model with per-theme thresholds."""
+"""ThemeClassifier: TF-IDF features and one linear model per theme with per-theme thresholds.
+
+``fit`` learns with scikit-learn and keeps the result as an ``Engine``
+(``engine.py``): plain arrays, the one prediction path of the package.
+"""
 
 from __future__ import annotations
 
@@ -6,53 +10,20 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import GroupKFold, KFold
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion
-from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
+from .engine import Engine, engine_from_fitted
+from .features import CueWordFeatures, _no_preprocessing, char_vectorizer, word_vectorizer  # noqa: F401 (old pickles name model._no_preprocessing)
 from .segment import Segmenter, default_lexicon
-from .themes import CUE_WORDS, THEME_IDS
+from .themes import THEME_IDS
 
 FEATURES = ("word", "char", "both")
-CLASSIFIERS = ("logreg", "svm", "nb")
-
-
-def _no_preprocessing(text: str) -> str:
-    return text
-
-
-class CueWordFeatures(TransformerMixin, BaseEstimator):
-    """One 0/1 column per codebook cue word: does the text contain it?"""
-
-    def __init__(self, weight: float = 1.0) -> None:
-        self.weight = weight
-
-    def fit(self, X, y=None) -> "CueWordFeatures":
-        self.cues_ = sorted({cue for cues in CUE_WORDS.values() for cue in cues})
-        return self
-
-    def transform(self, X) -> sparse.csr_matrix:
-        check_is_fitted(self, "cues_")
-        X = list(X)
-        rows, cols = [], []
-        for i, text in enumerate(X):
-            for j, cue in enumerate(self.cues_):
-                if cue in text:
-                    rows.append(i)
-                    cols.append(j)
-        data = np.full(len(rows), float(self.weight))
-        return sparse.csr_matrix((data, (rows, cols)), shape=(len(X), len(self.cues_)))
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        check_is_fitted(self, "cues_")
-        return np.array([f"cue:{cue}" for cue in self.cues_], dtype=object)
+CLASSIFIERS = ("logreg", "svm")
+# a theme with no positive (or no negative) training unit: a constant predictor of this log-odds
+_CONSTANT_LOG_ODDS = 30.0
 
 
 def _term_name(feature: str) -> str:
@@ -60,16 +31,16 @@ def _term_name(feature: str) -> str:
     return feature.split("__", 1)[1] if "__" in feature else feature
 
 
-class ThemeClassifier(ClassifierMixin, BaseEstimator):
+class ThemeClassifier(BaseEstimator):
     """Multi-label theme classifier for Chinese sentences.
 
     Parameters
     ----------
     features : "word", "char" or "both"
         TF-IDF over segmented words (uni- and bigrams), character 1-3-grams, or both.
-    classifier : "logreg", "svm" or "nb"
-        One-vs-rest logistic regression, linear SVM or complement naive Bayes.
-    C : inverse regularisation strength (logreg, svm); ``alpha`` for nb is ``1 / C``.
+    classifier : "logreg" or "svm"
+        One logistic regression or linear SVM per theme.
+    C : inverse regularisation strength.
     class_weight : passed to the linear models; "balanced" up-weights rare themes.
     use_lexicon : segment with the CPPCC domain lexicon (word features only).
     backend : segmentation backend, "auto", "jieba" or "rjieba" (identical tokens).
@@ -78,8 +49,12 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     cue_words : add one 0/1 feature per codebook cue word (see ``themes.CUE_WORDS``).
     min_df, random_state : as in scikit-learn.
 
-    The defaults are the configuration that scored best in leave-one-section-out
-    evaluation (README, "Evaluation").
+    Labels ``y`` are lists of theme ids per text or a 0/1 indicator matrix
+    with columns in ``THEME_IDS`` order; scikit-learn's model-selection tools
+    (``cross_val_score``, ``GridSearchCV``, ``clone``, ``Pipeline``) work with
+    either. The estimator does not declare itself a scikit-learn *classifier*:
+    that would make those tools stratify folds on ``y``, which they cannot do
+    for lists of labels; ``score`` is micro-F1.
     """
 
     def __init__(
@@ -106,61 +81,37 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.cue_words = cue_words
         self.random_state = random_state
 
-    def __getstate__(self) -> dict:
-        state = super().__getstate__()
-        vectorizer = state.get("vectorizer_")
-        if vectorizer is not None:
-            # TfidfVectorizer keeps id(stop_words), which differs per process; without
-            # it, the same corpus pickles to the same bytes (reproducible model files).
-            for _, part in vectorizer.transformer_list:
-                if hasattr(part, "_stop_words_id"):
-                    part._stop_words_id = None
-        return state
-
     # -- construction -----------------------------------------------------------------
 
     def _make_segmenter(self) -> Segmenter:
         return Segmenter(lexicon=default_lexicon() if self.use_lexicon else (), backend=self.backend)
 
-    def _make_vectorizer(self, segmenter: Segmenter):
-        word = TfidfVectorizer(
-            tokenizer=segmenter,
-            preprocessor=_no_preprocessing,
-            token_pattern=None,
-            lowercase=False,
-            ngram_range=(1, 2),
-            min_df=self.min_df,
-            sublinear_tf=True,
-        )
-        char = TfidfVectorizer(
-            analyzer="char",
-            ngram_range=(1, 3),
-            lowercase=False,
-            min_df=self.min_df,
-            sublinear_tf=True,
-        )
+    def _make_vectorizer(self, segmenter: Segmenter) -> FeatureUnion:
+        word = word_vectorizer(segmenter, self.min_df)
+        char = char_vectorizer(self.min_df)
         parts = {"word": [("word", word)], "char": [("char", char)], "both": [("word", word), ("char", char)]}
         transformers = list(parts[self.features])
         if self.cue_words:
             transformers.append(("cue", CueWordFeatures()))
         return FeatureUnion(transformers)
 
-    def _make_model(self) -> OneVsRestClassifier:
+    def _make_linear(self):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.svm import LinearSVC
+
         if self.classifier == "logreg":
-            base = LogisticRegression(
-                C=self.C, class_weight=self.class_weight, solver="liblinear", random_state=self.random_state
-            )
-        elif self.classifier == "svm":
-            base = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
-        else:
-            base = ComplementNB(alpha=1.0 / self.C)
-        return OneVsRestClassifier(base)
+            return LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear",
+                                      random_state=self.random_state)
+        return LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
 
     def _check_params(self) -> None:
         if self.features not in FEATURES:
             raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
         if self.classifier not in CLASSIFIERS:
-            raise ValueError(f"classifier must be one of {CLASSIFIERS}, got {self.classifier!r}")
+            raise ValueError(
+                f"classifier must be one of {CLASSIFIERS} (the linear models the prediction engine computes), "
+                f"got {self.classifier!r}"
+            )
         if not self.C > 0:
             raise ValueError(f"C must be positive, got {self.C!r}")
 
@@ -169,22 +120,37 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: Iterable[str], y, groups: Sequence | None = None) -> "ThemeClassifier":
         """Fit on texts ``X`` and labels ``y`` (lists of theme ids, or a 0/1 matrix).
 
-        ``groups`` (e.g. the section of each text) keeps whole groups together in
-        the cross-validation that picks the per-theme thresholds.
+        ``groups`` (e.g. the document or section of each text) keeps whole
+        groups together in the cross-validation that picks the per-theme thresholds.
         """
         self._check_params()
         texts = _check_texts(X)
         Y, classes = _label_matrix(y, len(texts))
         self.classes_ = np.array(classes, dtype=object)
-        self.segmenter_ = self._make_segmenter()
-        self.thresholds_ = self._cross_validated_thresholds(texts, Y, groups)
-        self.vectorizer_ = self._make_vectorizer(self.segmenter_)
-        features = self.vectorizer_.fit_transform(texts)
-        self.model_ = self._make_model().fit(features, Y)
-        self.n_features_ = features.shape[1]
+        segmenter = self._make_segmenter()
+        thresholds = self._cross_validated_thresholds(texts, Y, groups, segmenter)
+        self.engine_ = self._fit_engine(texts, Y, segmenter, thresholds)
+        self.thresholds_ = self.engine_.thresholds
+        self.n_features_ = self.engine_.n_features
         return self
 
-    def _cross_validated_thresholds(self, texts: list[str], Y: np.ndarray, groups) -> np.ndarray:
+    def _fit_engine(self, texts: list[str], Y: np.ndarray, segmenter: Segmenter, thresholds) -> Engine:
+        vectorizer = self._make_vectorizer(segmenter)
+        features = vectorizer.fit_transform(texts)
+        coef = np.zeros((features.shape[1], Y.shape[1]))
+        intercept = np.zeros(Y.shape[1])
+        for k in range(Y.shape[1]):
+            column = Y[:, k]
+            if column.min() == column.max():  # one class only: a constant predictor
+                intercept[k] = _CONSTANT_LOG_ODDS if column[0] else -_CONSTANT_LOG_ODDS
+                continue
+            linear = self._make_linear().fit(features, column)
+            coef[:, k] = linear.coef_.ravel()
+            intercept[k] = float(np.ravel(linear.intercept_)[0])
+        link = "expit" if self.classifier == "logreg" else "sigmoid"
+        return engine_from_fitted(vectorizer, coef, intercept, link, [str(c) for c in self.classes_], thresholds)
+
+    def _cross_validated_thresholds(self, texts: list[str], Y: np.ndarray, groups, segmenter: Segmenter) -> np.ndarray:
         thresholds = np.full(Y.shape[1], 0.5)
         if self.threshold_folds is None or self.threshold_folds < 2:
             return thresholds
@@ -197,31 +163,43 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             splits = KFold(n_splits=n_splits, shuffle=True, random_state=self.random_state).split(texts)
         scores = np.zeros(Y.shape, dtype=float)
         for train, test in splits:
-            vectorizer = self._make_vectorizer(self.segmenter_)
-            features = vectorizer.fit_transform([texts[i] for i in train])
-            model = self._make_model().fit(features, Y[train])
-            scores[test] = _probabilities(model, vectorizer.transform([texts[i] for i in test]))
+            engine = self._fit_engine([texts[i] for i in train], Y[train], segmenter, thresholds)
+            scores[test] = engine.predict_proba([texts[i] for i in test])
         for k in range(Y.shape[1]):
             thresholds[k] = best_f1_threshold(Y[:, k], scores[:, k])
         return thresholds
 
+    @classmethod
+    def from_engine(cls, engine: Engine, params: dict) -> "ThemeClassifier":
+        """A fitted classifier around a loaded engine (``persist.load_model``)."""
+        model = cls(**params)
+        model.classes_ = np.array(engine.themes, dtype=object)
+        model.engine_ = engine
+        model.thresholds_ = engine.thresholds
+        model.n_features_ = engine.n_features
+        return model
+
+    def engine_segmenter(self) -> Segmenter | None:
+        """The segmenter the engine's word features use (None without word features)."""
+        for part in self._engine().parts:
+            segmenter = getattr(part, "segmenter", None)
+            if segmenter is not None:
+                return segmenter
+        return None
+
     # -- prediction -------------------------------------------------------------------
 
-    def _features(self, X):
-        check_is_fitted(self, "model_")
-        return self.vectorizer_.transform(_check_texts(X))
+    def _engine(self) -> Engine:
+        check_is_fitted(self, "engine_")
+        return self.engine_
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
         """Raw per-theme scores, shape ``(n_texts, n_themes)``, columns in ``classes_`` order."""
-        features = self._features(X)
-        if self.classifier == "nb":
-            return _logit(_probabilities(self.model_, features))
-        return _as_2d(self.model_.decision_function(features))
+        return self._engine().decision_function(_check_texts(X))
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Per-theme probabilities (independent, not summing to 1), columns in ``classes_`` order."""
-        features = self._features(X)
-        return _probabilities(self.model_, features)
+        return self._engine().predict_proba(_check_texts(X))
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """0/1 indicator matrix, columns in ``classes_`` order, using the per-theme thresholds."""
@@ -242,25 +220,15 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
     def term_weights(self) -> np.ndarray:
         """Per-theme weight of every feature, shape ``(n_themes, n_features)``."""
-        check_is_fitted(self, "model_")
-        rows = []
-        for estimator in self.model_.estimators_:
-            if hasattr(estimator, "coef_"):
-                rows.append(np.ravel(estimator.coef_))
-            elif hasattr(estimator, "feature_log_prob_"):
-                log_prob = estimator.feature_log_prob_
-                rows.append(log_prob[-1] - log_prob[0] if log_prob.shape[0] > 1 else np.zeros(log_prob.shape[1]))
-            else:  # a theme that never occurred in training: constant predictor
-                rows.append(np.zeros(self.n_features_))
-        return np.vstack(rows)
+        return self._engine().coef.T
 
     def feature_names(self) -> list[str]:
-        check_is_fitted(self, "model_")
-        return [_term_name(name) for name in self.vectorizer_.get_feature_names_out()]
+        """The term (or ``cue:<word>``) of every feature column."""
+        return self._engine().feature_names()
 
     def explain(self, text: str, top: int = 5) -> "Explanation":
         """For each predicted theme, the terms of ``text`` that pushed its score most."""
-        features = self._features([text])
+        features = self._engine().transform([text])
         weights = self.term_weights()
         names = self.feature_names()
         probabilities = self.predict_proba([text])[0]
@@ -359,21 +327,6 @@ def best_f1_threshold(truth: np.ndarray, scores: np.ndarray) -> float:
         best_threshold = (best_threshold + lower.max()) / 2
     return float(min(max(best_threshold, 0.05), 0.95))
 
-
-def _probabilities(model: OneVsRestClassifier, features) -> np.ndarray:
-    if hasattr(model, "predict_proba") and not isinstance(model.estimators_[0], LinearSVC):
-        return _as_2d(model.predict_proba(features))
-    return 1.0 / (1.0 + np.exp(-_as_2d(model.decision_function(features))))
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log(p / (1 - p))
-
-
-def _as_2d(array) -> np.ndarray:
-    array = np.asarray(array, dtype=float)
-    return array.reshape(-1, 1) if array.ndim == 1 else array
 
 
 def _check_texts(X) -> list[str]:

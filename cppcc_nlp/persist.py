@@ -1,59 +1,67 @@
-"""Save and load models: joblib file plus a model card with hashes and library versions."""
+"""Save and load models as pure data: arrays (``model.npz``) and JSON (``model.json``), with a card.
+
+Loading runs no code from the files: ``model.npz`` is read with
+``allow_pickle=False`` and ``model.json`` is JSON, so a model file from
+anywhere is safe to open, and it loads under any supported scikit-learn, or
+with no scikit-learn at all (``load_engine``, as a labelling process does).
+The card (``model_card.json``) keeps the sha256 of each file; each file is
+hashed and parsed from the same bytes, and a file whose hash differs from
+the card's is refused. The shipped model's card hash is pinned in the
+package (``data/default_model.sha256``).
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import io
 import json
 import os
 import platform
-import warnings
+import zipfile
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import CorpusError, ModelError
-from .segment import user_cache_dir
+import numpy as np
 
-if TYPE_CHECKING:  # imported where used: checking a model file needs no scikit-learn
+from .engine import Engine
+from .errors import ModelError
+from .segment import Segmenter
+
+if TYPE_CHECKING:
     from .corpus import LabelRecord
     from .model import ThemeClassifier
 
-CARD_FORMAT = "cppcc_nlp-model/1"
-MODEL_FILE = "model.joblib"
+CARD_FORMAT = "cppcc_nlp-model/2"
+OLD_CARD_FORMATS = ("cppcc_nlp-model/1",)
+ARRAYS_FILE = "model.npz"
+DATA_FILE = "model.json"
 CARD_FILE = "model_card.json"
 CARD_MARKDOWN = "MODEL_CARD.md"
-TRACKED_LIBRARIES = ("scikit-learn", "jieba", "numpy", "scipy", "joblib")
+MODEL_FILES = (ARRAYS_FILE, DATA_FILE)
+TRACKED_LIBRARIES = ("scikit-learn", "jieba", "rjieba", "numpy", "scipy")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # a fixed date in the archive: the same model gives the same bytes
 
 
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
-    for name in TRACKED_LIBRARIES:
+    for name in TRACKED_LIBRARIES + ("cppcc_nlp",):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    try:
-        versions["cppcc_nlp"] = metadata.version("cppcc_nlp")
-    except metadata.PackageNotFoundError:
-        versions["cppcc_nlp"] = "source"
     return versions
 
 
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def default_model_dir() -> Path:
-    """``models/default`` of the checkout (installed as the package ``cppcc_nlp.default_model``)."""
+    """The shipped model: ``models/default`` of the checkout, installed as ``cppcc_nlp.default_model``."""
     try:
-        from importlib import resources
-
         packaged = Path(str(resources.files("cppcc_nlp.default_model")))
         if (packaged / CARD_FILE).is_file():
             return packaged
@@ -62,32 +70,55 @@ def default_model_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / "default"
 
 
-def _trust_list() -> Path:
-    return user_cache_dir() / "trusted_models.txt"
+def pinned_default_hash() -> str:
+    """The sha256 of the shipped model's card, as pinned in the package."""
+    return resources.files("cppcc_nlp").joinpath("data", "default_model.sha256").read_text(encoding="ascii").split()[0]
 
 
-def _remember_trusted(sha256: str) -> None:
-    path = _trust_list()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    known = set(path.read_text().split()) if path.exists() else set()
-    if sha256 not in known:
-        with open(path, "a", encoding="ascii") as handle:
-            handle.write(sha256 + "\n")
+# -- writing ------------------------------------------------------------------------------
 
 
-def _is_trusted(directory: Path, sha256: str) -> bool:
-    if directory.resolve() == default_model_dir().resolve():
-        return True
-    path = _trust_list()
-    return path.exists() and sha256 in path.read_text().split()
+def _npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An ``.npz`` archive (what ``np.savez_compressed`` writes) with fixed dates, names in order."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            value = np.asarray(arrays[name])
+            if value.dtype == object:
+                raise ValueError(f"array {name!r} holds Python objects; a model file holds plain arrays only")
+            member = io.BytesIO()
+            np.lib.format.write_array(member, value, allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, member.getvalue())
+    return buffer.getvalue()
 
 
-def train_model(records: list[LabelRecord], params: dict | None = None) -> ThemeClassifier:
-    """Fit a ThemeClassifier on all records, sections as groups for the threshold search."""
-    from .model import ThemeClassifier
+def model_data(model: ThemeClassifier) -> dict[str, bytes]:
+    """The bytes of each model file of a fitted model."""
+    from sklearn.utils.validation import check_is_fitted
 
-    model = ThemeClassifier(**(params or {}))
-    return model.fit([r.text for r in records], [r.labels for r in records], groups=[r.section for r in records])
+    check_is_fitted(model, "engine_")
+    meta, arrays = model.engine_.to_data()
+    segmenter = model.engine_segmenter()
+    data = {
+        "format": CARD_FORMAT,
+        "params": model.get_params(),
+        "engine": meta,
+        "segmenter": None if segmenter is None else {
+            "lexicon": [list(pair) for pair in segmenter.lexicon],
+            "stopwords": sorted(segmenter.stopwords),
+            "backend": segmenter.backend,
+        },
+    }
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    return {ARRAYS_FILE: _npz_bytes(arrays), DATA_FILE: text.encode("utf-8")}
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def save_model(
@@ -95,165 +126,202 @@ def save_model(
     directory: str | Path,
     records: list[LabelRecord],
     evaluation: dict | None = None,
+    card_extra: dict | None = None,
 ) -> dict:
-    """Write ``model.joblib``, ``model_card.json`` and ``MODEL_CARD.md``; return the card.
-
-    The model's hash is remembered as trusted for this user, so models you
-    train load without ``trusted=True``.
-    """
-    import joblib
-
+    """Write ``model.npz``, ``model.json``, ``model_card.json`` and ``MODEL_CARD.md``; return the card."""
     from .corpus import corpus_hash
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    model_path = directory / MODEL_FILE
-    tmp = model_path.with_suffix(".tmp")
-    joblib.dump(model, tmp, compress=3)
-    os.replace(tmp, model_path)
-    sha = file_sha256(model_path)
+    files = model_data(model)
+    for name, data in files.items():
+        _write_atomically(directory / name, data)
+    stale = directory / "model.joblib"
+    if stale.exists():
+        stale.unlink()
     card = {
         "format": CARD_FORMAT,
         "theme_ids": [str(c) for c in model.classes_],
         "thresholds": {str(c): round(float(t), 4) for c, t in zip(model.classes_, model.thresholds_)},
         "params": model.get_params(),
-        "model_file": MODEL_FILE,
-        "model_sha256": sha,
+        "files": {name: sha256_of(data) for name, data in sorted(files.items())},
         "training_data_sha256": corpus_hash(records),
         "training_units": len(records),
         "versions": library_versions(),
         "evaluation": evaluation,
         "created": _dt.date.today().isoformat(),
+        **(card_extra or {}),
     }
-    (directory / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (directory / CARD_MARKDOWN).write_text(_card_markdown(card), encoding="utf-8")
-    _remember_trusted(sha)
+    _write_atomically(directory / CARD_FILE, (json.dumps(card, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    _write_atomically(directory / CARD_MARKDOWN, card_markdown(card).encode("utf-8"))
     return card
 
 
-def _card_markdown(card: dict) -> str:
+def card_markdown(card: dict) -> str:
+    """The card as Markdown: what the model is, what it was trained on, how well it does."""
     lines = [
         "# Model card: cppcc_nlp theme classifier",
         "",
         f"- Created: {card['created']}",
         f"- Themes (column order): {', '.join(card['theme_ids'])}",
         f"- Training data: {card['training_units']} hand-labelled sentences, sha256 `{card['training_data_sha256'][:16]}…`",
-        f"- Model file: `{card['model_file']}`, sha256 `{card['model_sha256'][:16]}…`",
-        f"- Parameters: `{json.dumps(card['params'], ensure_ascii=False)}`",
+        "- Files: " + ", ".join(f"`{name}` sha256 `{digest[:16]}…`" for name, digest in card["files"].items()),
+        f"- Parameters: `{json.dumps(card['params'], ensure_ascii=False, sort_keys=True)}`",
         f"- Thresholds: {', '.join(f'{k} {v:.2f}' for k, v in card['thresholds'].items())}",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
-        "",
-        "Intended use: labelling sentences of Chinese reports on CPPCC committee work with the five",
-        "themes of corpus/CODEBOOK.md. Trained on one 2019 Hebei newspaper survey; expect lower accuracy",
-        "on other genres (broadcast news, government work reports).",
     ]
+    for heading, key in (("Intended use", "intended_use"), ("Training data", "training_data"),
+                         ("Known failure modes", "failure_modes")):
+        if card.get(key):
+            lines += ["", f"## {heading}", "", card[key] if isinstance(card[key], str) else "\n".join(card[key])]
     evaluation = card.get("evaluation")
-    if evaluation:
-        lines += ["", "## Leave-one-section-out evaluation", "", evaluation.get("table", "")]
+    if evaluation and evaluation.get("table"):
+        lines += ["", "## Evaluation", "", evaluation["table"]]
     return "\n".join(lines) + "\n"
 
 
+# -- reading ------------------------------------------------------------------------------
+
+
 def read_card(directory: str | Path) -> dict:
+    """The card of a model directory, refused with a clear message if it is not a current cppcc_nlp card."""
     path = Path(directory) / CARD_FILE
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        card = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ModelError(f"{path}: no model card; cppcc_nlp only loads models saved with their card") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         raise ModelError(f"{path}: model card is not valid JSON: {exc}") from None
-    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
+    if isinstance(card, dict) and card.get("format") in OLD_CARD_FORMATS:
+        raise ModelError(
+            f"{Path(directory)}: an old pickled model ({card['format']}), which this version does not load "
+            "(unpickling runs code and breaks across scikit-learn versions). Retrain it with "
+            f"`cppcc-nlp train --output DIR`, or convert it once with `cppcc-nlp convert-model {directory} "
+            "--output NEW_DIR --trust-model` if you trust where the file came from"
+        )
+    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT or not isinstance(card.get("files"), dict):
         raise ModelError(f"{path}: not a cppcc_nlp model card (expected format {CARD_FORMAT!r})")
+    card["_sha256"] = sha256_of(raw)
     return card
 
 
 @dataclass(frozen=True)
-class CheckedModel:
-    """A model directory whose file passed ``check_model``: hash equal to the card's, trusted."""
+class LoadedModel:
+    """What a model directory holds, checked: the engine, the parameters, the card and its hash."""
 
-    directory: Path
-    path: Path  # the model file
-    sha256: str  # its hash, equal to the card's
+    engine: Engine
+    params: dict
     card: dict
-    versions_match: bool  # saved with the installed scikit-learn (else load_model retrains or refuses)
+    card_sha256: str
+    directory: Path
 
 
-def check_model(directory: str | Path | None = None, trusted: bool = False) -> CheckedModel:
-    """The checks of ``load_model`` that come before unpickling; raises ModelError as it does.
+def load_engine(directory: str | Path | None = None) -> LoadedModel:
+    """Read and check a model directory; no scikit-learn needed.
 
-    Needs no scikit-learn: a caller can check a model file before deciding how to load it.
+    Each file is read once, its sha256 compared with the card's, and parsed
+    from those same bytes. For the shipped model, the card's own hash must
+    equal the one pinned in the package.
     """
+    shipped = directory is None
     directory = Path(directory) if directory is not None else default_model_dir()
     card = read_card(directory)
-    model_path = directory / card.get("model_file", MODEL_FILE)
-    if not model_path.is_file():
-        raise ModelError(f"{model_path}: model file missing (the card names it)")
-    sha = file_sha256(model_path)
-    if sha != card.get("model_sha256"):
+    card_sha = card.pop("_sha256")
+    if shipped and card_sha != pinned_default_hash():
         raise ModelError(
-            f"{model_path}: sha256 {sha[:12]}… does not match the card's {str(card.get('model_sha256'))[:12]}…; "
-            "the file was changed or replaced. Refusing to load it; retrain with `cppcc-nlp train`."
+            f"{directory / CARD_FILE}: the shipped model's card has sha256 {card_sha[:12]}…, the package pins "
+            f"{pinned_default_hash()[:12]}…; the installed model was changed. Reinstall cppcc_nlp"
         )
-    if not trusted and not _is_trusted(directory, sha):
-        raise ModelError(
-            f"{model_path}: model of unknown origin (not the shipped default, not saved by you). "
-            "Loading it runs code from the file; pass trusted=True (CLI: --trust-model) if you trust its source."
-        )
-    saved = card.get("versions", {}).get("scikit-learn")
-    return CheckedModel(directory, model_path, sha, card, saved == library_versions()["scikit-learn"])
+    contents = {}
+    for name in MODEL_FILES:
+        path = directory / name
+        expected = card["files"].get(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read the model file the card names: {exc.strerror or exc}") from None
+        actual = sha256_of(data)
+        if actual != expected:
+            raise ModelError(
+                f"{path}: sha256 {actual[:12]}… does not match the card's {str(expected)[:12]}…; the file was "
+                "changed or replaced. Refusing to load it; retrain with `cppcc-nlp train`"
+            )
+        contents[name] = data
+    try:
+        with np.load(io.BytesIO(contents[ARRAYS_FILE]), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        data = json.loads(contents[DATA_FILE].decode("utf-8"))
+        segmenter = None
+        if data.get("segmenter"):
+            spec = data["segmenter"]
+            segmenter = Segmenter(lexicon=tuple((w, int(f)) for w, f in spec["lexicon"]),
+                                  stopwords=frozenset(spec["stopwords"]), backend=spec["backend"])
+        engine = Engine.from_data(data["engine"], arrays, segmenter)
+    except (ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{directory}: the model files do not describe a model: {type(exc).__name__}: {exc}") from None
+    return LoadedModel(engine, data["params"], card, card_sha, directory)
 
 
-def load_model(
-    directory: str | Path | None = None,
-    trusted: bool = False,
-    on_version_mismatch: str = "retrain",
-    corpus_dir: str | Path | None = None,
-) -> ThemeClassifier:
-    """Load a saved model after checking its card.
-
-    - The model file's hash must equal the card's, or the model is refused.
-    - A model is only unpickled when it is the shipped default, was saved by this
-      user (``save_model``), or the caller passes ``trusted=True``.
-    - When the card's scikit-learn version differs from the installed one,
-      ``on_version_mismatch="retrain"`` refits the model from the corpus (if the
-      corpus still hashes to the card's training data); ``"error"`` refuses.
-    """
-    checked = check_model(directory, trusted)
-    directory = checked.directory
-    model_path, card = checked.path, checked.card
-    if not checked.versions_match:
-        installed = library_versions()["scikit-learn"]
-        saved = card.get("versions", {}).get("scikit-learn")
-        message = f"{model_path}: saved with scikit-learn {saved}, installed is {installed}"
-        if on_version_mismatch == "retrain":
-            warnings.warn(f"{message}; retraining from the corpus", stacklevel=2)
-            return _retrain_from_card(card, directory, corpus_dir)
-        raise ModelError(f"{message}; retrain it with `cppcc-nlp train --output {directory}`")
-    import joblib
-
+def load_model(directory: str | Path | None = None) -> ThemeClassifier:
+    """Load a saved model as a fitted ``ThemeClassifier`` (``get_params``, ``clone``, refit all work)."""
     from .model import ThemeClassifier
 
+    loaded = load_engine(directory)
+    return ThemeClassifier.from_engine(loaded.engine, loaded.params)
+
+
+def train_model(records: list[LabelRecord], params: dict | None = None) -> ThemeClassifier:
+    """Fit a ThemeClassifier on all records, documents (sections of a single report) as groups for the thresholds."""
+    from .model import ThemeClassifier
+
+    model = ThemeClassifier(**(params or {}))
+    return model.fit([r.text for r in records], [r.labels for r in records], groups=[r.fold_group for r in records])
+
+
+def convert_pickled_model(directory: str | Path, output: str | Path) -> dict:
+    """Convert an old pickled model directory to the current format (unpickles it: only for a trusted file)."""
+    import joblib
+
+    from .engine import engine_from_fitted
+    from .model import ThemeClassifier
+
+    directory = Path(directory)
+    path = directory / "model.joblib"
     try:
-        model = joblib.load(model_path)
+        old = joblib.load(path)
     except Exception as exc:  # a corrupt or foreign pickle can raise nearly anything
-        raise ModelError(f"{model_path}: cannot load the model: {type(exc).__name__}: {exc}") from None
-    if not isinstance(model, ThemeClassifier):
-        raise ModelError(f"{model_path}: holds a {type(model).__name__}, not a ThemeClassifier")
-    return model
-
-
-def _retrain_from_card(card: dict, directory: Path, corpus_dir: str | Path | None) -> ThemeClassifier:
-    from .corpus import corpus_hash, load_corpus
-
+        raise ModelError(f"{path}: cannot unpickle the old model: {type(exc).__name__}: {exc}") from None
+    vectorizer, estimators = getattr(old, "vectorizer_", None), getattr(getattr(old, "model_", None), "estimators_", None)
+    if vectorizer is None or estimators is None:
+        raise ModelError(f"{path}: not an old cppcc_nlp ThemeClassifier")
+    coef = np.vstack([np.ravel(e.coef_) for e in estimators]).T
+    intercept = np.array([float(np.ravel(e.intercept_)[0]) for e in estimators])
+    link = "expit" if old.classifier == "logreg" else "sigmoid"
     try:
-        records = load_corpus(corpus_dir)
-    except CorpusError as exc:
-        raise ModelError(
-            f"{directory}: saved with another scikit-learn version and the corpus to retrain it is unavailable "
-            f"({exc}); retrain with `cppcc-nlp train --output {directory}` in a source checkout"
-        ) from None
-    if corpus_hash(records) != card.get("training_data_sha256"):
-        raise ModelError(
-            f"{directory}: saved with another scikit-learn version, and the corpus has changed since; "
-            f"retrain with `cppcc-nlp train --output {directory}`"
-        )
-    return train_model(records, card.get("params"))
+        engine = engine_from_fitted(vectorizer, coef, intercept, link, [str(c) for c in old.classes_], old.thresholds_)
+    except ValueError as exc:
+        raise ModelError(f"{path}: cannot be converted: {exc}") from None
+    model = ThemeClassifier.from_engine(engine, old.get_params())
+    old_card = json.loads((directory / CARD_FILE).read_text(encoding="utf-8"))
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    files = model_data(model)
+    for name, data in files.items():
+        _write_atomically(output / name, data)
+    card = {
+        "format": CARD_FORMAT,
+        "theme_ids": [str(c) for c in model.classes_],
+        "thresholds": {str(c): round(float(t), 4) for c, t in zip(model.classes_, model.thresholds_)},
+        "params": model.get_params(),
+        "files": {name: sha256_of(data) for name, data in sorted(files.items())},
+        "training_data_sha256": old_card.get("training_data_sha256", "unknown"),
+        "training_units": old_card.get("training_units", 0),
+        "versions": library_versions(),
+        "evaluation": old_card.get("evaluation"),
+        "created": old_card.get("created", _dt.date.today().isoformat()),
+        "converted_from": f"{old_card.get('format')} ({directory.name}), {_dt.date.today().isoformat()}",
+    }
+    _write_atomically(output / CARD_FILE, (json.dumps(card, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    _write_atomically(output / CARD_MARKDOWN, card_markdown(card).encode("utf-8"))
+    return card

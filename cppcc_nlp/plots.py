@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .errors import FontError
+from .optional import require
 from .themes import THEME_IDS, THEME_NAMES
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ def find_cjk_font(
     that misses fewest characters is returned with a warning naming them; when
     none can draw Chinese at all, ``FontError`` says how to get one.
     """
+    require("matplotlib", "finding a font")
     needed = PROBE + text
     if font is not None:
         path = _named_font(font)
@@ -219,6 +221,7 @@ def plot_profiles(
         raise ValueError(f"kind must be 'heatmap' or 'bars', got {kind!r}")
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+    require("matplotlib", "drawing a plot")
     rows = _profile_rows(data, measure)
     if not rows:
         raise ValueError("nothing to plot: the profile has no sections")

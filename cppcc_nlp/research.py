@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from .corpus import LabelRecord, load_corpus, report_units
 from .errors import InputError
 from .evaluate import Evaluation, Scores, evaluate_configurations, score_predictions, section_folds
 from .model import Explanation, ThemeClassifier, _label_matrix
+from .optional import require
 from .plots import THEME_COLORS
 from .reader import LEAD_IN, Report, read_report
 from .themes import THEME_IDS, THEME_NAMES
@@ -102,12 +104,17 @@ def flat_row(row: dict) -> dict:
 
 
 def write_table(table, path: str | os.PathLike) -> Path:
-    """Write a table as CSV (``.csv``, lists and dicts flattened) or JSON lines (other suffixes), UTF-8."""
+    """Write a table as CSV (``.csv``, lists and dicts flattened) or JSON lines (other suffixes), UTF-8.
+
+    ``"-"`` writes JSON lines to standard output.
+    """
     import csv
+    from contextlib import nullcontext
 
     path = Path(path)
     rows = table_rows(table)
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    to_stdout = str(path) == "-"
+    with nullcontext(sys.stdout) if to_stdout else open(path, "w", encoding="utf-8", newline="") as handle:
         if path.suffix.lower() == ".csv":
             rows = [flat_row(row) for row in rows]
             columns = list(dict.fromkeys(k for row in rows for k in row))
@@ -136,9 +143,7 @@ class ReportBatch:
 
     def to_dataframe(self):
         """The sentence records as a pandas DataFrame (requires pandas)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.to_records())
+        return require("pandas", "to_dataframe()").DataFrame(self.to_records())
 
 
 def report_paths(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> list[Path]:
@@ -503,7 +508,7 @@ def keyword_scores(records: Sequence[LabelRecord], folds: Sequence[str] | None =
 
 def plot_learning_curve(curve: Table, title: str | None = None) -> Figure:
     """Micro and macro F1 (mean and one standard deviation) against labelled sections, as a ``Figure``."""
-    from matplotlib.figure import Figure
+    Figure = require("matplotlib.figure", "plot_learning_curve()").Figure
 
     rows = table_rows(curve)
     k = np.array([row["sections"] for row in rows])
@@ -543,9 +548,7 @@ class ErrorAnalysis:
 
     def to_dataframe(self):
         """The rows as a pandas DataFrame (requires pandas)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.to_records())
+        return require("pandas", "to_dataframe()").DataFrame(self.to_records())
 
     def html(self, limit: int = 10) -> str:
         """The first ``limit`` errors as HTML, gold and predicted themes highlighted."""

@@ -10,13 +10,19 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-logging.getLogger("jieba").setLevel(logging.WARNING)
 
 BACKENDS = ("auto", "jieba", "rjieba")
 _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 # jieba and rjieba disagree on ASCII runs joined by - _ / . ("1963-1968", "www.x.cn");
 # splitting tokens at those joiners (but not at a decimal point) makes them agree.
 _ASCII_JOINER = re.compile(r"([-_/]|(?<!\d)\.|\.(?!\d))")
+
+
+def split_joined_ascii(token: str) -> list[str]:
+    """An ASCII token joined by ``- _ / .`` split at the joiners (jieba and rjieba agree on the parts)."""
+    if len(token) > 1 and token.isascii() and _ASCII_JOINER.search(token):
+        return [part for part in _ASCII_JOINER.split(token) if part]
+    return [token]
 
 
 def _read_data_lines(name: str) -> list[str]:
@@ -109,20 +115,32 @@ class Segmenter:
                     self._tokenizer = self._build()
         return self._tokenizer
 
+    def raw_cut(self, text: str) -> list[str]:
+        """The tokenizer's own tokens, as a list (jieba's ``cut`` is a generator, rjieba's a list)."""
+        tokenizer = self.tokenizer
+        return getattr(tokenizer, "lcut", tokenizer.cut)(text)
+
     def cut(self, text: str) -> list[str]:
         """All tokens, punctuation and whitespace included (jieba's ``cut``, HMM on)."""
         out: list[str] = []
-        for token in self.tokenizer.cut(text):
-            if len(token) > 1 and token.isascii() and _ASCII_JOINER.search(token):
-                out.extend(part for part in _ASCII_JOINER.split(token) if part)
-            else:
-                out.append(token)
+        for token in self.raw_cut(text):
+            out.extend(split_joined_ascii(token))
         return out
+
+    def keep(self, raw: str) -> list[str]:
+        """What ``tokens`` keeps of one raw token of the tokenizer: the one token filter.
+
+        Joined ASCII is split (as ``cut`` does), then white space, punctuation
+        and stop-words are dropped. ``tokens`` and the prediction engine both
+        filter through this method.
+        """
+        stop = self.stopwords
+        return [part for part in split_joined_ascii(raw) if part not in stop and _WORD.search(part) and not part.isspace()]
 
     def tokens(self, text: str) -> list[str]:
         """Content tokens: no whitespace, punctuation or stop-words."""
-        stop = self.stopwords
-        return [tok for tok in self.cut(text) if tok not in stop and _WORD.search(tok) and not tok.isspace()]
+        keep = self.keep
+        return [token for raw in self.raw_cut(text) for token in keep(raw)]
 
     def __call__(self, text: str) -> list[str]:
         return self.tokens(text)

@@ -45,3 +45,15 @@ def small_model(seed_records):
     from cppcc_nlp.model import ThemeClassifier
 
     return ThemeClassifier(threshold_folds=0).fit([r.text for r in seed_records], [r.labels for r in seed_records])
+
+
+@pytest.fixture(scope="session")
+def seed_corpus_dir(tmp_path_factory):
+    """A corpus directory holding only the seed report and its labels: commands that train stay fast."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("seed-corpus") / "corpus"
+    shutil.copytree(ROOT / "corpus" / "raw", root / "raw")
+    (root / "labels").mkdir()
+    shutil.copy(ROOT / "corpus" / "labels" / f"{SEED_DOC}.jsonl", root / "labels")
+    return root

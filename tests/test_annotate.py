@@ -162,14 +162,17 @@ def test_audit_lists_the_most_confident_contradictions_first():
     assert findings[0].self_confidence == pytest.approx(0.03)
 
 
-def test_audit_runs_over_a_corpus_from_the_cli(tmp_path, capsys):
+def test_audit_runs_over_a_corpus_from_the_cli(standoff_corpus, tmp_path, capsys):
+    corpus, sources, _ = standoff_corpus
     out = tmp_path / "audit.jsonl"
-    assert main(["annotate", "audit", "--folds", "3", "--top", "5", "-o", str(out),
-                 "--skip-missing-sources"]) == 0
+    assert main(["annotate", "audit", "--folds", "3", "--top", "5", "-o", str(out), "--corpus", str(corpus),
+                 "--sources", str(sources)]) == 0
     captured = capsys.readouterr()
     assert "unit-theme pairs where the cross-validated model contradicts the hand label" in captured.err
     findings = [json.loads(line) for line in out.read_text().splitlines()]
-    assert findings and all(0 <= f["self_confidence"] <= 0.5 for f in findings)
+    assert findings and len(captured.out.splitlines()) == min(5, len(findings))
+    for f in findings:  # the self-confidence is the probability the model gives to the hand label
+        assert f["self_confidence"] == pytest.approx(f["probability"] if f["hand_label"] else 1 - f["probability"], abs=1e-4)
     assert [f["self_confidence"] for f in findings] == sorted(f["self_confidence"] for f in findings)
 
 

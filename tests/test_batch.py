@@ -1,4 +1,4 @@
-"""Batch labelling (cppcc_nlp.batch) and the compiled model behind it (cppcc_nlp.fastpredict)."""
+"""Batch labelling (cppcc_nlp.batch)."""
 
 import json
 import os
@@ -17,8 +17,6 @@ from cppcc_nlp import batch
 from cppcc_nlp.api import default_model, label_report
 from cppcc_nlp.batch import ModelSpec, label_files, score_steps
 from cppcc_nlp.errors import InputError, ModelError
-from cppcc_nlp import fastpredict
-from cppcc_nlp.fastpredict import compile_model
 from cppcc_nlp.reader import _ASCII_TO_CHINESE, _CJK, _CJK_CHAR, normalise_line, parse_report
 from cppcc_nlp.themes import CUE_WORDS
 
@@ -57,64 +55,6 @@ def archive(tmp_path):
 
 def read(path: Path) -> bytes:
     return Path(path).read_bytes()
-
-
-# -- the compiled model ----------------------------------------------------------------------
-
-
-def external_sentences(limit: int = 4000) -> list[str]:
-    sentences = []
-    for path in sorted(EXTERNAL.glob("*/*.jsonl")):
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                sentences += [s.text for s in parse_report(json.loads(line)["text"]).sentences]
-                if len(sentences) >= limit:
-                    return sentences
-    return sentences
-
-
-@pytest.mark.parametrize("trigram_table", ["dense", "binary search"])
-def test_compiled_model_gives_the_models_probabilities_bit_for_bit(model, monkeypatch, trigram_table):
-    if trigram_table == "binary search":
-        monkeypatch.setattr(fastpredict, "_MAX_TRIGRAM_CELLS", 0)
-    texts = [s.text for s in parse_report(SEED.read_text(encoding="utf-8")).sentences]
-    texts += external_sentences() + ["", " ", "APP www.x.cn 1963-1968 年", "ＡＢＣ　　１２３", "中\t\t文  空格"]
-    texts += ["党建\x00工作", "\x00", "政协\x00\x00委员", "协商 \n 民主"]  # NUL inside a text; white space runs
-    compiled = pickle.loads(pickle.dumps(compile_model(model)))
-    assert (compiled.parts[1].trigram is None) == (trigram_table == "binary search")
-    assert np.array_equal(compiled.predict_proba(texts), model.predict_proba(texts))
-    assert compiled.themes == tuple(model.classes_)
-
-
-def test_compiled_model_of_other_configurations(seed_records):
-    from cppcc_nlp.model import ThemeClassifier
-
-    texts, labels = [r.text for r in seed_records], [r.labels for r in seed_records]
-    probe = texts[::3] + ["党组理论学习中心组专题学习。", "A-B_C/D.E 2019.5"]
-    with_breaks = probe + ["委员\n履职", "协商\r\n议政"]  # cut one text at a time
-    for params in (
-        {"features": "word", "classifier": "svm", "use_lexicon": True, "cue_words": False},
-        {"features": "word", "backend": "jieba"},  # jieba's cut is a generator, rjieba's a list
-        {"features": "char", "classifier": "nb"},  # naive Bayes: kept as the model itself
-    ):
-        fitted = ThemeClassifier(threshold_folds=0, **params).fit(texts, labels)
-        for texts_ in (probe, with_breaks):
-            assert np.array_equal(compile_model(fitted).predict_proba(texts_), fitted.predict_proba(texts_)), params
-
-
-def test_unpickling_a_compiled_model_needs_no_scikit_learn(tmp_path, spec):
-    import subprocess
-    import sys
-
-    path = tmp_path / "compiled.pkl"
-    path.write_bytes(spec.pickled)
-    code = (
-        "import pickle, sys; m = pickle.loads(open(sys.argv[1], 'rb').read()); "
-        "p = m.predict_proba(['政协委员开展民主监督。']); "
-        "print(sorted(k for k in sys.modules if k.split('.')[0] in ('sklearn', 'pandas')), p.shape)"
-    )
-    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[] (1, 5)"
 
 
 def test_workers_import_batch_without_scikit_learn():
@@ -558,110 +498,32 @@ def test_iter_records_for_spark_partitions(model):
 # -- the compiled model cached on disk -------------------------------------------------------------
 
 
-@pytest.fixture()
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    return tmp_path / "cache" / "cppcc_nlp" / "compiled"
+def test_refit_then_label_uses_the_new_fit(tmp_path, archive, seed_records):
+    """The same object refitted on other labels labels with the new fit (no cache keyed by object identity)."""
+    from cppcc_nlp.model import ThemeClassifier
+
+    texts = [r.text for r in seed_records]
+    model = ThemeClassifier(threshold_folds=0).fit(texts, [r.labels for r in seed_records])
+    label_files([archive], tmp_path / "first.jsonl", model=model, progress=False)
+    model.fit(texts, [["supervision"] if i % 2 else [] for i in range(len(texts))])
+    label_files([archive], tmp_path / "second.jsonl", model=model, progress=False)
+    first = [json.loads(line) for line in (tmp_path / "first.jsonl").read_text(encoding="utf-8").splitlines()]
+    second = [json.loads(line) for line in (tmp_path / "second.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["scores"] for r in first] != [r["scores"] for r in second]
+    expected = model.predict_proba([r["text"] for r in second])
+    assert [r["scores"]["supervision"] for r in second] == [round(float(p), 4) for p in expected[:, 2]]
 
 
-def no_subprocess(*args, **kwargs):
-    raise AssertionError("the model was loaded in a subprocess, not from the cache")
-
-
-def test_compiled_model_is_cached_privately_and_reused(private_cache, monkeypatch):
-    first = batch.load_spec()
-    [cached] = private_cache.iterdir()
-    assert cached.stat().st_mode & 0o777 == 0o600
-    assert private_cache.stat().st_mode & 0o777 == 0o700
-    assert private_cache.parent.stat().st_mode & 0o777 == 0o700
-    monkeypatch.setattr(batch.subprocess, "run", no_subprocess)
-    second = batch.load_spec()
-    assert (second.key, second.pickled, second.themes) == (first.key, first.pickled, first.themes)
-
-
-@pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "empty"])
-def test_damaged_cache_file_is_ignored_and_rebuilt(private_cache, damage):
-    first = batch.load_spec()
-    [cached] = private_cache.iterdir()
-    good = cached.read_bytes()
-    data = bytearray(good)
-    if damage == "flip":
-        data[len(data) // 2] ^= 0x01  # a flipped bit in the compiled model's weights would go unnoticed by pickle
-    elif damage == "truncate":
-        del data[len(data) // 3 :]
-    elif damage == "garbage":
-        data = bytearray(b"not a pickle at all")
-    else:
-        data = bytearray()
-    cached.write_bytes(bytes(data))
-    assert batch._read_cached_spec(cached) is None
-    again = batch.load_spec()
-    assert (again.key, again.pickled) == (first.key, first.pickled)
-    assert cached.read_bytes() == good
-
-
-def test_cache_is_not_read_from_a_directory_others_can_write(private_cache, monkeypatch):
-    batch.load_spec()
-    private_cache.chmod(0o777)
-    monkeypatch.setattr(batch.subprocess, "run", no_subprocess)
-    with pytest.raises(AssertionError, match="not from the cache"):
-        batch.load_spec()
-
-
-def test_refused_model_is_refused_before_the_cache(private_cache, tmp_path, small_model, records):
+def test_a_refused_model_file_is_refused_before_any_work(tmp_path, small_model, seed_records):
     from cppcc_nlp.persist import save_model
 
     saved = tmp_path / "mine"
-    save_model(small_model, saved, records)
-    batch.load_spec(saved)  # saved by this user: trusted, compiled, cached
-    assert len(list(private_cache.iterdir())) == 1
-    elsewhere = tmp_path / "downloaded"
-    import shutil
-
-    shutil.copytree(saved, elsewhere)
-    (private_cache.parent / "trusted_models.txt").unlink()  # as for another user: same file, not trusted
-    with pytest.raises(ModelError, match="unknown origin"):
-        batch.load_spec(elsewhere)
-    with pytest.raises(ModelError, match="unknown origin"):
-        batch.load_spec(saved)
-    data = bytearray((elsewhere / "model.joblib").read_bytes())
+    save_model(small_model, saved, seed_records)
+    data = bytearray((saved / "model.npz").read_bytes())
     data[-10] ^= 0xFF
-    (elsewhere / "model.joblib").write_bytes(bytes(data))
+    (saved / "model.npz").write_bytes(bytes(data))
     with pytest.raises(ModelError, match="does not match the card"):
-        batch.load_spec(elsewhere, trusted=True)
-
-
-def test_cli_second_run_uses_the_cache_and_gives_identical_output(private_cache, tmp_path, archive, monkeypatch):
-    from cppcc_nlp.cli import main
-
-    assert main(["label", str(archive), "-o", str(tmp_path / "first.jsonl"), "-q"]) == 0
-    assert len(list(private_cache.iterdir())) == 1
-    monkeypatch.setattr(batch.subprocess, "run", no_subprocess)
-    for jobs in ("1", "2"):
-        out = tmp_path / f"again-{jobs}.jsonl"
-        assert main(["label", str(archive), "-o", str(out), "-q", "--jobs", jobs]) == 0
-        assert read(out) == read(tmp_path / "first.jsonl")
-        assert read(tmp_path / f"again-{jobs}.manifest.jsonl") == read(tmp_path / "first.manifest.jsonl")
-
-
-CUE_ALPHABET = sorted({ch for cues in CUE_WORDS.values() for cue in cues for ch in cue}) + list("，。 \n")
-
-
-@settings(max_examples=300)
-@given(st.lists(st.text(st.sampled_from(CUE_ALPHABET), max_size=30), max_size=8))
-def test_cue_words_in_one_scan_equal_the_cue_in_text_loop(texts):
-    from cppcc_nlp.fastpredict import _CueWords
-    from cppcc_nlp.model import CueWordFeatures
-
-    # overlapping cues included: 党员委员 / 委员之家, 党建 / 建言, 协商 / 协商计划, 监督 / 民主监督
-    texts = texts + ["党员委员之家", "党建言献策协商计划", "民主监督专项监督办", "APP直通车委员服务管理论学习"]
-    texts += ["党建\x00协商", "\x00", "", "监\x00督"]  # a NUL inside a text is not a boundary
-    reference = CueWordFeatures(weight=0.7).fit(texts).transform(texts)
-    compiled = pickle.loads(pickle.dumps(_CueWords(list(CueWordFeatures().fit(texts).cues_), 0.7)))(texts)
-    assert compiled.shape == reference.shape
-    assert np.array_equal(compiled.indptr, reference.indptr)
-    assert np.array_equal(compiled.indices, reference.indices)
-    assert np.array_equal(compiled.data, reference.data)
+        batch.load_spec(saved)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")

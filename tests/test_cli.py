@@ -27,26 +27,26 @@ def test_read_of_binary_file_is_one_line_error_with_exit_code_3(tmp_path, capsys
     assert err.count("\n") == 1 and "x.bin" in err and "binary" in err
 
 
-def test_train_writes_model_and_card(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert main(["train", "--output", str(tmp_path / "m"), "--no-evaluation"]) == 0
-    assert (tmp_path / "m" / "model.joblib").is_file() and (tmp_path / "m" / "model_card.json").is_file()
+def test_train_writes_model_and_card(tmp_path, seed_corpus_dir, capsys):
+    assert main(["train", "--corpus", str(seed_corpus_dir), "--output", str(tmp_path / "m"), "--no-evaluation"]) == 0
+    assert (tmp_path / "m" / "model.npz").is_file() and (tmp_path / "m" / "model_card.json").is_file()
     assert main(["explain", "--model", str(tmp_path / "m"), "助力脱贫攻坚。"]) == 0
     assert "poverty_alleviation" in capsys.readouterr().out
 
 
-def test_foreign_model_is_refused_with_exit_code_5(tmp_path, monkeypatch, capsys):
-    shutil.copytree(ROOT / "models" / "default", tmp_path / "foreign")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert main(["explain", "--model", str(tmp_path / "foreign"), "政协"]) == 5
-    assert "unknown origin" in capsys.readouterr().err
-    assert main(["explain", "--model", str(tmp_path / "foreign"), "--trust-model", "政协"]) == 0
+def test_changed_model_is_refused_with_exit_code_5(tmp_path, capsys):
+    shutil.copytree(ROOT / "models" / "default", tmp_path / "changed")
+    data = bytearray((tmp_path / "changed" / "model.npz").read_bytes())
+    data[100] ^= 1
+    (tmp_path / "changed" / "model.npz").write_bytes(bytes(data))
+    assert main(["explain", "--model", str(tmp_path / "changed"), "政协"]) == 5
+    assert "does not match the card" in capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_evaluate_prints_table_and_writes_json(tmp_path, capsys):
+def test_evaluate_prints_table_and_writes_json(tmp_path, seed_corpus_dir, capsys):
     out_json = tmp_path / "eval.json"
-    assert main(["evaluate", "--json", str(out_json)]) == 0
+    assert main(["evaluate", "--corpus", str(seed_corpus_dir), "--json", str(out_json)]) == 0
     out = capsys.readouterr().out
     assert "leave-one-section-out over 13 sections, 187 units" in out and "keyword" in out
     payload = json.loads(out_json.read_text(encoding="utf-8"))

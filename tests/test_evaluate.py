@@ -6,8 +6,8 @@ from cppcc_nlp.reader import LEAD_IN
 from cppcc_nlp.themes import THEME_IDS
 
 
-def test_folds_are_the_thirteen_cities(records):
-    folds = section_folds(records)
+def test_folds_are_the_thirteen_cities(seed_records):
+    folds = section_folds(seed_records)
     assert len(folds) == 13 and LEAD_IN not in folds
 
 
@@ -22,7 +22,7 @@ def test_majority_baseline_predicts_most_frequent_theme():
     assert majority_predictions(train, 2).tolist() == [[0, 1, 0, 0, 0]] * 2
 
 
-def test_held_out_section_is_never_in_training(records, monkeypatch):
+def test_held_out_section_is_never_in_training(seed_records, monkeypatch):
     seen_training_sets = []
     original_fit = ThemeClassifier.fit
 
@@ -31,14 +31,14 @@ def test_held_out_section_is_never_in_training(records, monkeypatch):
         return original_fit(self, X, y, groups)
 
     monkeypatch.setattr(ThemeClassifier, "fit", spy_fit)
-    result = cross_validate(records, ThemeClassifier(threshold_folds=0), folds=["石家庄市", "辛集市"])
+    result = cross_validate(seed_records, ThemeClassifier(threshold_folds=0), folds=["石家庄市", "辛集市"])
     assert "石家庄市" not in seen_training_sets[0] and "辛集市" not in seen_training_sets[1]
     assert {row["section"] for row in result.out_of_fold} == {"石家庄市", "辛集市"}
-    assert result.n_units == sum(r.section in ("石家庄市", "辛集市") for r in records)
+    assert result.n_units == sum(r.section in ("石家庄市", "辛集市") for r in seed_records)
 
 
-def test_evaluation_table_has_model_and_baselines(records):
-    result = cross_validate(records, ThemeClassifier(threshold_folds=0), folds=["承德市", "邯郸市"])
+def test_evaluation_table_has_model_and_baselines(seed_records):
+    result = cross_validate(seed_records, ThemeClassifier(threshold_folds=0), folds=["承德市", "邯郸市"])
     table = result.table()
     assert "micro-F1" in table and "keyword" in table and "majority" in table
     payload = result.to_dict()

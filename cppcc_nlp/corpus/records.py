@@ -66,6 +66,11 @@ class LabelRecord:
         """``source/doc``: the document a unit belongs to, unique across sources."""
         return f"{self.source}/{self.doc}" if self.span is not None else self.doc
 
+    @property
+    def fold_group(self) -> str:
+        """What cross-validation keeps together: the document, or the section of a single committed report."""
+        return self.group if self.span is not None else f"{self.doc}#{self.section}"
+
     def to_dict(self) -> dict:
         """The record as the codebook writes it (inline records) with the text resolved."""
         return {"id": self.id, "doc": self.doc, "section": self.section, "text": self.text, "labels": list(self.labels)}
