@@ -37,21 +37,34 @@ LINKS = ("expit", "sigmoid")
 
 
 class Engine:
-    """Per-theme probabilities from arrays: feature parts, a linear model, a link, thresholds.
+    """Per-theme probabilities from arrays: feature parts, a linear model, a link, calibration, thresholds.
+
+    Each part reads the units' own text, or (``inputs[k] == "context"``) the
+    text around them (neighbouring sentences and heading), its features
+    multiplied by ``weights[k]``. ``calibration`` maps each theme's raw
+    probability through an increasing piecewise-linear function (isotonic
+    regression fitted on held-out folds inside ``fit``), or not at all.
 
     ``predict_proba`` is not thread-safe (the word part caches tokens); use one
     engine per thread, or a lock.
     """
 
-    def __init__(self, themes, thresholds, parts, coef, intercept, link: str) -> None:
+    def __init__(self, themes, thresholds, parts, coef, intercept, link: str, inputs=None, weights=None,
+                 calibration=None) -> None:
         if link not in LINKS:
             raise ValueError(f"link must be one of {LINKS}, got {link!r}")
         self.themes = tuple(str(t) for t in themes)
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
         self.parts = list(parts)
+        self.inputs = list(inputs) if inputs is not None else ["text"] * len(self.parts)
+        self.weights = [float(w) for w in weights] if weights is not None else [1.0] * len(self.parts)
+        if any(i not in ("text", "context") for i in self.inputs) or len(self.inputs) != len(self.parts):
+            raise ValueError(f"each part reads 'text' or 'context', got {self.inputs}")
         self.coef = np.ascontiguousarray(coef, dtype=np.float64)  # (n_features, n_themes)
         self.intercept = np.asarray(intercept, dtype=np.float64)  # (n_themes,)
         self.link = link  # "expit" (logistic regression) or "sigmoid" of the SVM's decision function
+        # per theme: (x, y) knots of an increasing piecewise-linear map, or None
+        self.calibration = list(calibration) if calibration is not None else [None] * len(self.themes)
         n_features = sum(part.n_features for part in self.parts)
         if self.coef.shape != (n_features, len(self.themes)) or self.intercept.shape != (len(self.themes),):
             raise ValueError(
@@ -63,32 +76,58 @@ class Engine:
     def n_features(self) -> int:
         return self.coef.shape[0]
 
-    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """The feature matrix for ``texts``."""
-        texts = list(texts)
-        return sparse.hstack([part(texts) for part in self.parts], format="csr")
+    @property
+    def reads_context(self) -> bool:
+        return "context" in self.inputs
 
-    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+    def transform(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> sparse.csr_matrix:
+        """The feature matrix for ``texts`` (and, for context parts, ``contexts``: one string per text)."""
+        texts = list(texts)
+        if self.reads_context:
+            contexts = [""] * len(texts) if contexts is None else list(contexts)
+            if len(contexts) != len(texts):
+                raise ValueError(f"{len(texts)} texts but {len(contexts)} contexts")
+        blocks = []
+        for part, reads, weight in zip(self.parts, self.inputs, self.weights):
+            block = part(texts if reads == "text" else contexts)
+            if weight != 1.0:
+                block = block * weight
+            blocks.append(block)
+        return sparse.hstack(blocks, format="csr")
+
+    def decision_function(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
         """Per-theme linear scores, shape ``(len(texts), len(themes))``."""
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.themes)))
-        scores = self.transform(texts) @ self.coef
+        scores = self.transform(texts, contexts) @ self.coef
         scores += self.intercept
         return scores
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Per-theme probabilities, shape ``(len(texts), len(themes))``."""
-        scores = self.decision_function(texts)
+    def raw_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        """Per-theme probabilities of the link function, before calibration."""
+        scores = self.decision_function(texts, contexts)
         if self.link == "expit":
             from scipy.special import expit
 
             return expit(scores, out=scores)
         return 1.0 / (1.0 + np.exp(-scores))
 
+    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        """Per-theme probabilities, shape ``(len(texts), len(themes))``, calibrated when the engine is."""
+        return self.calibrate(self.raw_proba(texts, contexts))
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """Apply each theme's calibration map to raw probabilities (in place where there is one)."""
+        for k, knots in enumerate(self.calibration):
+            if knots is not None:
+                raw[:, k] = np.interp(raw[:, k], knots[0], knots[1])
+        return raw
+
     def feature_names(self) -> list[str]:
-        """The name of every feature column, in order."""
-        return [name for part in self.parts for name in part.feature_names()]
+        """The name of every feature column, in order (context features prefixed ``context:``)."""
+        return [f"context:{name}" if reads == "context" else name
+                for part, reads in zip(self.parts, self.inputs) for name in part.feature_names()]
 
     # -- plain data --------------------------------------------------------------------------
 
@@ -98,9 +137,15 @@ class Engine:
         parts = []
         for i, part in enumerate(self.parts):
             meta, part_arrays = part.to_data()
-            parts.append(meta)
+            parts.append({**meta, "input": self.inputs[i], "weight": self.weights[i]})
             arrays.update({f"part{i}_{name}": value for name, value in part_arrays.items()})
-        return {"themes": list(self.themes), "link": self.link, "parts": parts}, arrays
+        calibrated = []
+        for k, knots in enumerate(self.calibration):
+            calibrated.append(knots is not None)
+            if knots is not None:
+                arrays[f"calibration{k}_x"] = np.asarray(knots[0], dtype=np.float64)
+                arrays[f"calibration{k}_y"] = np.asarray(knots[1], dtype=np.float64)
+        return {"themes": list(self.themes), "link": self.link, "parts": parts, "calibrated": calibrated}, arrays
 
     @classmethod
     def from_data(cls, meta: dict, arrays: dict[str, np.ndarray], segmenter: Segmenter | None) -> "Engine":
@@ -113,7 +158,13 @@ class Engine:
             if kind is None:
                 raise ValueError(f"unknown feature part {part_meta.get('kind')!r}; known: {sorted(_PART_KINDS)}")
             parts.append(kind.from_data(part_meta, part_arrays, segmenter))
-        return cls(meta["themes"], arrays["thresholds"], parts, arrays["coef"], arrays["intercept"], meta["link"])
+        calibration = [
+            (arrays[f"calibration{k}_x"], arrays[f"calibration{k}_y"]) if flag else None
+            for k, flag in enumerate(meta.get("calibrated", [False] * len(meta["themes"])))
+        ]
+        return cls(meta["themes"], arrays["thresholds"], parts, arrays["coef"], arrays["intercept"], meta["link"],
+                   inputs=[p.get("input", "text") for p in meta["parts"]],
+                   weights=[p.get("weight", 1.0) for p in meta["parts"]], calibration=calibration)
 
     def fingerprint(self) -> str:
         """SHA-256 of the engine's data: the same fitted state gives the same key, another fit another."""
@@ -133,7 +184,8 @@ class Engine:
         return digest.hexdigest()
 
 
-def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, thresholds) -> Engine:
+def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, thresholds, context_vectorizer=None,
+                       context_weight: float = 1.0, calibration=None) -> Engine:
     """The engine of a fitted ``FeatureUnion`` and the linear models' coefficients (needs scikit-learn).
 
     A feature type that the engine cannot compute exactly is a ``ValueError``
@@ -143,15 +195,19 @@ def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, threshold
 
     from .features import CueWordFeatures
 
-    parts = []
-    for name, part in vectorizer.transformer_list:
-        if type(part) is CueWordFeatures:
-            parts.append(CueWords(list(part.cues_), float(part.weight)))
-        elif isinstance(part, TfidfVectorizer):
-            parts.append(_tfidf_part(name, part))
-        else:
-            raise ValueError(f"feature part {name!r} ({type(part).__name__}) is not one the engine computes")
-    return Engine(themes, thresholds, parts, coef, intercept, link)
+    parts, inputs, weights = [], [], []
+    unions = [(vectorizer, "text", 1.0)] + ([(context_vectorizer, "context", context_weight)] if context_vectorizer else [])
+    for union, reads, weight in unions:
+        for name, part in union.transformer_list:
+            if type(part) is CueWordFeatures:
+                parts.append(CueWords(list(part.cues_), float(part.weight)))
+            elif isinstance(part, TfidfVectorizer):
+                parts.append(_tfidf_part(name, part))
+            else:
+                raise ValueError(f"feature part {name!r} ({type(part).__name__}) is not one the engine computes")
+            inputs.append(reads)
+            weights.append(weight)
+    return Engine(themes, thresholds, parts, coef, intercept, link, inputs, weights, calibration)
 
 
 def _tfidf_part(name: str, part):

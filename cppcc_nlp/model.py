@@ -22,6 +22,7 @@ from .themes import THEME_IDS
 
 FEATURES = ("word", "char", "both")
 CLASSIFIERS = ("logreg", "svm")
+CALIBRATIONS = (None, "isotonic")
 # a theme with no positive (or no negative) training unit: a constant predictor of this log-odds
 _CONSTANT_LOG_ODDS = 30.0
 
@@ -47,7 +48,17 @@ class ThemeClassifier(BaseEstimator):
     threshold_folds : folds of the cross-validation inside ``fit`` that picks each
         theme's decision threshold; 0 or 1 keeps 0.5 for every theme.
     cue_words : add one 0/1 feature per codebook cue word (see ``themes.CUE_WORDS``).
+    context_weight : above 0, add character n-grams of the unit's context (the
+        neighbouring sentences of its paragraph and its section heading),
+        multiplied by this weight; units given as plain strings have no context.
+    calibration : "isotonic" maps each theme's scores to probabilities by isotonic
+        regression on the out-of-fold scores of the threshold search; None keeps
+        the linear model's own probabilities.
     min_df, random_state : as in scikit-learn.
+
+    ``X`` holds strings, or units with ``.text`` and ``.context`` (a
+    ``UnitContext``: ``before``, ``after``, ``heading``) such as the corpus's
+    ``LabelRecord`` objects.
 
     Labels ``y`` are lists of theme ids per text or a 0/1 indicator matrix
     with columns in ``THEME_IDS`` order; scikit-learn's model-selection tools
@@ -68,6 +79,8 @@ class ThemeClassifier(BaseEstimator):
         threshold_folds: int = 5,
         min_df: int = 1,
         cue_words: bool = True,
+        context_weight: float = 0.0,
+        calibration: str | None = None,
         random_state: int | None = 0,
     ) -> None:
         self.features = features
@@ -79,6 +92,8 @@ class ThemeClassifier(BaseEstimator):
         self.threshold_folds = threshold_folds
         self.min_df = min_df
         self.cue_words = cue_words
+        self.context_weight = context_weight
+        self.calibration = calibration
         self.random_state = random_state
 
     # -- construction -----------------------------------------------------------------
@@ -114,29 +129,48 @@ class ThemeClassifier(BaseEstimator):
             )
         if not self.C > 0:
             raise ValueError(f"C must be positive, got {self.C!r}")
+        if not self.context_weight >= 0:
+            raise ValueError(f"context_weight must be 0 or more, got {self.context_weight!r}")
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
 
     # -- fitting ----------------------------------------------------------------------
 
-    def fit(self, X: Iterable[str], y, groups: Sequence | None = None) -> "ThemeClassifier":
-        """Fit on texts ``X`` and labels ``y`` (lists of theme ids, or a 0/1 matrix).
+    def fit(self, X: Iterable, y, groups: Sequence | None = None) -> "ThemeClassifier":
+        """Fit on units ``X`` and labels ``y`` (lists of theme ids, or a 0/1 matrix).
 
-        ``groups`` (e.g. the document or section of each text) keeps whole
-        groups together in the cross-validation that picks the per-theme thresholds.
+        ``groups`` (e.g. the document or section of each unit) keeps whole
+        groups together in the cross-validation inside ``fit`` that picks the
+        per-theme thresholds and fits the calibration.
         """
         self._check_params()
-        texts = _check_texts(X)
+        texts, contexts = split_inputs(X)
         Y, classes = _label_matrix(y, len(texts))
         self.classes_ = np.array(classes, dtype=object)
         segmenter = self._make_segmenter()
-        thresholds = self._cross_validated_thresholds(texts, Y, groups, segmenter)
-        self.engine_ = self._fit_engine(texts, Y, segmenter, thresholds)
+        thresholds = np.full(Y.shape[1], 0.5)
+        calibration = None
+        raw = self._out_of_fold(texts, contexts, Y, groups, segmenter)
+        if raw is not None:
+            if self.calibration == "isotonic":
+                calibration = [_isotonic_knots(raw[:, k], Y[:, k]) for k in range(Y.shape[1])]
+                raw = _apply_knots(raw, calibration)
+            thresholds = np.array([best_f1_threshold(Y[:, k], raw[:, k]) for k in range(Y.shape[1])])
+        self.engine_ = self._fit_engine(texts, contexts, Y, segmenter, thresholds, calibration)
         self.thresholds_ = self.engine_.thresholds
         self.n_features_ = self.engine_.n_features
         return self
 
-    def _fit_engine(self, texts: list[str], Y: np.ndarray, segmenter: Segmenter, thresholds) -> Engine:
+    def _fit_engine(self, texts, contexts, Y, segmenter: Segmenter, thresholds, calibration=None) -> Engine:
+        from scipy import sparse
+
         vectorizer = self._make_vectorizer(segmenter)
         features = vectorizer.fit_transform(texts)
+        context_vectorizer = None
+        if self.context_weight > 0:
+            context_vectorizer = FeatureUnion([("context", char_vectorizer(self.min_df))])
+            features = sparse.hstack([features, context_vectorizer.fit_transform(contexts) * self.context_weight],
+                                     format="csr")
         coef = np.zeros((features.shape[1], Y.shape[1]))
         intercept = np.zeros(Y.shape[1])
         for k in range(Y.shape[1]):
@@ -148,26 +182,26 @@ class ThemeClassifier(BaseEstimator):
             coef[:, k] = linear.coef_.ravel()
             intercept[k] = float(np.ravel(linear.intercept_)[0])
         link = "expit" if self.classifier == "logreg" else "sigmoid"
-        return engine_from_fitted(vectorizer, coef, intercept, link, [str(c) for c in self.classes_], thresholds)
+        return engine_from_fitted(vectorizer, coef, intercept, link, [str(c) for c in self.classes_], thresholds,
+                                  context_vectorizer, self.context_weight, calibration)
 
-    def _cross_validated_thresholds(self, texts: list[str], Y: np.ndarray, groups, segmenter: Segmenter) -> np.ndarray:
-        thresholds = np.full(Y.shape[1], 0.5)
+    def _out_of_fold(self, texts, contexts, Y, groups, segmenter: Segmenter) -> np.ndarray | None:
+        """Raw probabilities of every unit from models that did not see its group (None: no inner folds)."""
         if self.threshold_folds is None or self.threshold_folds < 2:
-            return thresholds
+            return None
         if groups is not None and len(set(groups)) >= self.threshold_folds:
             splits = GroupKFold(n_splits=self.threshold_folds).split(texts, Y, groups)
         else:
             n_splits = min(self.threshold_folds, len(texts))
             if n_splits < 2:
-                return thresholds
+                return None
             splits = KFold(n_splits=n_splits, shuffle=True, random_state=self.random_state).split(texts)
-        scores = np.zeros(Y.shape, dtype=float)
+        raw = np.zeros(Y.shape, dtype=float)
         for train, test in splits:
-            engine = self._fit_engine([texts[i] for i in train], Y[train], segmenter, thresholds)
-            scores[test] = engine.predict_proba([texts[i] for i in test])
-        for k in range(Y.shape[1]):
-            thresholds[k] = best_f1_threshold(Y[:, k], scores[:, k])
-        return thresholds
+            engine = self._fit_engine([texts[i] for i in train], [contexts[i] for i in train], Y[train], segmenter,
+                                      np.full(Y.shape[1], 0.5))
+            raw[test] = engine.raw_proba([texts[i] for i in test], [contexts[i] for i in test])
+        return raw
 
     @classmethod
     def from_engine(cls, engine: Engine, params: dict) -> "ThemeClassifier":
@@ -193,13 +227,13 @@ class ThemeClassifier(BaseEstimator):
         check_is_fitted(self, "engine_")
         return self.engine_
 
-    def decision_function(self, X: Iterable[str]) -> np.ndarray:
+    def decision_function(self, X: Iterable) -> np.ndarray:
         """Raw per-theme scores, shape ``(n_texts, n_themes)``, columns in ``classes_`` order."""
-        return self._engine().decision_function(_check_texts(X))
+        return self._engine().decision_function(*split_inputs(X))
 
-    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
+    def predict_proba(self, X: Iterable) -> np.ndarray:
         """Per-theme probabilities (independent, not summing to 1), columns in ``classes_`` order."""
-        return self._engine().predict_proba(_check_texts(X))
+        return self._engine().predict_proba(*split_inputs(X))
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """0/1 indicator matrix, columns in ``classes_`` order, using the per-theme thresholds."""
@@ -213,7 +247,8 @@ class ThemeClassifier(BaseEstimator):
         """Micro-averaged F1 over themes."""
         from sklearn.metrics import f1_score
 
-        Y, _ = _label_matrix(y, len(_check_texts(X)), classes=list(self.classes_))
+        X = list(X) if not isinstance(X, str) else X
+        Y, _ = _label_matrix(y, len(split_inputs(X)[0]), classes=list(self.classes_))
         return float(f1_score(Y, self.predict(X), average="micro", zero_division=0))
 
     # -- explanation ------------------------------------------------------------------
@@ -228,7 +263,7 @@ class ThemeClassifier(BaseEstimator):
 
     def explain(self, text: str, top: int = 5) -> "Explanation":
         """For each predicted theme, the terms of ``text`` that pushed its score most."""
-        features = self._engine().transform([text])
+        features = self._engine().transform(*split_inputs([text]))
         weights = self.term_weights()
         names = self.feature_names()
         probabilities = self.predict_proba([text])[0]
@@ -329,14 +364,47 @@ def best_f1_threshold(truth: np.ndarray, scores: np.ndarray) -> float:
 
 
 
-def _check_texts(X) -> list[str]:
+def context_text(context) -> str:
+    """The one string a context part reads: the neighbouring sentences and the heading, a line each."""
+    if context is None:
+        return ""
+    return "\n".join(part for part in (context.before, context.after, context.heading) if part)
+
+
+def split_inputs(X) -> tuple[list[str], list[str]]:
+    """``(texts, contexts)`` of units given as strings (no context) or objects with ``.text`` and ``.context``."""
     if isinstance(X, str):
         raise ValueError("expected a sequence of texts, got a single string; wrap it in a list")
-    texts = list(X)
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise ValueError(f"text {i} is {type(text).__name__}, expected str")
-    return texts
+    texts, contexts = [], []
+    for i, item in enumerate(X):
+        if isinstance(item, str):
+            texts.append(item)
+            contexts.append("")
+        elif isinstance(getattr(item, "text", None), str):
+            texts.append(item.text)
+            contexts.append(context_text(getattr(item, "context", None)))
+        else:
+            raise ValueError(f"text {i} is {type(item).__name__}, expected str (or a unit with .text)")
+    return texts, contexts
+
+
+def _isotonic_knots(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Knots of the isotonic regression of ``truth`` on ``scores`` (None for a theme without both classes)."""
+    from sklearn.isotonic import IsotonicRegression
+
+    if truth.min() == truth.max():
+        return None
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, truth)
+    return np.asarray(iso.X_thresholds_, dtype=np.float64), np.asarray(iso.y_thresholds_, dtype=np.float64)
+
+
+def _apply_knots(raw: np.ndarray, calibration) -> np.ndarray:
+    out = raw.copy()
+    for k, knots in enumerate(calibration):
+        if knots is not None:
+            out[:, k] = np.interp(raw[:, k], knots[0], knots[1])
+    return out
+
 
 
 def _label_matrix(y, n_texts: int, classes: list[str] | None = None) -> tuple[np.ndarray, list[str]]:

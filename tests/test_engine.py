@@ -132,12 +132,38 @@ def test_classify_and_label_report_call_the_engine(small_model, monkeypatch):
     calls = []
     original = Engine.predict_proba
 
-    def counting(self, texts):
+    def counting(self, texts, contexts=None):
         calls.append(len(list(texts)))
-        return original(self, texts)
+        return original(self, texts, contexts)
 
     monkeypatch.setattr(Engine, "predict_proba", counting)
     classify(["政协委员开展民主监督。", "助力脱贫攻坚。"], model=small_model)
     classify("成立功能型党支部。", model=small_model)
     label_report(SEED, model=small_model)
     assert calls[:2] == [2, 1] and calls[2] == 194
+
+
+def test_context_features_read_the_neighbours_and_round_trip(seed_records, tmp_path):
+    from cppcc_nlp.persist import load_model, save_model
+
+    model = ThemeClassifier(threshold_folds=0, context_weight=0.5).fit(seed_records, [r.labels for r in seed_records])
+    assert "context" in model.engine_.inputs
+    unit = seed_records[20]
+    with_context = model.predict_proba([unit])
+    alone = model.predict_proba([unit.text])
+    assert not np.array_equal(with_context, alone)  # the neighbours moved the scores
+    save_model(model, tmp_path / "m", seed_records)
+    loaded = load_model(tmp_path / "m")
+    assert np.array_equal(loaded.predict_proba([unit]), with_context)
+
+
+def test_isotonic_calibration_is_fitted_inside_fit_and_maps_monotonically(seed_records):
+    texts, labels = [r.text for r in seed_records], [r.labels for r in seed_records]
+    model = ThemeClassifier(threshold_folds=3, calibration="isotonic").fit(texts, labels, groups=[r.section for r in seed_records])
+    assert all(knots is not None for knots in model.engine_.calibration)
+    raw = model.engine_.raw_proba(texts)
+    calibrated = model.predict_proba(texts)
+    for k in range(5):
+        order = np.argsort(raw[:, k])
+        assert (np.diff(calibrated[order, k]) >= -1e-12).all()  # increasing map
+    assert not np.array_equal(raw, calibrated)

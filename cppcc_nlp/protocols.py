@@ -1,0 +1,220 @@
+"""Evaluation a reviewer believes: held-out sources, held-out cities, held-out documents; never a random split.
+
+Three protocols, each a list of splits (train on ``train``, predict ``test``):
+
+- ``source``: leave one source out — train on every other source, test on it;
+- ``city``: leave one section of the single committed report (the seed's
+  cities) out — train on everything else;
+- ``document``: inside each large source, 5 folds of whole documents —
+  train on the other sources and the other folds.
+
+Which units are reported was fixed before any tuning: every document (for
+the seed, every city) falls by a hash of its id into a *development* or a
+*test* half. Configurations are compared on the development half; headline
+figures are measured on the test half, on units selected at random (so they
+represent the source) unless said otherwise. Intervals are 95 % bootstrap
+intervals that resample documents, not sentences.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+from sklearn.model_selection import GroupKFold
+
+from .corpus import LabelRecord
+from .evaluate import keyword_predictions, majority_predictions
+from .reader import LEAD_IN
+from .themes import THEME_IDS
+
+PROTOCOLS = ("source", "city", "document")
+HALVES = ("dev", "test")
+LARGE_SOURCE_DOCS = 100  # a source with at least this many documents gets the document protocol
+DOCUMENT_FOLDS = 5
+
+
+@dataclass(frozen=True)
+class Split:
+    protocol: str
+    name: str
+    train: np.ndarray
+    test: np.ndarray
+
+
+def evaluation_half(record: LabelRecord) -> str:
+    """``dev`` or ``test``: fixed by a hash of the document (the section, for the committed report)."""
+    key = record.fold_group if record.span is None else record.group
+    return HALVES[hashlib.sha256(key.encode("utf-8")).digest()[0] % 2]
+
+
+def make_splits(records: Sequence[LabelRecord], protocol: str) -> list[Split]:
+    """The splits of one protocol over ``records``."""
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+    index = np.arange(len(records))
+    sources = np.array([r.source for r in records], dtype=object)
+    splits = []
+    if protocol == "source":
+        for source in sorted(set(sources)):
+            splits.append(Split(protocol, source, index[sources != source], index[sources == source]))
+    elif protocol == "city":
+        single = [s for s in sorted(set(sources)) if all(r.span is None for r in records if r.source == s)]
+        for source in single:
+            sections = [r.section for r in records if r.source == source]
+            for section in dict.fromkeys(sections):
+                if section == LEAD_IN:
+                    continue
+                held = np.array([r.source == source and r.section == section for r in records])
+                splits.append(Split(protocol, f"{source}#{section}", index[~held], index[held]))
+    else:
+        groups = np.array([r.group for r in records], dtype=object)
+        for source in sorted(set(sources)):
+            inside = index[sources == source]
+            if len(set(groups[inside])) < LARGE_SOURCE_DOCS:
+                continue
+            for k, (_, test) in enumerate(GroupKFold(DOCUMENT_FOLDS).split(inside, groups=groups[inside])):
+                held = inside[test]
+                train = np.setdiff1d(index, held)
+                splits.append(Split(protocol, f"{source}/fold{k}", train, held))
+    return splits
+
+
+def label_matrix(records: Sequence[LabelRecord]) -> np.ndarray:
+    return np.array([[theme in r.labels for theme in THEME_IDS] for r in records], dtype=int)
+
+
+@dataclass
+class HeldOut:
+    """Out-of-split predictions of one protocol: every test unit once, with its probabilities."""
+
+    protocol: str
+    index: np.ndarray  # positions in the records
+    probabilities: np.ndarray
+    predicted: np.ndarray
+    keyword: np.ndarray
+    majority: np.ndarray
+    split_of: list[str]
+
+
+def run_protocol(
+    records: Sequence[LabelRecord],
+    make_model: Callable[[], object],
+    protocol: str,
+    only: Callable[[LabelRecord], bool] | None = None,
+    n_jobs: int = 1,
+    progress=None,
+) -> HeldOut:
+    """Fit on each split's training units, predict its test units (those passing ``only``); pool them."""
+    from joblib import Parallel, delayed
+
+    Y = label_matrix(records)
+    texts = [r.text for r in records]
+    groups = [r.fold_group for r in records]
+    splits = []
+    for split in make_splits(records, protocol):
+        test = split.test if only is None else np.array([i for i in split.test if only(records[i])], dtype=int)
+        if len(test):
+            splits.append(Split(split.protocol, split.name, split.train, test))
+
+    def fit_predict(split: Split):
+        model = make_model()
+        model.fit([texts[i] for i in split.train], Y[split.train], groups=[groups[i] for i in split.train])
+        probabilities = model.predict_proba([texts[i] for i in split.test])
+        predicted = (probabilities >= model.thresholds_).astype(int)
+        return split, probabilities, predicted
+
+    results = []
+    for result in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fit_predict)(s) for s in splits):
+        results.append(result)
+        if progress is not None:
+            progress()
+    index = np.concatenate([s.test for s, _, _ in results])
+    return HeldOut(
+        protocol=protocol,
+        index=index,
+        probabilities=np.vstack([p for _, p, _ in results]),
+        predicted=np.vstack([p for _, _, p in results]),
+        keyword=keyword_predictions([texts[i] for i in index]),
+        majority=np.vstack([majority_predictions(Y[s.train], len(s.test)) for s, _, _ in results]),
+        split_of=[s.name for s, _, _ in results for _ in s.test],
+    )
+
+
+# -- figures -------------------------------------------------------------------------------
+
+
+def f1_parts(truth: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-theme true positives, predicted positives and actual positives."""
+    truth, predicted = truth.astype(bool), predicted.astype(bool)
+    return (truth & predicted).sum(axis=0), predicted.sum(axis=0), truth.sum(axis=0)
+
+
+def micro_macro(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
+    tp, pp, ap = f1_parts(truth, predicted)
+    micro = 2 * tp.sum() / (pp.sum() + ap.sum()) if pp.sum() + ap.sum() else 1.0
+    per = np.where(pp + ap > 0, 2 * tp / np.maximum(pp + ap, 1), 1.0)
+    return float(micro), float(per.mean())
+
+
+def per_theme(truth: np.ndarray, predicted: np.ndarray) -> dict[str, dict[str, float]]:
+    tp, pp, ap = f1_parts(truth, predicted)
+    out = {}
+    for k, theme in enumerate(THEME_IDS):
+        precision = tp[k] / pp[k] if pp[k] else 0.0
+        recall = tp[k] / ap[k] if ap[k] else 0.0
+        f1 = 2 * tp[k] / (pp[k] + ap[k]) if pp[k] + ap[k] else 1.0
+        out[theme] = {"precision": round(float(precision), 3), "recall": round(float(recall), 3),
+                      "f1": round(float(f1), 3), "support": int(ap[k])}
+    return out
+
+
+def bootstrap_interval(
+    truth: np.ndarray, predicted: np.ndarray, documents: Sequence[str], rounds: int = 1000, seed: int = 0
+) -> dict[str, list[float]]:
+    """95 % intervals of micro- and macro-F1, resampling whole documents with replacement."""
+    rng = np.random.default_rng(seed)
+    docs = np.array(documents, dtype=object)
+    unique, inverse = np.unique(docs, return_inverse=True)
+    # per document: its units' true positives, predicted and actual positives per theme
+    tp = np.zeros((len(unique), truth.shape[1]))
+    pp = np.zeros_like(tp)
+    ap = np.zeros_like(tp)
+    np.add.at(tp, inverse, (truth.astype(bool) & predicted.astype(bool)).astype(float))
+    np.add.at(pp, inverse, predicted.astype(float))
+    np.add.at(ap, inverse, truth.astype(float))
+    micro, macro = [], []
+    for _ in range(rounds):
+        pick = np.bincount(rng.integers(0, len(unique), len(unique)), minlength=len(unique)).astype(float)
+        t, p, a = pick @ tp, pick @ pp, pick @ ap
+        micro.append(2 * t.sum() / (p.sum() + a.sum()) if p.sum() + a.sum() else 1.0)
+        macro.append(float(np.mean(np.where(p + a > 0, 2 * t / np.maximum(p + a, 1e-12), 1.0))))
+    return {"micro_f1": [round(float(np.percentile(micro, 2.5)), 3), round(float(np.percentile(micro, 97.5)), 3)],
+            "macro_f1": [round(float(np.percentile(macro, 2.5)), 3), round(float(np.percentile(macro, 97.5)), 3)]}
+
+
+def summarise(records: Sequence[LabelRecord], held: HeldOut, select: Callable[[LabelRecord], bool] | None = None,
+              by: str = "source", rounds: int = 1000) -> dict:
+    """Per group (source, or split) and pooled: model, keyword and majority figures with intervals."""
+    Y = label_matrix(records)
+    keep = np.array([select is None or select(records[i]) for i in held.index])
+    rows = {}
+    keys = [records[i].source if by == "source" else name for i, name in zip(held.index, held.split_of)]
+    keys = np.array(keys, dtype=object)
+    for group in sorted(set(keys[keep])) + ["all"]:
+        mask = keep & (keys == group) if group != "all" else keep
+        if not mask.any():
+            continue
+        truth = Y[held.index[mask]]
+        docs = [records[i].fold_group for i in held.index[mask]]
+        row = {"units": int(mask.sum()), "documents": len(set(docs))}
+        for name, predicted in (("model", held.predicted), ("keyword", held.keyword), ("majority", held.majority)):
+            micro, macro = micro_macro(truth, predicted[mask])
+            entry = {"micro_f1": round(micro, 3), "macro_f1": round(macro, 3), "per_theme": per_theme(truth, predicted[mask])}
+            if name == "model":
+                entry["interval"] = bootstrap_interval(truth, predicted[mask], docs, rounds=rounds)
+            row[name] = entry
+        rows[group] = row
+    return rows
