@@ -13,7 +13,9 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 _EXPORTS = {
     "classify": "api",
     "label_report": "api",
+    "label_text": "api",
     "read_report": "reader",
+    "parse_report": "reader",
     "load_corpus": "corpus",
     "load_model": "persist",
     "save_model": "persist",
@@ -35,7 +37,9 @@ _EXPORTS = {
 __all__ = [
     "classify",
     "label_report",
+    "label_text",
     "read_report",
+    "parse_report",
     "load_corpus",
     "load_model",
     "save_model",
@@ -55,12 +59,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .api import LabelledReport, Prediction, classify, label_report
+    from .api import LabelledReport, Prediction, classify, label_report, label_text
     from .corpus import LabelRecord, load_corpus
     from .errors import CorpusError, CppccNlpError, InputError, ModelError
     from .model import ThemeClassifier
     from .persist import load_model, save_model
-    from .reader import Report, Section, Sentence, read_report
+    from .reader import Report, Section, Sentence, parse_report, read_report
     from .segment import Segmenter
     from .themes import THEME_IDS
 

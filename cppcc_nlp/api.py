@@ -1,4 +1,4 @@
-"""The top-level functions: ``classify`` texts and ``label_report`` a whole report."""
+"""The top-level functions: ``classify`` texts, ``label_report`` a report file and ``label_text`` a report's text."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Iterable, Sequence, overload
 import numpy as np
 
 from .model import ThemeClassifier
-from .reader import Report, Source, read_report
+from .reader import Report, Source, parse_report, read_report
 
 _default_model: ThemeClassifier | None = None
 _default_lock = threading.Lock()
@@ -166,8 +166,17 @@ class LabelledReport:
 
 
 def label_report(source: Source | Report, model: ThemeClassifier | None = None) -> LabelledReport:
-    """Read a report (path, bytes or text) and predict the themes of every sentence."""
+    """Predict the themes of every sentence of a report: a ``Report``, a path (``str`` or ``Path``) or raw bytes.
+
+    A ``str`` is a path, never the report's text (an InputError when no such
+    file exists): label text you already have with ``label_text``.
+    """
     model = model if model is not None else default_model()
     report = source if isinstance(source, Report) else read_report(source)
     predictions = predict_many(model, [s.text for s in report.sentences])
     return LabelledReport(report, tuple(predictions), tuple(str(c) for c in model.classes_))
+
+
+def label_text(text: str, model: ThemeClassifier | None = None, doc_id: str = "report") -> LabelledReport:
+    """``label_report`` of a report's text (split by ``parse_report``; its document id is ``doc_id``)."""
+    return label_report(parse_report(text, doc_id), model=model)

@@ -1,6 +1,6 @@
 """Read a report into sections, paragraphs and sentences with offsets.
 
-bytes/str -> decode -> normalise -> paragraphs (page breaks repaired)
+path/bytes (read_report) -> decode -> text (parse_report) -> normalise -> paragraphs (page breaks repaired)
 -> sections (city or numbered headings) -> sentences (offsets into ``Report.text``).
 """
 
@@ -352,7 +352,9 @@ def _sentences(paragraph: str, offset: int, section_index: int, paragraph_index:
 
 
 def parse_report(text: str, doc_id: str = "report", source: str | None = None, encoding: str | None = None) -> Report:
-    """Build a Report from already-decoded text."""
+    """Split already-decoded text into a Report (``read_report`` reads files and bytes)."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse_report takes the report's text as a str, not {type(text).__name__} (bytes: read_report)")
     paragraphs = split_paragraphs(text)
     normalised = "\n".join(paragraphs)
     groups: list[tuple[str, str, list[str]]] = []
@@ -392,22 +394,22 @@ def read_bytes(path: str | os.PathLike) -> bytes:
 
 
 def read_report(source: Source, doc_id: str | None = None) -> Report:
-    """Read a report from a path, raw bytes, or a string of text.
+    """Read a report from a path (``str`` or ``os.PathLike``) or from raw bytes.
 
-    A ``str`` is a path when it names an existing file and has no line break;
-    otherwise it is the report's text. Pass a ``pathlib.Path`` to be explicit.
+    A ``str`` is always a path: one that names no existing file is an
+    InputError naming it, never read as the report's text. To split text you
+    already have, use ``parse_report(text)``.
     """
     if isinstance(source, bytes):
         text, encoding = decode_bytes(source, doc_id or "<bytes>")
         return parse_report(text, doc_id or "report", None, encoding)
-    if isinstance(source, os.PathLike) or (
-        isinstance(source, str) and "\n" not in source and len(source) < 4096 and os.path.isfile(source)
-    ):
-        path = Path(source)
-        text, encoding = decode_bytes(read_bytes(path), str(path))
-        return parse_report(text, doc_id or path.stem, str(path), encoding)
-    if not isinstance(source, str):
-        raise TypeError(f"read_report takes a path, bytes or str, not {type(source).__name__}")
-    if not source.strip():
-        raise InputError("<text>: report text is empty")
-    return parse_report(source, doc_id or "report")
+    if isinstance(source, str) and not os.path.exists(source):
+        shown = repr(source if len(source) <= 60 else source[:60] + "…")
+        raise InputError(
+            f"{shown}: no such file; read_report takes a path or bytes (to split a report's text, use parse_report)"
+        )
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"read_report takes a path or bytes, not {type(source).__name__}")
+    path = Path(source)
+    text, encoding = decode_bytes(read_bytes(path), str(path))
+    return parse_report(text, doc_id or path.stem, str(path), encoding)

@@ -1,6 +1,7 @@
 import pytest
 
-from cppcc_nlp import Prediction, classify, label_report
+from cppcc_nlp import Prediction, classify, label_report, label_text
+from cppcc_nlp.errors import InputError
 from cppcc_nlp.api import predict_many
 from cppcc_nlp.themes import THEME_IDS
 
@@ -58,9 +59,17 @@ def test_label_report_gives_sentences_sections_and_profiles(small_model):
     assert labelled.report.text[records[5]["start"]:records[5]["end"]] == records[5]["text"]
 
 
-def test_label_report_accepts_text(small_model):
-    labelled = label_report("甲市政协 标题\n成立功能型党支部。", model=small_model)
-    assert labelled.report.sections[-1].name == "甲市"
+def test_label_text_labels_text_and_label_report_refuses_it(small_model):
+    labelled = label_text("甲市政协 标题\n成立功能型党支部。", model=small_model, doc_id="mine")
+    assert labelled.report.sections[-1].name == "甲市" and labelled.to_records()[0]["doc"] == "mine"
+    with pytest.raises(InputError, match="no such file.*parse_report"):
+        label_report("甲市政协 标题\n成立功能型党支部。", model=small_model)
+
+
+def test_label_report_accepts_a_path_string_and_bytes(small_model):
+    by_path = label_report(str(SEED), model=small_model)
+    by_bytes = label_report(SEED.read_bytes(), model=small_model)
+    assert by_path.predictions == by_bytes.predictions and len(by_path.predictions) == 194
 
 
 def test_to_dataframe_when_pandas_is_installed(small_model):

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cppcc_nlp import batch
-from cppcc_nlp.api import default_model, label_report
+from cppcc_nlp.api import default_model, label_report, label_text
 from cppcc_nlp.batch import ModelSpec, label_files, score_steps
 from cppcc_nlp.errors import InputError, ModelError
 from cppcc_nlp.reader import _ASCII_TO_CHINESE, _CJK, _CJK_CHAR, normalise_line, parse_report
@@ -491,7 +491,7 @@ def test_iter_records_for_spark_partitions(model):
     records = list(batch.iter_records(docs, model=model))
     assert {r["doc"] for r in records} == {"a", "b", "c"}
     assert [r for r in records if r["doc"] == "b"] == [{"doc": "b", "error": "b: text is empty"}]
-    expected = label_report(seed_documents()[1], model=model).to_records()
+    expected = label_text(seed_documents()[1], model=model).to_records()
     assert [r["text"] for r in records if r["doc"] == "a"] == [r["text"] for r in expected]
 
 

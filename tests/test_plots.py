@@ -111,9 +111,9 @@ def test_bars_draw_one_panel_per_section_from_a_table(labelled):
 
 
 def test_several_reports_are_labelled_by_document_and_section(labelled):
-    from cppcc_nlp import label_report
+    from cppcc_nlp import label_text
 
-    other = label_report("一、总体情况\n市政协党组加强理论学习。\n二、委员工作\n建立委员履职档案。")
+    other = label_text("一、总体情况\n市政协党组加强理论学习。\n二、委员工作\n建立委员履职档案。")
     figure = plot_profiles([labelled, other])
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert labels[0] == "hebei-2019-cppcc-highlights · 导语"

@@ -135,15 +135,40 @@ def test_missing_file_is_an_input_error(tmp_path):
         read_report(tmp_path / "missing.txt")
 
 
+def test_a_string_that_names_no_file_is_an_error_not_text(tmp_path, monkeypatch):
+    with pytest.raises(InputError, match="no such file.*parse_report"):
+        read_report("这是第一句。这是第二句！")
+    with pytest.raises(InputError, match="'missing.txt': no such file"):
+        read_report("missing.txt")
+    with pytest.raises(TypeError, match="path or bytes"):
+        read_report(42)
+    with pytest.raises(TypeError, match="read_report"):
+        parse_report(SMALL_REPORT.encode("utf-8"))
+
+
+def test_a_string_naming_a_file_reads_the_file(tmp_path, monkeypatch):
+    (tmp_path / "甲市政协 标题").write_text("乙市政协 其他\n开展专题协商。", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    report = read_report("甲市政协 标题")  # a file name, read, however much it looks like text
+    assert report.source == "甲市政协 标题" and [s.name for s in report.sections] == ["乙市"]
+    assert parse_report("甲市政协 标题").source is None  # text, never a file
+
+
+def test_bytes_are_decoded_and_split(tmp_path):
+    report = read_report(SMALL_REPORT.encode("gb18030"), doc_id="mine")
+    assert report.doc_id == "mine" and report.encoding == "gb18030"
+    assert [s.name for s in report.sections] == [LEAD_IN, "甲市", "乙市"]
+
+
 def test_report_without_headings_is_one_section():
-    report = read_report("这是第一句。这是第二句！\n\n第三句在第二段？")
+    report = parse_report("这是第一句。这是第二句！\n\n第三句在第二段？")
     assert len(report.sections) == 1
     assert [s.text for s in report.sentences] == ["这是第一句。", "这是第二句！", "第三句在第二段？"]
 
 
 def test_numbered_headings_start_sections():
     text = "导言一句。\n一、总体情况\n政协开展协商。\n（一）专题协商\n召开专题协商会。\n第二部分 民主监督\n开展监督。"
-    report = read_report(text)
+    report = parse_report(text)
     assert [s.name for s in report.sections] == [LEAD_IN, "一、总体情况", "（一）专题协商", "第二部分 民主监督"]
     assert report.sections[2].sentences[1].text == "召开专题协商会。"
 
@@ -160,7 +185,7 @@ def test_closing_quotes_stay_with_their_sentence():
 
 
 def test_city_sentence_without_space_is_not_a_heading():
-    report = read_report("张家口市政协坚持以思想为指导，取得成效。")
+    report = parse_report("张家口市政协坚持以思想为指导，取得成效。")
     assert len(report.sections) == 1 and report.sections[0].name == LEAD_IN
 
 
