@@ -24,10 +24,8 @@ Dask cluster): read, split, predict, serialise -> results in input order
 
 from __future__ import annotations
 
-import csv
 import fnmatch
 import hashlib
-import io
 import json
 import os
 import pickle
@@ -48,13 +46,26 @@ from .errors import InputError, ModelError
 from .optional import require
 from .progress import progress_bar, show_progress
 from .reader import Report, decode_bytes, parse_report, read_bytes
+from .records import (
+    SCORE_TEXT,
+    STDIN_ID,
+    RecordEncoder,
+    column_types,
+    csv_header,
+    document_id,
+    encode_json,
+    line_id,
+    profile_fields,
+    record_fields,
+    score_steps,
+    section_profiles,
+)
 
 if TYPE_CHECKING:  # the workers import this module; they need neither scikit-learn nor the model module
     from .engine import Engine
     from .model import ThemeClassifier
 
 FORMAT = "cppcc_nlp-batch/1"
-RECORD_FIELDS = ("doc", "section", "section_index", "paragraph", "sentence", "start", "end", "text", "labels", "scores")
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 BACKENDS = ("local", "dask")
 BATCH_DOCS = 32  # documents per batch at most
@@ -102,10 +113,10 @@ def iter_items(
     for raw in inputs:
         if str(raw) == "-":
             if text_field is not None or id_field is not None:
-                yield from _jsonl_items(sys.stdin.buffer, "<stdin>", "stdin", text_field, id_field)
+                yield from _jsonl_items(sys.stdin.buffer, "<stdin>", STDIN_ID, text_field, id_field)
             else:
                 data = sys.stdin.buffer.read()
-                yield Item("stdin", "<stdin>", data=data, size=len(data))
+                yield Item(STDIN_ID, "<stdin>", data=data, size=len(data))
             continue
         path = Path(raw)
         if path.is_dir():
@@ -113,9 +124,9 @@ def iter_items(
                 if isinstance(file, Item):
                     yield file
                 else:
-                    yield from _file_items(file, str(PurePosixPath(relative).with_suffix("")), text_field, id_field)
+                    yield from _file_items(file, document_id(relative), text_field, id_field)
         else:
-            yield from _file_items(path, path.stem, text_field, id_field)
+            yield from _file_items(path, document_id(path.name), text_field, id_field)
 
 
 def count_items(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> int | None:
@@ -205,7 +216,7 @@ def _jsonl_items(handle, name: str, stem: str, text_field: str | None, id_field:
             raw = raw[3:]
         if not raw.strip():
             continue
-        default_id = f"{stem}:{number}"
+        default_id = line_id(stem, number)
         try:
             record = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
@@ -335,7 +346,7 @@ def keep_freed_memory() -> bool:
 class Options:
     """What a worker produces: the record and profile formats (None: no profiles)."""
 
-    records: str = "jsonl"  # "jsonl", "csv" or "parquet" (Parquet parts are JSON arrays)
+    records: str = "jsonl"  # "jsonl", "csv", "parquet" (Parquet parts are JSON arrays) or "memory" (no text)
     profiles: str | None = None
 
 
@@ -352,6 +363,7 @@ class Outcome:
     characters: int = 0
     error: str | None = None
     already_done: bool = False
+    labelled: tuple | None = None  # "memory" records: (report, label masks, score steps)
 
 
 _LABELLERS: dict[str, "Labeller"] = {}  # per worker process: loaded models by fingerprint (a few)
@@ -420,11 +432,7 @@ class Labeller:
         self.themes = compiled.themes
         self.thresholds = compiled.thresholds
         self.lock = threading.Lock()  # the predictor's token cache is not thread-safe
-        self.label_lists = [
-            [theme for k, theme in enumerate(self.themes) if mask >> k & 1] for mask in range(1 << len(self.themes))
-        ]
-        self.label_json = [_encode(labels) for labels in self.label_lists]
-        self.json_lines = _json_lines_function(len(self.themes))
+        self.encoder = RecordEncoder(self.themes)
 
     def predict(self, texts: list[str]) -> np.ndarray:
         """Probabilities for ``texts``, vectorised in chunks of about PREDICT_CHARS characters."""
@@ -493,71 +501,16 @@ class Labeller:
         return masks.tolist(), score_steps(probabilities).tolist()
 
     def _serialise(self, outcome: Outcome, report: Report, sentences, masks, steps, options: Options) -> None:
-        names = [section.name for section in report.sections]
-        outcome.records = self._records(report.doc_id, names, sentences, masks, steps, options.records).encode("utf-8")
         outcome.sentences = len(sentences)
         outcome.characters = sum(len(s.text) for s in sentences)
+        if options.records == "memory":
+            outcome.labelled = (report, masks, steps)
+            return
+        names = [section.name for section in report.sections]
+        outcome.records = self.encoder.records(report.doc_id, names, sentences, masks, steps, options.records).encode("utf-8")
         if options.profiles is not None:
-            rows = self._profiles(report, sentences, masks)
-            outcome.profiles = _rows_text(rows, profile_fields(self.themes), options.profiles).encode("utf-8")
-
-    def _profiles(self, report: Report, sentences, masks: list[int]) -> list[list]:
-        """Rows of ``LabelledReport.profiles`` (share of sentences and of characters per theme and section)."""
-        members: list[list[tuple[int, int]]] = [[] for _ in report.sections]
-        for sentence, mask in zip(sentences, masks):
-            members[sentence.section_index].append((len(sentence.text), mask))
-        rows = []
-        for section, pairs in zip(report.sections, members):
-            n_sentences = len(pairs)
-            n_chars = sum(length for length, _ in pairs)
-            row = [report.doc_id, section.index, section.name, n_sentences, n_chars]
-            for k in range(len(self.themes)):
-                with_theme = [length for length, mask in pairs if mask >> k & 1]
-                row.append(round(len(with_theme) / n_sentences, 4) if n_sentences else 0.0)
-                row.append(round(sum(with_theme) / n_chars, 4) if n_chars else 0.0)
-            rows.append(row)
-        return rows
-
-    def _records(self, doc_id: str, names: list[str], sentences, masks, steps, fmt: str) -> str:
-        text = SCORE_TEXT
-        if fmt == "jsonl":  # json.dumps(record, ensure_ascii=False) of each record, assembled faster
-            section_json = [_encode(name) for name in names]
-            theme_json = [_encode(theme) for theme in self.themes]
-            return self.json_lines(_encode(doc_id), section_json, sentences, masks, steps, self.label_json, theme_json)
-        if fmt == "csv":
-            labels = [";".join(names) for names in self.label_lists]
-            scores = [[text[k] for k in row] for row in steps]
-        else:
-            labels = self.label_lists
-            scores = [[k / 10000 for k in row] for row in steps]
-        rows = [
-            [doc_id, names[s.section_index], s.section_index, s.paragraph_index, s.index, s.start, s.end, s.text,
-             labels[m], *row]
-            for s, m, row in zip(sentences, masks, scores)
-        ]
-        return _rows_text(rows, None, fmt)
-
-
-def _json_lines_function(n_themes: int):
-    """A function writing the JSON lines of one document's records, with an f-string made for ``n_themes``.
-
-    An f-string is about a third faster than ``str.format`` here, but its
-    fields are fixed in the source; only the number of themes (an int) goes
-    into the generated code, the theme names are arguments.
-    """
-    scores = ", ".join(f"{{theme[{k}]}}: {{score[row[{k}]]}}" for k in range(n_themes))
-    source = """
-def json_lines(doc, section, sentences, masks, steps, label, theme, score=SCORE_TEXT, encode=_encode_str):
-    return "".join([
-        f'{{"doc": {doc}, "section": {section[s.section_index]}, "section_index": {s.section_index}, '
-        f'"paragraph": {s.paragraph_index}, "sentence": {s.index}, "start": {s.start}, "end": {s.end}, '
-        f'"text": {encode(s.text)}, "labels": {label[m]}, "scores": {{SCORES}}}}\\n'
-        for s, m, row in zip(sentences, masks, steps)
-    ])
-""".replace("SCORES", scores)
-    namespace = {"SCORE_TEXT": SCORE_TEXT, "_encode_str": _encode_str}
-    exec(source, namespace)
-    return namespace["json_lines"]
+            rows = section_profiles(report.doc_id, report.sections, sentences, masks, len(self.themes))
+            outcome.profiles = self.encoder.profiles(rows, options.profiles).encode("utf-8")
 
 
 def read_item(item: Item) -> Report:
@@ -571,46 +524,7 @@ def read_item(item: Item) -> Report:
     return parse_report(text, item.doc_id, item.source, encoding)
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode
-_encode_str = json.encoder.encode_basestring  # what _encode does with a str, without the method call
-SCORE_TEXT = [repr(k / 10000) for k in range(10001)]  # how json and csv write round(p, 4), by p's 4-digit step
-
-
-def score_steps(probabilities: np.ndarray) -> np.ndarray:
-    """``round(p, 4) * 10000`` as integers, for probabilities in [0, 1].
-
-    ``np.rint`` of ``p * 10000`` agrees with Python's correctly rounded
-    ``round(p, 4)`` except within rounding error of a half step; those few
-    values are rounded by Python.
-    """
-    scaled = probabilities * 10000.0
-    steps = np.rint(scaled)
-    unsure = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
-    for i, k in zip(*np.nonzero(unsure)):
-        steps[i, k] = round(round(float(probabilities[i, k]), 4) * 10000)
-    return steps.astype(np.int64)
-
-
-def _rows_text(rows: list[list], names: list[str] | None, fmt: str) -> str:
-    """Rows as CSV lines, JSON objects (jsonl, needs ``names``) or JSON arrays (Parquet parts)."""
-    if fmt == "csv":
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        return buffer.getvalue()
-    if fmt == "jsonl":
-        return "".join(_encode(dict(zip(names, row))) + "\n" for row in rows)
-    return "".join(_encode(row) + "\n" for row in rows)
-
-
-def record_fields(themes: Sequence[str]) -> list[str]:
-    """Columns of the records in CSV and Parquet: labels joined with ';' (CSV), one score column per theme."""
-    return [*RECORD_FIELDS[:-1], *(f"score_{t}" for t in themes)]
-
-
-def profile_fields(themes: Sequence[str]) -> list[str]:
-    """Columns of the profiles (as ``LabelledReport.profiles``)."""
-    shares = [name for t in themes for name in (f"share_{t}", f"char_share_{t}")]
-    return ["doc", "section_index", "section", "sentences", "characters", *shares]
+_encode = encode_json
 
 
 def iter_records(docs: Iterable[tuple[str, str]], model: "ThemeClassifier | None" = None) -> Iterator[dict]:
@@ -782,11 +696,7 @@ class _Sink:
 
     @property
     def header(self) -> bytes:
-        if self.fmt != "csv":
-            return b""
-        buffer = io.StringIO()
-        csv.writer(buffer).writerow(self.fields)
-        return buffer.getvalue().encode("utf-8")
+        return csv_header(self.fields).encode("utf-8") if self.fmt == "csv" else b""
 
     def start_fresh(self) -> int:
         self.handle = open(self.part, "wb")
@@ -880,14 +790,8 @@ def _parquet_to_part(path: Path, part: Path, fields: list[str]) -> None:
 def _arrow_types(themes: Sequence[str], kind: str) -> dict:
     import pyarrow as pa
 
-    if kind == "records":
-        types = {name: pa.int64() for name in ("section_index", "paragraph", "sentence", "start", "end")}
-        types["labels"] = pa.list_(pa.string())
-        types.update({f"score_{t}": pa.float64() for t in themes})
-        return types
-    types = {name: pa.int64() for name in ("section_index", "sentences", "characters")}
-    types.update({name: pa.float64() for t in themes for name in (f"share_{t}", f"char_share_{t}")})
-    return types
+    arrow = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "list": pa.list_(pa.string())}
+    return {name: arrow[kind] for name, kind in column_types(themes, kind).items()}
 
 
 class _DoneSet:
