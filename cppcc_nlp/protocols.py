@@ -218,3 +218,81 @@ def summarise(records: Sequence[LabelRecord], held: HeldOut, select: Callable[[L
             row[name] = entry
         rows[group] = row
     return rows
+
+
+# -- the evaluation `cppcc-nlp evaluate` runs ----------------------------------------------------------------
+
+
+def is_reported(record: LabelRecord) -> bool:
+    """A unit of the headline figures: in the test half, and selected at random (or the fully labelled report)."""
+    return evaluation_half(record) == "test" and record.selection in ("random", "all")
+
+
+def quick_subset(records: Sequence[LabelRecord], per_source: int = 60, seed: int = 0) -> list[LabelRecord]:
+    """A small corpus for a fast run: up to ``per_source`` whole documents' units from each source, in order."""
+    rng = np.random.default_rng(seed)
+    keep: set[str] = set()
+    for source in sorted({r.source for r in records}):
+        groups = sorted({r.fold_group for r in records if r.source == source})
+        rng.shuffle(groups)
+        total = 0
+        for group in groups:
+            if total >= per_source:
+                break
+            keep.add(group)
+            total += sum(1 for r in records if r.fold_group == group)
+    return [r for r in records if r.fold_group in keep]
+
+
+def heldout_evaluation(
+    records: Sequence[LabelRecord],
+    params: dict,
+    protocols: Sequence[str] = PROTOCOLS,
+    quick: bool = False,
+    n_jobs: int = 1,
+    rounds: int = 1000,
+    progress=None,
+) -> dict:
+    """Every protocol's figures on the reported units (``is_reported``), beside the baselines, as a dict."""
+    from .model import ThemeClassifier
+
+    if quick:
+        records = quick_subset(records)
+        params = {**params, "threshold_folds": 0}
+        protocols = [p for p in protocols if p != "document"]
+        rounds = min(rounds, 100)
+    result = {"params": params, "quick": quick, "units": len(records), "protocols": {},
+              "reported_units": "test half, selected at random (the committed report: all its units)"}
+    for protocol in protocols:
+        held = run_protocol(records, lambda: ThemeClassifier(**params), protocol, only=is_reported, n_jobs=n_jobs,
+                            progress=progress)
+        if not len(held.index):
+            continue
+        result["protocols"][protocol] = summarise(records, held, by="source", rounds=rounds)
+    return result
+
+
+def format_evaluation(result: dict) -> str:
+    """The evaluation as Markdown tables: per held-out group, then per theme pooled."""
+    names = {"source": "Leave one source out", "city": "Leave one city out (the committed report)",
+             "document": "Held-out documents inside the large sources (5 folds)"}
+    lines = [f"Reported units: {result['reported_units']}. Intervals: 95 % bootstrap over documents."]
+    for protocol, rows in result["protocols"].items():
+        lines += ["", f"### {names[protocol]}", "",
+                  "| held out | units | docs | model micro-F1 [95 % CI] | model macro-F1 [95 % CI] | keyword micro / macro | majority micro / macro |",
+                  "|---|---:|---:|---|---|---|---|"]
+        for group, row in rows.items():
+            m, k, j = row["model"], row["keyword"], row["majority"]
+            ci = m["interval"]
+            lines.append(
+                f"| {group} | {row['units']} | {row['documents']} | **{m['micro_f1']:.3f}** [{ci['micro_f1'][0]:.3f}, "
+                f"{ci['micro_f1'][1]:.3f}] | {m['macro_f1']:.3f} [{ci['macro_f1'][0]:.3f}, {ci['macro_f1'][1]:.3f}] "
+                f"| {k['micro_f1']:.3f} / {k['macro_f1']:.3f} | {j['micro_f1']:.3f} / {j['macro_f1']:.3f} |"
+            )
+        pooled = rows["all"]
+        lines += ["", "| theme | support | model P / R / F1 | keyword P / R / F1 |", "|---|---:|---|---|"]
+        for theme in THEME_IDS:
+            m, k = pooled["model"]["per_theme"][theme], pooled["keyword"]["per_theme"][theme]
+            lines.append(f"| {theme} | {m['support']} | {m['precision']:.2f} / {m['recall']:.2f} / **{m['f1']:.2f}** "
+                         f"| {k['precision']:.2f} / {k['recall']:.2f} / {k['f1']:.2f} |")
+    return "\n".join(lines)
