@@ -4,7 +4,8 @@ Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 unreadable input;
 4 malformed corpus; 5 refused model; 6 a batch finished but some inputs were skipped;
 7 no font that can draw the Chinese labels of a plot; 8 no unit left to select;
 9 a needed optional dependency is missing (the message names the extra to install);
-10 nothing labelled: no input file matched (an empty directory, a --glob that matches nothing).
+10 nothing labelled: no input document (an empty directory, a --glob that matches nothing,
+an empty JSONL file).
 """
 
 from __future__ import annotations
@@ -278,10 +279,10 @@ def _pin_shipped_model(directory: Path) -> Path:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    args.output = _train_output(args)  # before the imports and the long fit: a bad option fails at once
     from .evaluate import cross_validate
     from .persist import save_model, train_model
 
-    args.output = _train_output(args)  # before the long fit: a bad option fails at once
     records = _load_corpus_arg(args)
     model = train_model(records)
     evaluation = None
@@ -300,16 +301,23 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import cross_validate
+    from .persist import load_engine
+    from .progress import progress_bar
+    from .protocols import PROTOCOLS, format_evaluation, heldout_evaluation
 
-    result = cross_validate(_load_corpus_arg(args), progress=None)
-    print(f"leave-one-section-out over {len(result.folds)} sections, {result.n_units} units\n")
-    print(result.table())
+    records = _load_corpus_arg(args)
+    params = json.loads(args.params) if args.params else load_engine(args.model).params
+    protocols = args.protocol or list(PROTOCOLS)
+    bar = progress_bar(total=None, unit="fold", show=None)
+    try:
+        result = heldout_evaluation(records, params, protocols, quick=args.quick, n_jobs=args.jobs,
+                                    progress=lambda: bar.update(1))
+    finally:
+        bar.close()
+    print(format_evaluation(result))
     if args.json:
-        payload = result.to_dict()
-        payload["table"] = result.table()
-        Path(args.json).write_text(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        print(f"\nwritten to {args.json}")
+        Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"\nwritten to {args.json}", file=sys.stderr)
     return 0
 
 
@@ -333,17 +341,17 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
+    from .batch import check_inputs
     from .errors import InputError
     from .optional import require
-    from .research import label_reports, markdown_table, profile_rows, write_table
-
-    from .batch import check_inputs
 
     check_inputs(args.inputs)
-    if args.plot or args.bars:
+    if args.plot or args.bars:  # before the labelling, and before research imports scikit-learn
         require("matplotlib", "--plot" if args.plot else "--bars")
     if _report_empty_directories(args.inputs, args.glob, "profile"):
         return EXIT_NOTHING_LABELLED
+    from .research import label_reports, markdown_table, profile_rows, write_table
+
     batch = label_reports(args.inputs, model=_load_model_arg(args), glob=args.glob)
     for path, reason in batch.failures:
         print(f"skipped: {reason}", file=sys.stderr)
@@ -492,9 +500,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-evaluation", action="store_true", help="skip the evaluation stored in the card")
     train.set_defaults(func=cmd_train)
 
-    evaluate = commands.add_parser("evaluate", help="leave-one-section-out evaluation beside baselines")
+    evaluate = commands.add_parser(
+        "evaluate", help="held-out sources, cities and documents, beside baselines, with intervals",
+        description="Train without a source (a city, a fold of documents), test on it; report the test-half units "
+        "chosen at random, with 95%% bootstrap intervals over documents, beside the keyword and majority baselines.",
+    )
     _add_corpus_options(evaluate)
-    evaluate.add_argument("--json", help="also write the table as JSON to this file")
+    evaluate.add_argument("--json", help="also write the figures as JSON to this file")
+    evaluate.add_argument("--quick", action="store_true", help="a small run: a sample of documents, no threshold search")
+    evaluate.add_argument("--protocol", action="append", choices=("source", "city", "document"),
+                          help="only this protocol (repeatable; default: all three)")
+    evaluate.add_argument("--params", help="model parameters as JSON (default: the shipped model's)")
+    evaluate.add_argument("-j", "--jobs", type=int, default=1, help="folds fitted in parallel (default: 1)")
+    _add_model_options(evaluate)
     evaluate.set_defaults(func=cmd_evaluate)
 
     convert = commands.add_parser("convert-model", help="convert an old pickled model directory to the pure-data format")
