@@ -32,6 +32,7 @@ _EXPORTS = {
     "InputError": "errors",
     "CorpusError": "errors",
     "ModelError": "errors",
+    "MissingDependencyError": "errors",
 }
 
 __all__ = [
@@ -56,12 +57,13 @@ __all__ = [
     "InputError",
     "CorpusError",
     "ModelError",
+    "MissingDependencyError",
 ]
 
 if TYPE_CHECKING:
     from .api import LabelledReport, Prediction, classify, label_report, label_text
     from .corpus import LabelRecord, load_corpus
-    from .errors import CorpusError, CppccNlpError, InputError, ModelError
+    from .errors import CorpusError, CppccNlpError, InputError, MissingDependencyError, ModelError
     from .model import ThemeClassifier
     from .persist import load_model, save_model
     from .reader import Report, Section, Sentence, parse_report, read_report

@@ -84,3 +84,31 @@ def test_classify_a_whole_report_gives_sections_and_profiles(small_model):
     labelled = classify(read_report(SEED), model=small_model)
     assert len(labelled.report.sections) == 14
     assert len(labelled.profiles()) == 14 and len(labelled.predictions) == 194
+
+
+def test_classify_a_pandas_series_gives_one_prediction_per_element(small_model):
+    pd = pytest.importorskip("pandas")
+    texts = ["成立功能型党支部。", "助力脱贫攻坚。", "七十载砥砺前行。"]
+    frame = pd.DataFrame({"id": [7, 8, 9], "text": texts}, index=[10, 20, 30])
+    predictions = classify(frame["text"], model=small_model)
+    assert [p.text for p in predictions] == texts
+    assert predictions == classify(texts, model=small_model)
+
+
+def test_classify_a_generator_gives_one_prediction_per_text(small_model):
+    texts = ["成立功能型党支部。", "助力脱贫攻坚。"]
+    assert [p.text for p in classify((t for t in texts), model=small_model)] == texts
+
+
+def test_classify_a_dataframe_is_refused_with_the_column_to_pass(small_model):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"id": [1], "text": ["助力脱贫攻坚。"]})
+    with pytest.raises(TypeError, match=r"not a DataFrame.*classify\(df\['text'\]\)"):
+        classify(frame, model=small_model)
+
+
+@pytest.mark.parametrize("texts, what", [(["助力脱贫攻坚。", float("nan")], "element 1 is float"),
+                                         (b"bytes", "not bytes"), (42, "not int")])
+def test_classify_refuses_what_is_not_text(small_model, texts, what):
+    with pytest.raises(TypeError, match=what):
+        classify(texts, model=small_model)

@@ -1,0 +1,160 @@
+"""Progress bars: on stderr when it is a terminal (label, train, evaluate), never otherwise."""
+
+import fcntl
+import io
+import os
+import pty
+import shutil
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from cppcc_nlp.progress import NoBar, progress_bar
+
+from conftest import ROOT
+
+SEED = str(ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt")
+
+
+class Terminal(io.StringIO):
+    """A captured stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def as_terminal(monkeypatch) -> Terminal:
+    """Replace stderr by a Terminal (in the test body: pytest restores its own stderr after fixtures)."""
+    stderr = Terminal()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    return stderr
+
+
+def test_no_bar_and_no_output_when_stderr_is_not_a_terminal(capsys):
+    bar = progress_bar(range(3), desc="x")
+    assert isinstance(bar, NoBar) and list(bar) == [0, 1, 2]
+    bar.update(1)
+    bar.close()
+    assert capsys.readouterr().err == ""
+
+
+def test_bar_on_a_terminal_counts_to_the_total(monkeypatch):
+    terminal = as_terminal(monkeypatch)
+    bar = progress_bar(total=2, desc="docs", unit="doc")
+    bar.update(1)
+    bar.update(1)
+    bar.close()
+    assert "docs" in terminal.getvalue() and "2/2" in terminal.getvalue()
+
+
+def test_show_overrides_the_terminal_check(monkeypatch):
+    as_terminal(monkeypatch)
+    assert isinstance(progress_bar(total=1, show=False), NoBar)
+    assert not isinstance(progress_bar(total=1, show=True), NoBar)
+
+
+class ShareOfTraining(BaseEstimator):
+    """A stand-in estimator that fits in microseconds: every unit gets the training share of each theme."""
+
+    def fit(self, texts, Y, groups=None):
+        self.share_ = np.asarray(Y, dtype=float).mean(axis=0)
+        self.thresholds_ = np.full(self.share_.shape, 0.5)
+        return self
+
+    def predict_proba(self, texts):
+        return np.tile(self.share_, (len(texts), 1))
+
+
+def quick_cross_validate(calls):
+    """The real cross_validate on two folds with the stand-in estimator: the bar, not the fits, is under test."""
+    from cppcc_nlp import evaluate
+
+    real = evaluate.cross_validate
+
+    def run(records, estimator=None, folds=None, progress=False):
+        calls.append(progress)
+        return real(records, ShareOfTraining(), folds=evaluate.section_folds(records)[:2], progress=progress)
+
+    return run
+
+
+def test_cross_validate_shows_a_bar_over_folds_on_a_terminal_only(seed_records, monkeypatch):
+    from cppcc_nlp.evaluate import cross_validate, section_folds
+
+    terminal = as_terminal(monkeypatch)
+    folds = section_folds(seed_records)[:3]
+    cross_validate(seed_records, ShareOfTraining(), folds=folds, progress=None)
+    assert "folds" in terminal.getvalue() and "3/3" in terminal.getvalue()
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    cross_validate(seed_records, ShareOfTraining(), folds=folds, progress=None)
+    assert quiet.getvalue() == ""
+
+
+def test_evaluate_command_counts_its_folds_on_a_terminal(seed_corpus_dir, monkeypatch, capsys):
+    from cppcc_nlp import protocols
+    from cppcc_nlp.cli import main
+
+    def three_folds(records, params, protocols, progress=None, **options):  # the fits are test_protocols.py's
+        for _ in range(3):
+            progress()
+        return {}
+
+    monkeypatch.setattr(protocols, "heldout_evaluation", three_folds)
+    monkeypatch.setattr(protocols, "format_evaluation", lambda result: "table")
+    terminal = as_terminal(monkeypatch)
+    assert main(["evaluate", "--corpus", str(seed_corpus_dir)]) == 0
+    assert "3fold" in terminal.getvalue()
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert main(["evaluate", "--corpus", str(seed_corpus_dir)]) == 0
+    assert quiet.getvalue() == ""
+
+
+def test_train_command_shows_its_fold_bar_on_a_terminal(seed_corpus_dir, small_model, tmp_path, monkeypatch):
+    from cppcc_nlp import evaluate, persist
+    from cppcc_nlp.cli import main
+
+    terminal = as_terminal(monkeypatch)
+
+    calls = []
+    monkeypatch.setattr(evaluate, "cross_validate", quick_cross_validate(calls))
+    monkeypatch.setattr(persist, "train_model", lambda records: small_model)
+    assert main(["train", "--corpus", str(seed_corpus_dir), "--output", str(tmp_path / "m")]) == 0
+    assert calls == [None]
+    assert "2/2" in terminal.getvalue()
+
+
+def run_on_terminal(args, cwd):
+    """Run a command with stderr on a pseudo-terminal of 100 columns; return (exit code, what it drew)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    process = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the other side closed
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    return process.wait(timeout=120), drawn.decode("utf-8", "replace")
+
+
+def test_label_console_script_draws_a_bar_on_a_terminal_and_none_into_a_pipe(tmp_path):
+    script = shutil.which("cppcc-nlp", path=str(Path(sys.executable).parent))
+    assert script, "the cppcc-nlp console script is not installed"
+    code, drawn = run_on_terminal([script, "label", SEED, "-o", "a.jsonl"], tmp_path)
+    assert code == 0 and "1/1" in drawn and "doc" in drawn, drawn
+    piped = subprocess.run([script, "label", SEED, "-o", "b.jsonl"], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=120)
+    assert piped.returncode == 0 and "1/1" not in piped.stderr and "%|" not in piped.stderr
+    assert piped.stderr.startswith("labelled 1 document(s)")
