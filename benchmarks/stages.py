@@ -3,7 +3,7 @@
     python benchmarks/stages.py benchmarks/work/corpus-12.5MB     # a corpus built by bench_label.py
 
 Runs in one process over the .txt files of a directory, batch by batch as
-``batch.Labeller`` does, timing: reading and decoding, splitting into sentences
+``batch.labeller.Labeller`` does, timing: reading and decoding, splitting into sentences
 (the reader), each feature block of the compiled model (word n-grams, which
 include the rjieba segmentation; character n-grams; cue words), the linear
 model, and writing the JSON lines. For a function-level view, run the command
@@ -18,7 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from cppcc_nlp.batch import BATCH_DOCS, PREDICT_CHARS, Item, Options, labeller_for, load_spec
+from cppcc_nlp.batch import BATCH_DOCS, Item, Options, load_spec
+from cppcc_nlp.batch.labeller import PREDICT_CHARS, labeller_for
 from cppcc_nlp.reader import decode_bytes, parse_report, read_bytes
 
 
@@ -54,7 +55,7 @@ def main(directory: str) -> int:
             masks, steps = labeller._labels_and_steps(probabilities[offset:offset + n])
             offset += n
             names_ = [section.name for section in report.sections]
-            timed("labels + JSON lines", labeller._records, report.doc_id, names_, report.sentences, masks, steps, "jsonl")
+            timed("labels + JSON lines", labeller.encoder.records, report.doc_id, names_, report.sentences, masks, steps, "jsonl")
     total = sum(seconds.values())
     print(f"{len(files)} files, {chars / 1e6:.2f} M characters (chunks of about {PREDICT_CHARS:,} characters)\n")
     print("| stage | s per M chars | share |\n|---|---:|---:|")

@@ -201,7 +201,6 @@ def cmd_label(args: argparse.Namespace) -> int:
             progress=False if args.quiet else None,
             batch_docs=args.batch_size,
             commit_seconds=COMMIT_SECONDS if args.commit_every is None else args.commit_every,
-            keep_workers=False,  # this process exits next
         )
     except KeyboardInterrupt:
         if args.output not in (None, "-"):

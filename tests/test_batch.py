@@ -5,6 +5,7 @@ import os
 import pickle
 import re
 import sys
+import time
 import unicodedata
 from pathlib import Path
 
@@ -299,6 +300,49 @@ def test_a_document_that_kills_a_worker_is_reported_and_the_rest_labelled(tmp_pa
     assert label_files([archive], tmp_path / "again.jsonl", model=spec, jobs=2, progress=False).documents == 8
 
 
+def worker_processes() -> set[int]:
+    """The live loky worker processes of this process (Linux /proc; a stopped worker has no command line)."""
+    pids = set()
+    for children in Path("/proc/self/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                if b"popen_loky" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    pids.add(int(pid))
+            except OSError:
+                pass
+    return pids
+
+
+def gone(pids: set[int], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while pids & worker_processes():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_pool_lives_for_its_with_block_and_a_run_without_one_stops_its_own(tmp_path, archive, spec):
+    from cppcc_nlp.batch import WorkerPool
+
+    before = worker_processes()
+    seen = []
+    with WorkerPool(spec, workers=1) as pool:
+        for name in ("a", "b"):
+            label_files([archive], tmp_path / f"{name}.jsonl", model=spec, jobs=2, pool=pool, progress=False,
+                        batch_docs=1)
+            seen.append(worker_processes() - before)
+        assert seen[0] and seen[0] == seen[1]  # the same worker labelled in both runs
+        with pytest.raises(ValueError, match="worker"):
+            label_files([archive], tmp_path / "c.jsonl", model=spec, jobs=3, pool=pool, progress=False)
+    assert gone(seen[0])
+    assert read(tmp_path / "a.jsonl") == read(tmp_path / "b.jsonl")
+    label_files([archive], tmp_path / "d.jsonl", model=spec, jobs=2, progress=False, batch_docs=1)
+    assert gone(worker_processes() - before), "label_files left its workers running"
+    assert read(tmp_path / "d.jsonl") == read(tmp_path / "a.jsonl")
+
+
 def test_a_local_dask_cluster_gives_the_local_output(tmp_path, archive, spec):
     from distributed import LocalCluster
 
@@ -339,14 +383,14 @@ def test_unreadable_file_is_reported(tmp_path, spec, monkeypatch):
     folder.mkdir()
     (folder / "a.txt").write_text(seed_documents()[1], encoding="utf-8")
     (folder / "b.txt").write_text(seed_documents()[2], encoding="utf-8")
-    real = batch.read_bytes
+    real = batch.inputs.read_bytes
 
     def read_bytes(path):
         if Path(path).name == "a.txt":
             raise InputError(f"{path}: cannot read: Permission denied")
         return real(path)
 
-    monkeypatch.setattr(batch, "read_bytes", read_bytes)
+    monkeypatch.setattr(batch.inputs, "read_bytes", read_bytes)
     result = label_files([folder], tmp_path / "out.jsonl", model=spec, progress=False)
     assert result.documents == 1 and result.failures[0][1].endswith("Permission denied")
 
@@ -356,14 +400,14 @@ def test_a_document_that_breaks_the_reader_does_not_stop_the_batch(tmp_path, spe
     folder.mkdir()
     for name in ("a", "b", "c"):
         (folder / f"{name}.txt").write_text(seed_documents()[2], encoding="utf-8")
-    real = batch.parse_report
+    real = batch.inputs.parse_report
 
     def parse(text, doc_id, *args):
         if doc_id == "b":
             raise RecursionError("deep")
         return real(text, doc_id, *args)
 
-    monkeypatch.setattr(batch, "parse_report", parse)
+    monkeypatch.setattr(batch.inputs, "parse_report", parse)
     result = label_files([folder], tmp_path / "out.jsonl", model=spec, progress=False)
     assert result.documents == 2 and "RecursionError" in result.failures[0][1]
 
@@ -417,7 +461,7 @@ class Interrupted(Exception):
 
 def interrupt_after(monkeypatch, records: Path, batches: int, torn: bool):
     """Make the run die at the records write number ``batches + 1`` (one per document): half of it written."""
-    real = batch._Sink.write
+    real = batch.sinks.PartFile.write
     calls = {"records": 0}
 
     def write(self, text):
@@ -430,7 +474,7 @@ def interrupt_after(monkeypatch, records: Path, batches: int, torn: bool):
                 raise Interrupted()
         return real(self, text)
 
-    monkeypatch.setattr(batch._Sink, "write", write)
+    monkeypatch.setattr(batch.sinks.PartFile, "write", write)
 
 
 @pytest.mark.parametrize("suffix, commit_seconds", [(".jsonl", 0), (".parquet", 0), (".jsonl", 3600)])

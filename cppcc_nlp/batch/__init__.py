@@ -1,0 +1,245 @@
+"""Label archives: many inputs -> per-sentence records and section profiles.
+
+inputs (files, directories, ``-``, JSONL records) -> items, streamed (``inputs``)
+-> duplicates and finished documents marked, batches of bounded size (``plan``)
+-> labelled here, in local worker processes (``workers``) or on a Dask cluster
+(``cluster``): read, split, predict, encode (``labeller``, ``records``)
+-> results in input order -> output files (``sinks``), committed and journalled
+for resume (``journal``).
+
+- Memory stays flat: items are listed lazily, a bounded number of batches is in
+  flight, and results are written as they arrive.
+- Output is identical for any number of jobs and either backend: batches are cut
+  the same way, each document's labels depend only on its own sentences, and
+  results are written in input order.
+- Bad inputs (unreadable, empty, binary, undecodable, bad JSONL line, duplicate
+  id) are reported in an errors file and on stderr and skipped; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from ..optional import require
+from ..progress import progress_bar, show_progress
+from ..records import SCORE_TEXT, profile_fields, record_fields, score_steps
+from .cluster import run_dask
+from .inputs import Item, check_inputs, count_items, empty_directories, iter_items
+from .journal import COMMIT_SECONDS, FileOutput
+from .labeller import ModelSpec, Options, Outcome, label_batch, load_spec, model_spec
+from .plan import BATCH_BYTES, BATCH_DOCS, batches, plan
+from .sinks import FailureLog, PartFile, StdoutOutput, output_format, sidecar_path
+from .workers import WorkerPool, keep_freed_memory, run_here, run_processes
+
+if TYPE_CHECKING:  # the workers import this package; they need neither scikit-learn nor the model module
+    from ..model import ThemeClassifier
+
+BACKENDS = ("local", "dask")
+
+
+@dataclass
+class BatchResult:
+    """What a batch run did. ``failures`` keeps the first KEPT_FAILURES; the errors file has all."""
+
+    documents: int = 0
+    sentences: int = 0
+    characters: int = 0
+    already_done: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    output: str | None = None
+    errors_path: str | None = None
+    seconds: float = 0.0
+
+
+def label_files(
+    inputs: Iterable[str | os.PathLike],
+    output: str | os.PathLike | None,
+    model: "ThemeClassifier | ModelSpec | None" = None,
+    glob: str = "*.txt",
+    *,
+    profiles: str | os.PathLike | None = None,
+    errors: str | os.PathLike | None = None,
+    text_field: str | None = None,
+    id_field: str | None = None,
+    jobs: int = 1,
+    backend: str = "local",
+    scheduler=None,
+    resume: bool = False,
+    progress: bool | None = None,
+    batch_docs: int = BATCH_DOCS,
+    batch_bytes: int = BATCH_BYTES,
+    commit_seconds: float = COMMIT_SECONDS,
+    pool: WorkerPool | None = None,
+) -> BatchResult:
+    """Label every document of ``inputs`` into ``output`` (JSONL, CSV or Parquet; None or "-": stdout).
+
+    See ``iter_items`` for the inputs. ``model``: a ThemeClassifier, a ModelSpec
+    from ``load_spec`` (keeps scikit-learn out of this process), or None for
+    the shipped model. ``profiles``: also write one row per
+    section with its theme shares. ``errors``: where to list the inputs that
+    failed (default ``<output stem>.errors.jsonl``). ``jobs``: worker processes
+    (``backend="local"``) or tasks in flight on a Dask cluster
+    (``backend="dask"``, ``scheduler``: its address or a ``distributed.Client``).
+    ``resume``: skip documents already in ``output`` (same id and content) and
+    append the rest. ``progress``: a progress bar on stderr (default: when
+    stderr is a terminal). ``commit_seconds``: how often the output is made
+    durable and journalled; an interrupted run resumes from the last commit.
+    ``pool``: a ``WorkerPool`` of ``jobs - 1`` workers for ``model`` to label
+    with, kept running for the next call; without one, a local run with
+    ``jobs > 1`` starts its own and stops it before returning.
+    """
+    jobs = _check_run(backend, scheduler, jobs)
+    inputs = [str(i) for i in inputs]
+    check_inputs(inputs)
+    to_stdout = output is None or str(output) == "-"
+    if resume and to_stdout:
+        raise ValueError("resume needs an output file, not standard output")
+    spec = model_spec(model)
+    themes = list(spec.themes)
+    options = Options(
+        records="jsonl" if to_stdout else output_format(output),
+        profiles=output_format(profiles) if profiles is not None else None,
+    )
+    if "parquet" in (options.records, options.profiles):
+        require("pyarrow", "writing Parquet (.parquet output)")
+    if backend == "dask":
+        require("distributed", "--backend dask")
+    if to_stdout:
+        out = StdoutOutput(PartFile.of(profiles, "profiles", themes) if profiles is not None else None)
+    else:
+        out = FileOutput(Path(output), Path(profiles) if profiles is not None else None, themes, spec.key,
+                         commit_seconds)
+    if errors is None and not to_stdout:
+        errors = sidecar_path(output, "errors")
+    show = show_progress(progress)
+    bar = progress_bar(total=count_items(inputs, glob) if show else None, unit="doc", show=show, smoothing=0.05)
+    failures = FailureLog(Path(errors) if errors is not None else None, bar.write if show else _print_stderr)
+    result = BatchResult(output=None if to_stdout else str(output), errors_path=str(errors) if errors else None)
+    _run(inputs, spec, options, out, failures, result, bar, glob=glob, text_field=text_field, id_field=id_field,
+         jobs=jobs, backend=backend, scheduler=scheduler, resume=resume, batch_docs=batch_docs,
+         batch_bytes=batch_bytes, pool=pool)
+    if failures.count == 0:
+        result.errors_path = None
+    return result
+
+
+def _check_run(backend: str, scheduler, jobs: int) -> int:
+    """``jobs`` as a number of processes (-1: all cores), after checking the backend options."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "dask" and scheduler is None:
+        raise ValueError("backend='dask' needs a scheduler address or a distributed.Client")
+    if jobs == -1:
+        jobs = os.cpu_count() or 1
+    if jobs < 1:
+        raise ValueError(f"jobs must be a positive number of processes or -1, got {jobs}")
+    return jobs
+
+
+def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: FailureLog, result: BatchResult, bar,
+         *, glob: str, text_field: str | None, id_field: str | None, jobs: int, backend: str, scheduler,
+         resume: bool, batch_docs: int, batch_bytes: int, pool: WorkerPool | None) -> None:
+    """The one pipeline: inputs -> plan -> batches -> labelled (here, workers, Dask) -> ``out``, in input order."""
+    processes = backend == "local" and jobs > 1
+    if processes and pool is not None and (pool.spec.key != spec.key or pool.workers != jobs - 1):
+        raise ValueError(f"the pool has {pool.workers} worker(s) for model {pool.spec.key[:12]}…; "
+                         f"this run needs {jobs - 1} for {spec.key[:12]}…")
+    local_pool = processes and pool is None
+    started = time.perf_counter()
+    finished = False
+    try:
+        with WorkerPool(spec, jobs - 1) if local_pool else nullcontext(pool) as workers:
+            done = out.start(resume)
+            items = plan(iter_items(inputs, glob, text_field, id_field), done)
+            cut = batches(items, batch_docs, batch_bytes)
+            if backend == "dask":
+                results = run_dask(cut, spec, options, scheduler, jobs if jobs > 1 else None)
+            elif processes:
+                results = run_processes(cut, spec, options, jobs, workers)
+            else:
+                results = run_here(cut, spec, options)
+            for outcomes in results:
+                out.write(outcomes)
+                out.checkpoint()
+                for outcome in outcomes:
+                    if outcome.error is not None:
+                        failures.add(outcome.source, outcome.error)
+                    elif outcome.already_done:
+                        result.already_done += 1
+                    else:
+                        result.documents += 1
+                        result.sentences += outcome.sentences
+                        result.characters += outcome.characters
+                failures.flush()
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                bar.update(len(outcomes))
+                bar.set_postfix_str(f"{result.sentences / elapsed:,.0f} sentences/s", refresh=False)
+            out.finish()
+            finished = True
+    finally:
+        if not finished:
+            out.close()
+        failures.close()
+        bar.close()
+    result.failed = failures.count
+    result.failures = failures.kept
+    result.seconds = time.perf_counter() - started
+
+
+def _print_stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def iter_records(docs: Iterable[tuple[str, str]], model: "ThemeClassifier | None" = None) -> Iterator[dict]:
+    """Per-sentence records for ``(doc_id, text)`` pairs, batched; for Spark's ``mapPartitions``.
+
+    The model (default: the shipped one) is built once per process and reused.
+    A document that cannot be read gives one record with ``error`` set.
+    """
+    from ..api import default_model
+
+    spec = ModelSpec.of(model if model is not None else default_model())
+    items = (Item(str(doc_id), str(doc_id), text=text, size=len(text)) for doc_id, text in docs)
+    for batch in batches(items, BATCH_DOCS, BATCH_BYTES):
+        for outcome in label_batch(spec, batch, Options("jsonl")):
+            if outcome.error is not None:
+                yield {"doc": outcome.doc_id, "error": outcome.error}
+            else:
+                yield from (json.loads(line) for line in outcome.records.decode("utf-8").splitlines())
+
+
+__all__ = [
+    "BACKENDS",
+    "BATCH_BYTES",
+    "BATCH_DOCS",
+    "COMMIT_SECONDS",
+    "SCORE_TEXT",
+    "BatchResult",
+    "Item",
+    "ModelSpec",
+    "Options",
+    "Outcome",
+    "WorkerPool",
+    "check_inputs",
+    "count_items",
+    "empty_directories",
+    "iter_items",
+    "iter_records",
+    "keep_freed_memory",
+    "label_batch",
+    "label_files",
+    "load_spec",
+    "output_format",
+    "profile_fields",
+    "record_fields",
+    "score_steps",
+    "sidecar_path",
+]

@@ -1,0 +1,196 @@
+"""Input discovery: files, directories, JSONL records and standard input -> ``Item``s, lazily; reading an item.
+
+Every labelling path (``label_files``, ``research.label_reports``, ``cppcc-nlp
+label`` and ``cppcc-nlp profile``) finds its documents here, so they agree on
+which files a directory holds and on each document's id (``records.document_id``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Iterable, Iterator
+
+from ..errors import InputError
+from ..reader import Report, decode_bytes, parse_report, read_bytes
+from ..records import STDIN_ID, document_id, line_id
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input document, before reading: a file path, raw bytes, or JSONL text."""
+
+    doc_id: str
+    source: str  # what messages name: a path, "<stdin>", "file.jsonl:12"
+    path: str | None = None  # read by the worker
+    data: bytes | None = None  # raw bytes (standard input)
+    text: str | None = None  # decoded text (a JSONL record)
+    error: str | None = None  # a failure found while listing (bad JSONL line, unreadable directory)
+    expected_hash: str | None = None  # resume: the hash prefix this document was labelled with
+    size: int = 0  # bytes or characters, for cutting batches
+
+
+def iter_items(
+    inputs: Iterable[str | os.PathLike],
+    glob: str = "*.txt",
+    text_field: str | None = None,
+    id_field: str | None = None,
+) -> Iterator[Item]:
+    """Every document of ``inputs``, lazily, in a fixed order.
+
+    - A directory: its files matching ``glob`` at any depth, in path order; a
+      document's id is its path relative to the directory without suffix.
+    - A file: its id is its name without suffix.
+    - ``.jsonl``/``.ndjson`` files: one document per line, text in ``text_field``
+      (default ``"text"``), id in ``id_field`` (default ``<file id>:<line>``).
+    - ``-``: standard input, one plain-text report (id ``stdin``), or JSONL
+      records when ``text_field`` or ``id_field`` is given.
+    """
+    for raw in inputs:
+        if str(raw) == "-":
+            if text_field is not None or id_field is not None:
+                yield from _jsonl_items(sys.stdin.buffer, "<stdin>", STDIN_ID, text_field, id_field)
+            else:
+                data = sys.stdin.buffer.read()
+                yield Item(STDIN_ID, "<stdin>", data=data, size=len(data))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            for file, relative in _walk(path, glob):
+                if isinstance(file, Item):
+                    yield file
+                else:
+                    yield from _file_items(file, document_id(relative), text_field, id_field)
+        else:
+            yield from _file_items(path, document_id(path.name), text_field, id_field)
+
+
+def count_items(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> int | None:
+    """The number of documents ``iter_items`` will give (counting JSONL lines), or None for stdin."""
+    total = 0
+    for raw in inputs:
+        if str(raw) == "-":
+            return None
+        path = Path(raw)
+        files = (f for f, _ in _walk(path, glob) if not isinstance(f, Item)) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix.lower() in JSONL_SUFFIXES:
+                try:
+                    with open(file, "rb") as handle:
+                        total += sum(1 for line in handle if line.strip())
+                except OSError:
+                    total += 1
+            else:
+                total += 1
+    return total
+
+
+def check_inputs(inputs: Iterable[str | os.PathLike]) -> None:
+    """Raise InputError naming the first input on the command line that does not exist."""
+    for raw in inputs:
+        if str(raw) != "-" and not os.path.lexists(raw):
+            raise InputError(f"{raw}: no such file or directory")
+
+
+def empty_directories(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> list[str]:
+    """The inputs that are directories without one file matching ``glob`` (stops at the first match)."""
+    return [
+        str(raw) for raw in inputs
+        if str(raw) != "-" and Path(raw).is_dir() and next(_walk(Path(raw), glob), None) is None
+    ]
+
+
+def read_item(item: Item) -> Report:
+    """Read and split one item into a Report; InputError names its source."""
+    if item.text is not None:
+        if not item.text.strip():
+            raise InputError(f"{item.source}: text is empty")
+        return parse_report(item.text, item.doc_id, item.source)
+    data = item.data if item.data is not None else read_bytes(item.path)
+    text, encoding = decode_bytes(data, item.source)
+    return parse_report(text, item.doc_id, item.source, encoding)
+
+
+def _walk(root: Path, pattern: str, relative: str = "") -> Iterator[tuple[Path | Item, str]]:
+    """Files under ``root`` matching ``pattern``, in path order; symlinked directories are not followed."""
+    try:
+        entries = sorted(os.scandir(root), key=lambda entry: entry.name)
+    except OSError as exc:
+        item = Item(relative or root.name, str(root), error=f"{root}: cannot list directory: {exc.strerror or exc}")
+        yield item, relative
+        return
+    for entry in entries:
+        rel = f"{relative}/{entry.name}" if relative else entry.name
+        try:
+            is_dir = entry.is_dir(follow_symlinks=False)
+            is_file = not is_dir and entry.is_file()
+        except OSError:
+            is_dir, is_file = False, True  # let the reader report it
+        if is_dir:
+            yield from _walk(Path(entry.path), pattern, rel)
+        elif is_file and _matches(entry.name, rel, pattern):
+            yield Path(entry.path), rel
+
+
+def _matches(name: str, relative: str, pattern: str) -> bool:
+    if "/" in pattern:
+        return PurePosixPath(relative).match(pattern)
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+def _file_items(path: Path, doc_id: str, text_field: str | None, id_field: str | None) -> Iterator[Item]:
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        try:
+            handle = open(path, "rb")
+        except OSError as exc:
+            yield Item(doc_id, str(path), error=f"{path}: cannot read: {exc.strerror or exc}")
+            return
+        with handle:
+            yield from _jsonl_items(handle, str(path), doc_id, text_field, id_field)
+        return
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    yield Item(doc_id, str(path), path=str(path), size=size)
+
+
+def _jsonl_items(handle, name: str, stem: str, text_field: str | None, id_field: str | None) -> Iterator[Item]:
+    text_field = text_field or "text"
+    for number, raw in enumerate(handle, start=1):
+        source = f"{name}:{number}"
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if not raw.strip():
+            continue
+        default_id = line_id(stem, number)
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            yield Item(default_id, source, error=f"{source}: line is not UTF-8")
+            continue
+        except json.JSONDecodeError as exc:
+            yield Item(default_id, source, error=f"{source}: not a JSON record: {exc.msg}")
+            continue
+        if not isinstance(record, dict):
+            yield Item(default_id, source, error=f"{source}: expected a JSON object, got {type(record).__name__}")
+            continue
+        doc_id = default_id
+        if id_field is not None:
+            value = record.get(id_field)
+            if not isinstance(value, (str, int)) or isinstance(value, bool) or value == "":
+                yield Item(default_id, source, error=f"{source}: no usable id in field {id_field!r}")
+                continue
+            doc_id = str(value)
+        text = record.get(text_field)
+        if not isinstance(text, str):
+            reason = "missing" if text is None else f"a {type(text).__name__}, not a string"
+            yield Item(doc_id, source, error=f"{source}: text field {text_field!r} is {reason}")
+            continue
+        yield Item(doc_id, source, text=text, size=len(text))

@@ -1,0 +1,209 @@
+"""Labelling in a worker: a model as sent to the workers (``ModelSpec``) and the ``Labeller`` that uses it.
+
+A batch of items -> read and split (``inputs.read_item``) -> one prediction for
+all its sentences (the engine) -> each document's records and profiles encoded
+(``records.RecordEncoder``) or, for the in-memory path, kept as objects.
+This module needs neither scikit-learn nor the model module.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..reader import Report
+from ..records import RecordEncoder, score_steps, section_profiles
+from .inputs import Item, read_item
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from ..model import ThemeClassifier
+
+PREDICT_CHARS = 200_000  # sentences are vectorised in chunks of about this many characters
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model as sent to the workers: its engine, pickled once, and a key for it.
+
+    ``key`` is ``Engine.fingerprint()``, a hash of the fitted state: the same
+    model gives the same key in any process, a refit another. The manifest
+    keeps it, so that a run is never resumed with another model.
+    """
+
+    key: str
+    pickled: bytes
+    themes: tuple[str, ...]
+
+    @classmethod
+    def of_engine(cls, engine: "Engine") -> "ModelSpec":
+        return cls(engine.fingerprint(), pickle.dumps(engine, protocol=4), engine.themes)
+
+    @classmethod
+    def of(cls, model: "ThemeClassifier") -> "ModelSpec":
+        return cls.of_engine(model._engine())
+
+
+def load_spec(directory: str | os.PathLike | None = None) -> ModelSpec:
+    """Load a saved model's engine (``persist.load_engine``: checked, pure data, no scikit-learn)."""
+    from ..persist import load_engine
+
+    return ModelSpec.of_engine(load_engine(directory).engine)
+
+
+def model_spec(model: "ThemeClassifier | ModelSpec | None") -> ModelSpec:
+    """``model`` as a ModelSpec: a ThemeClassifier's engine, a ModelSpec as it is, None for the shipped model."""
+    if isinstance(model, ModelSpec):
+        return model
+    if model is None:
+        return load_spec()
+    return ModelSpec.of(model)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a worker produces: the record and profile formats (None: no profiles)."""
+
+    records: str = "jsonl"  # "jsonl", "csv", "parquet" (Parquet parts are JSON arrays) or "memory" (objects)
+    profiles: str | None = None
+
+
+@dataclass
+class Outcome:
+    """The result for one input document."""
+
+    doc_id: str
+    source: str
+    content_hash: str = ""
+    records: bytes = b""  # UTF-8, encoded where labelled: a worker's records are written as they arrive
+    profiles: bytes = b""
+    sentences: int = 0
+    characters: int = 0
+    error: str | None = None
+    already_done: bool = False
+    labelled: tuple | None = None  # "memory" records: (report, label masks, score steps)
+
+
+_LABELLERS: dict[str, "Labeller"] = {}  # per process: loaded models by fingerprint (a few)
+_LABELLERS_LOCK = threading.Lock()
+_MAX_LABELLERS = 4
+
+
+def labeller_for(spec: ModelSpec) -> "Labeller":
+    """The process's labeller for ``spec``, built on first use (model, segmenter, vocabularies)."""
+    labeller = _LABELLERS.get(spec.key)
+    if labeller is None:
+        with _LABELLERS_LOCK:
+            labeller = _LABELLERS.get(spec.key)
+            if labeller is None:
+                while len(_LABELLERS) >= _MAX_LABELLERS:
+                    _LABELLERS.pop(next(iter(_LABELLERS)))
+                labeller = _LABELLERS[spec.key] = Labeller(pickle.loads(spec.pickled))
+    return labeller
+
+
+def loaded_labeller(key: str) -> "Labeller":
+    """The labeller a worker process built for ``key`` at its start (``labeller_for``)."""
+    return _LABELLERS[key]
+
+
+def label_batch(spec: ModelSpec, items: Sequence[Item], options: Options) -> list[Outcome]:
+    """Label one batch of items. Never raises for a bad document."""
+    return labeller_for(spec).label(items, options)
+
+
+class Labeller:
+    """Reads, labels and serialises documents with one engine, predicting a whole batch at once."""
+
+    def __init__(self, compiled: "Engine") -> None:
+        self.predictor = compiled
+        self.themes = compiled.themes
+        self.thresholds = compiled.thresholds
+        self.lock = threading.Lock()  # the predictor's token cache is not thread-safe
+        self.encoder = RecordEncoder(self.themes)
+
+    def predict(self, texts: list[str]) -> np.ndarray:
+        """Probabilities for ``texts``, vectorised in chunks of about PREDICT_CHARS characters."""
+        blocks, start, size = [], 0, 0
+        for end, text in enumerate(texts, start=1):
+            size += len(text)
+            if size >= PREDICT_CHARS or end == len(texts):
+                blocks.append(self.predictor.predict_proba(texts[start:end]))
+                start, size = end, 0
+        if not blocks:
+            return np.zeros((0, len(self.themes)))
+        return np.vstack(blocks)
+
+    def label(self, items: Sequence[Item], options: Options) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(items)
+        reports: list[tuple[int, Report, tuple]] = []
+        for i, item in enumerate(items):
+            outcome = Outcome(item.doc_id, item.source)
+            if item.error is not None:
+                outcome.error = item.error
+                outcomes[i] = outcome
+                continue
+            try:
+                report = read_item(item)
+            except InputError as exc:
+                outcome.error = str(exc)
+            except Exception as exc:  # a reader bug on one document must not stop the batch
+                outcome.error = f"{item.source}: unexpected error while reading: {type(exc).__name__}: {exc}"
+            else:
+                outcome.content_hash = report.content_hash
+                if item.expected_hash is not None:
+                    if report.content_hash.startswith(item.expected_hash):
+                        outcome.already_done = True
+                    else:
+                        outcome.error = (
+                            f"{item.source}: document {item.doc_id!r} is already in the output with other content "
+                            "(its text changed since); label it into a new output"
+                        )
+                else:
+                    reports.append((i, report, report.sentences))
+            outcomes[i] = outcome
+        with self.lock:
+            try:
+                probabilities = self.predict([s.text for _, _, sentences in reports for s in sentences])
+                masks, steps = self._labels_and_steps(probabilities)
+            except Exception:
+                masks = steps = None  # find the document that fails: predict one document at a time
+            offset = 0
+            for i, report, sentences in reports:
+                try:
+                    if masks is not None:
+                        end = offset + len(sentences)
+                        mine = masks[offset:end], steps[offset:end]
+                        offset = end
+                    else:
+                        mine = self._labels_and_steps(self.predict([s.text for s in sentences]))
+                    self._serialise(outcomes[i], report, sentences, *mine, options)
+                except Exception as exc:
+                    outcomes[i].error = f"{items[i].source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
+                    outcomes[i].records = outcomes[i].profiles = b""
+                    outcomes[i].labelled = None
+        return outcomes  # type: ignore[return-value]
+
+    def _labels_and_steps(self, probabilities: np.ndarray) -> tuple[list[int], list[list[int]]]:
+        """Per sentence: the predicted themes as a bit mask, and each score as ``round(p, 4) * 10000``."""
+        masks = (probabilities >= self.thresholds) @ (1 << np.arange(len(self.themes)))
+        return masks.tolist(), score_steps(probabilities).tolist()
+
+    def _serialise(self, outcome: Outcome, report: Report, sentences, masks, steps, options: Options) -> None:
+        outcome.sentences = len(sentences)
+        outcome.characters = sum(len(s.text) for s in sentences)
+        if options.records == "memory":
+            outcome.labelled = (report, masks, steps)
+            return
+        names = [section.name for section in report.sections]
+        outcome.records = self.encoder.records(report.doc_id, names, sentences, masks, steps,
+                                               options.records).encode("utf-8")
+        if options.profiles is not None:
+            rows = section_profiles(report.doc_id, report.sections, sentences, masks, len(self.themes))
+            outcome.profiles = self.encoder.profiles(rows, options.profiles).encode("utf-8")

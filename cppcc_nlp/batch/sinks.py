@@ -1,0 +1,247 @@
+"""Where outcomes go: part files (JSONL, CSV, Parquet), standard output, the failure list.
+
+Every file is written to ``<path>.part`` and renamed, or converted to Parquet,
+when the run ends, so a final file never holds a half-written record. The
+columns and their types come from ``records``. The output files of a run with
+its journal and resume are ``journal.FileOutput``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from ..errors import InputError
+from ..optional import require
+from ..records import column_types, csv_header, encode_json, profile_fields, record_fields
+from .labeller import Outcome
+
+PARQUET_ROWS = 20_000  # rows per Parquet row group
+STDERR_FAILURES = 20  # failures printed on stderr; all of them go to the errors file
+KEPT_FAILURES = 1000  # failures kept in BatchResult.failures; all of them go to the errors file
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """"csv", "parquet" or "jsonl" (the default), from the file's extension."""
+    suffix = Path(path).suffix.lower()
+    return {".csv": "csv", ".parquet": "parquet"}.get(suffix, "jsonl")
+
+
+def sidecar_path(output: str | os.PathLike, kind: str) -> Path:
+    """``out.jsonl`` -> ``out.manifest.jsonl`` / ``out.errors.jsonl``."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}.{kind}.jsonl")
+
+
+class PartFile:
+    """One output file, written to ``<path>.part`` and renamed (or converted to Parquet) at the end."""
+
+    def __init__(self, path: Path, fmt: str, fields: list[str], arrow_types: dict | None = None) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.fields = fields
+        self.arrow_types = arrow_types or {}
+        self.part = path.with_name(path.name + ".part")
+        self.handle = None
+
+    @classmethod
+    def of(cls, path: str | os.PathLike, kind: str, themes: Sequence[str]) -> "PartFile":
+        """The file of ``kind`` ("records" or "profiles") of ``themes``, in the format its extension names."""
+        fmt = output_format(path)
+        fields = record_fields(themes) if kind == "records" else profile_fields(themes)
+        return cls(Path(path), fmt, fields, arrow_types(themes, kind) if fmt == "parquet" else None)
+
+    @property
+    def header(self) -> bytes:
+        return csv_header(self.fields).encode("utf-8") if self.fmt == "csv" else b""
+
+    def start_fresh(self) -> int:
+        self.handle = open(self.part, "wb")
+        self.handle.write(self.header)
+        return self.commit()
+
+    def start_at(self, size: int) -> None:
+        """Reopen the part file of an interrupted run, cutting what was written after the last commit."""
+        if not self.part.exists() and self.path.exists():
+            self.adopt_final()
+        if not self.part.exists() or self.part.stat().st_size < size:
+            raise InputError(f"{self.part}: shorter than its journal says; cannot resume, rerun without --resume")
+        self.handle = open(self.part, "r+b")
+        self.handle.truncate(size)
+        self.handle.seek(size)
+        if self.header and not self._starts_with_header():
+            raise InputError(f"{self.part}: columns differ from this model's; cannot resume into it")
+
+    def _starts_with_header(self) -> bool:
+        with open(self.part, "rb") as handle:
+            return handle.read(len(self.header)) == self.header
+
+    def adopt_final(self) -> int:
+        """Make the finished file of an earlier run the part to append to; return its size."""
+        if self.fmt == "parquet":
+            _parquet_to_part(self.path, self.part, self.fields)
+        else:
+            os.replace(self.path, self.part)
+        return self.part.stat().st_size
+
+    def write(self, data: str | bytes) -> None:
+        if data:
+            self.handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+    def commit(self) -> int:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        return self.handle.tell()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+    def finish(self) -> None:
+        self.close()
+        if self.fmt == "parquet":
+            _part_to_parquet(self.part, self.path, self.fields, self.arrow_types)
+            self.part.unlink()
+        else:
+            os.replace(self.part, self.path)
+
+
+def arrow_types(themes: Sequence[str], kind: str) -> dict:
+    """The pyarrow type of each column of ``kind`` ("records" or "profiles"), from ``records.column_types``."""
+    import pyarrow as pa
+
+    arrow = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "list": pa.list_(pa.string())}
+    return {name: arrow[kind] for name, kind in column_types(themes, kind).items()}
+
+
+def _part_to_parquet(part: Path, path: Path, fields: list[str], types: dict) -> None:
+    """JSON-array lines -> a Parquet file with row groups of PARQUET_ROWS rows, written atomically."""
+    pa = require("pyarrow", f"writing {path.name} (Parquet)")
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(name, types.get(name, pa.string())) for name in fields])
+    tmp = path.with_name(path.name + ".tmp")
+    with open(part, "rb") as handle, pq.ParquetWriter(tmp, schema) as writer:
+        rows: list = []
+        for line in handle:
+            rows.append(json.loads(line))
+            if len(rows) == PARQUET_ROWS:
+                writer.write_table(_arrow_table(rows, schema), row_group_size=PARQUET_ROWS)
+                rows = []
+        if rows:
+            writer.write_table(_arrow_table(rows, schema), row_group_size=PARQUET_ROWS)
+    os.replace(tmp, path)
+
+
+def _arrow_table(rows: list, schema):
+    import pyarrow as pa
+
+    columns = list(zip(*rows)) if rows else [[] for _ in schema]
+    return pa.table([pa.array(list(column), type=f.type) for column, f in zip(columns, schema)], schema=schema)
+
+
+def _parquet_to_part(path: Path, part: Path, fields: list[str]) -> None:
+    import pyarrow.parquet as pq
+
+    tmp = part.with_name(part.name + ".tmp")
+    with open(tmp, "wb") as out:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=PARQUET_ROWS, columns=fields):
+            columns = [batch.column(name).to_pylist() for name in fields]
+            out.write("".join(encode_json(list(row)) + "\n" for row in zip(*columns)).encode("utf-8"))
+    os.replace(tmp, part)
+
+
+# -- standard output -----------------------------------------------------------------------------
+
+
+def write_stdout(data: bytes) -> None:
+    """UTF-8 records on standard output: as bytes when it writes UTF-8, else as text in its own encoding."""
+    import codecs
+
+    buffer = getattr(sys.stdout, "buffer", None)
+    try:
+        utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "").name == "utf-8"
+    except LookupError:
+        utf8 = False
+    if buffer is None or not utf8:
+        sys.stdout.write(data.decode("utf-8"))
+    else:
+        sys.stdout.flush()
+        buffer.write(data)
+
+
+class StdoutOutput:
+    """Records as JSON lines on standard output (no journal, no resume), profiles to a file."""
+
+    def __init__(self, profiles: PartFile | None) -> None:
+        self.profiles = profiles
+
+    def start(self, resume: bool) -> None:
+        if self.profiles is not None:
+            self.profiles.start_fresh()
+        return None
+
+    def write(self, outcomes: Iterable[Outcome]) -> None:
+        for outcome in outcomes:
+            if outcome.error is None:
+                write_stdout(outcome.records)
+                if self.profiles is not None:
+                    self.profiles.write(outcome.profiles)
+
+    def checkpoint(self) -> None:
+        """After every batch: a reader of the pipe gets each batch as soon as it is labelled."""
+        sys.stdout.flush()
+        if self.profiles is not None:
+            self.profiles.commit()
+
+    def finish(self) -> None:
+        if self.profiles is not None:
+            self.profiles.finish()
+
+    def close(self) -> None:
+        if self.profiles is not None:
+            self.profiles.close()
+
+
+# -- failures ------------------------------------------------------------------------------------
+
+
+class FailureLog:
+    """Failures: printed (the first few, with ``echo``) and appended to the errors file, created on first use."""
+
+    def __init__(self, path: Path | None, echo, keep: int | None = KEPT_FAILURES) -> None:
+        self.path = path
+        self.echo = echo  # None: print nothing
+        self.keep = keep  # failures kept in memory (None: all)
+        self.handle = None
+        self.count = 0
+        self.kept: list[tuple[str, str]] = []
+        if path is not None and path.exists():
+            path.unlink()  # a stale list from an earlier run would mislead
+
+    def add(self, source: str, reason: str) -> None:
+        self.count += 1
+        if self.keep is None or len(self.kept) < self.keep:
+            self.kept.append((source, reason))
+        if self.echo is not None:
+            if self.count <= STDERR_FAILURES:
+                self.echo(f"skipped: {reason}")
+            elif self.count == STDERR_FAILURES + 1:
+                self.echo(f"skipped: more inputs; all are listed in {self.path or 'the errors file'}")
+        if self.path is not None:
+            if self.handle is None:
+                self.handle = open(self.path, "w", encoding="utf-8")
+            self.handle.write(encode_json({"source": source, "reason": reason}) + "\n")
+
+    def flush(self) -> None:
+        if self.handle is not None:
+            self.handle.flush()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None

@@ -1,0 +1,243 @@
+"""Local worker processes: a pool with a visible lifetime, spool files, and running batches on it.
+
+``WorkerPool`` is a context manager: its processes (joblib's loky) start on
+the first batch, each builds the labeller for the pool's model once, and they
+stop when the ``with`` block ends. ``label_files`` opens one for its own run
+unless it is given one (to reuse the processes across calls).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import threading
+from collections import deque
+from typing import Iterable, Iterator, Sequence
+
+from .inputs import Item
+from .labeller import ModelSpec, Options, Outcome, label_batch, labeller_for, loaded_labeller
+from .plan import finer_at_the_end
+
+MALLOC_KEEP = {"MALLOC_MMAP_THRESHOLD_": 32 << 20, "MALLOC_TRIM_THRESHOLD_": 128 << 20}  # bytes
+_MALLOPT = {"MALLOC_MMAP_THRESHOLD_": -3, "MALLOC_TRIM_THRESHOLD_": -1}  # glibc's M_MMAP_THRESHOLD, M_TRIM_THRESHOLD
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc keep freed memory for reuse in this process and in the worker processes it starts.
+
+    Labelling allocates and frees arrays of several MB for every chunk of
+    sentences; by default glibc returns them to the system each time
+    (``munmap``, heap trimming), and every new array then page-faults in fresh
+    zeroed pages: 600,000 page faults and about a second of system time per
+    50 MiB of text. With a fixed mmap threshold of 32 MiB and a trim threshold
+    of 128 MiB the pages are reused; peak memory stays the same. Process-wide,
+    so the command line calls it, not the library functions. Linux (glibc)
+    only; returns whether it applied. Settings already in the environment win.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    for name, value in MALLOC_KEEP.items():
+        os.environ.setdefault(name, str(value))  # read by glibc when a worker process starts
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    applied = True
+    for name, param in _MALLOPT.items():
+        try:
+            value = int(os.environ[name])
+        except ValueError:
+            continue
+        applied = bool(mallopt(param, value)) and applied
+    return applied
+
+
+# -- in a worker process -------------------------------------------------------------------------
+
+
+def _start_worker(spec: ModelSpec) -> None:
+    """Initializer of a worker process: its labeller is built once, before its first batch."""
+    labeller_for(spec)
+
+
+def _label_in_worker(key: str, items: Sequence[Item], options: Options, spool: str) -> str:
+    """The task of a worker: label a batch, pickle its outcomes into a file in ``spool``, return its path.
+
+    The model went once with ``_start_worker``; each batch names it by key.
+    A file, not the result pipe: sending megabytes of records through the pipe
+    kept the worker waiting until the busy main process had read them all.
+    """
+    outcomes = loaded_labeller(key).label(items, options)
+    handle, path = tempfile.mkstemp(dir=spool, suffix=".pickle")
+    with os.fdopen(handle, "wb") as file:
+        pickle.dump(outcomes, file, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _read_spooled(path: str) -> list[Outcome]:
+    """The outcomes a worker pickled into ``path`` (in the pool's private spool directory); the file is removed."""
+    try:
+        with open(path, "rb") as file:
+            return pickle.load(file)
+    finally:
+        os.unlink(path)
+
+
+# -- the pool ------------------------------------------------------------------------------------
+
+
+class WorkerPool:
+    """``workers`` local processes labelling with ``spec``, for the time of a ``with`` block.
+
+    ::
+
+        with WorkerPool(spec, workers=1) as pool:
+            label_files(a, "a.jsonl", model=spec, jobs=2, pool=pool)
+            label_files(b, "b.jsonl", model=spec, jobs=2, pool=pool)  # same processes, model loaded
+        # the processes are stopped and the spool directory removed here
+
+    The processes start on the first batch. A process that dies (killed, out
+    of memory) breaks the executor; ``replace`` starts a new one.
+    """
+
+    def __init__(self, spec: ModelSpec, workers: int) -> None:
+        if workers < 1:
+            raise ValueError(f"a worker pool needs at least one worker, got {workers}")
+        self.spec = spec
+        self.workers = workers
+        self.generation = 0  # increased by each replacement of a broken executor
+        self._executor = None
+        self.spool: str | None = None
+
+    def __enter__(self) -> "WorkerPool":
+        if self.spool is None:
+            self.spool = tempfile.mkdtemp(prefix="cppcc_nlp-spool-")  # private (0700): the pickled outcomes
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def submit(self, items: Sequence[Item], options: Options):
+        """Label ``items`` in a worker: a future of the spool file holding their outcomes."""
+        if self.spool is None:
+            raise RuntimeError("use the WorkerPool in a with block")
+        if self._executor is None:
+            from joblib.externals.loky import ProcessPoolExecutor
+
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, initializer=_start_worker, initargs=(self.spec,)
+            )
+        return self._executor.submit(_label_in_worker, self.spec.key, items, options, self.spool)
+
+    def replace(self, generation: int) -> None:
+        """After a BrokenProcessPool from a future of ``generation``: a new executor, unless one replaced it already."""
+        if generation == self.generation:
+            self._stop()
+            self.generation += 1
+
+    def stop_workers(self) -> None:
+        """Stop the processes now (the next batch starts new ones): after an interrupted run."""
+        self._stop()
+        self.generation += 1
+
+    def _stop(self) -> None:
+        executor, self._executor = self._executor, None
+        if executor is not None:  # every result is in, or none is wanted: no need to wait
+            executor.shutdown(wait=False, kill_workers=True)
+
+    def close(self) -> None:
+        self._stop()
+        if self.spool is not None:
+            shutil.rmtree(self.spool, ignore_errors=True)
+            self.spool = None
+
+
+# -- running batches -----------------------------------------------------------------------------
+
+
+def run_here(batches: Iterable[list[Item]], spec: ModelSpec, options: Options) -> Iterator[list[Outcome]]:
+    """Every batch labelled in this process."""
+    for batch in batches:
+        yield label_batch(spec, batch, options)
+
+
+def run_processes(
+    batches: Iterable[list[Item]], spec: ModelSpec, options: Options, jobs: int, pool: WorkerPool
+) -> Iterator[list[Outcome]]:
+    """Batches on ``jobs`` processes, results in input order: the ``jobs - 1`` workers of ``pool`` and this one.
+
+    The workers get batches while fewer than two per worker are pending; this
+    process labels the others itself (so ``jobs`` processes label, and only one
+    of them holds scikit-learn). A worker process that dies (killed, out of
+    memory) breaks the pool; the batches it held are labelled again one document
+    at a time on a fresh pool, and a document that kills a worker again is
+    reported as failed.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = jobs - 1
+    # The first submit starts the workers and blocks until each has read the model (a few
+    # tenths of a second): a thread submits the first batch while this process labels.
+    started = threading.Event()
+
+    def first_batch(batch: list[Item]) -> str:
+        future = pool.submit(batch, options)
+        started.set()
+        return future.result()
+
+    starter = ThreadPoolExecutor(1)
+    window: deque = deque()  # [batch, future or None, outcomes or None, pool generation], in input order
+    finished = False
+    try:
+        for batch in finer_at_the_end(batches, last=2 * jobs, pieces=4):
+            pending = sum(1 for _, future, _, _ in window if future is not None and not future.done())
+            if starter is not None:
+                window.append([batch, starter.submit(first_batch, batch), None, pool.generation])
+                starter.shutdown(wait=False)
+                starter = None
+            elif started.is_set() and pending < 2 * workers:
+                window.append([batch, pool.submit(batch, options), None, pool.generation])
+            else:
+                window.append([batch, None, label_batch(spec, batch, options), None])
+            while window and (window[0][1] is None or window[0][1].done() or len(window) > 4 * jobs):
+                yield _outcomes(window.popleft(), options, pool)
+        while window:  # no more input: take back batches still queued for a worker and label them here
+            for entry in reversed(window):
+                if entry[1] is not None and entry[1].cancel():
+                    entry[1], entry[2] = None, label_batch(spec, entry[0], options)
+                    break
+            yield _outcomes(window.popleft(), options, pool)
+        finished = True
+    finally:
+        if not finished:
+            for _, future, _, _ in window:
+                if future is not None:
+                    future.cancel()
+            pool.stop_workers()  # they may still hold batches nobody will read
+
+
+def _outcomes(entry: list, options: Options, pool: WorkerPool) -> list[Outcome]:
+    from joblib.externals.loky.process_executor import BrokenProcessPool
+
+    batch, future, outcomes, generation = entry
+    if future is None:
+        return outcomes
+    try:
+        return _read_spooled(future.result())
+    except BrokenProcessPool:
+        pool.replace(generation)
+    outcomes = []
+    for item in batch:
+        generation = pool.generation
+        try:
+            outcomes.extend(_read_spooled(pool.submit([item], options).result()))
+        except BrokenProcessPool:
+            pool.replace(generation)
+            outcomes.append(Outcome(item.doc_id, item.source, error=f"{item.source}: a worker process died while labelling it"))
+    return outcomes
