@@ -42,7 +42,56 @@ CONFIGS = {
     "context 0.6": {"min_df": 2, "context_weight": 0.6},
     "isotonic": {"min_df": 2, "calibration": "isotonic"},
     "context 0.3 isotonic": {"min_df": 2, "context_weight": 0.3, "calibration": "isotonic"},
+    "extended cues": {"min_df": 2, "cue_words": "extended"},
+    "char, extended cues, C 3": {"features": "char", "min_df": 2, "C": 3.0, "cue_words": "extended"},
+    "extended cues, context 0.3": {"min_df": 2, "cue_words": "extended", "context_weight": 0.3},
+    "self-training": {"min_df": 2, "self_training": True},
+    "svm C 0.3, extended cues": {"min_df": 2, "classifier": "svm", "C": 0.3, "cue_words": "extended"},
 }
+
+
+class SelfTraining:
+    """Self-training: fit, pseudo-label the confident unlabelled sentences of the training sources, refit.
+
+    The training sources are read off the groups ``fit`` is given (``source/doc``),
+    so a held-out source's unlabelled text is never used.
+    """
+
+    def __init__(self, params: dict, unlabelled: list[tuple[str, str]], confidence: float = 0.9, limit: int = 3000):
+        self.params, self.unlabelled, self.confidence, self.limit = params, unlabelled, confidence, limit
+
+    def fit(self, texts, Y, groups=None):
+        import numpy as np
+
+        base = ThemeClassifier(**self.params).fit(texts, Y, groups=groups)
+        sources = {g.split("/")[0].split("#")[0] for g in groups}
+        pool = [t for s, t in self.unlabelled if s in sources]
+        rng = np.random.default_rng(0)
+        pool = [pool[i] for i in rng.permutation(len(pool))[: 4 * self.limit]]
+        p = base.predict_proba(pool)
+        sure = ((p >= self.confidence) | (p <= 1 - self.confidence)).all(axis=1)
+        chosen = np.flatnonzero(sure)[: self.limit]
+        pseudo = (p[chosen] >= self.confidence).astype(int)
+        model = ThemeClassifier(**self.params).fit(list(texts) + [pool[i] for i in chosen],
+                                                   np.vstack([np.asarray(Y), pseudo]),
+                                                   groups=list(groups) + [f"pseudo/{i}" for i in chosen])
+        self.thresholds_, self.model_ = model.thresholds_, model
+        return self
+
+    def predict_proba(self, texts):
+        return self.model_.predict_proba(texts)
+
+
+def unlabelled_units(records) -> list[tuple[str, str]]:
+    from cppcc_nlp.corpus import document_units, iter_documents, read_registry, source_file, sources_dir
+
+    labelled = {r.id for r in records}
+    registry = read_registry(ROOT / "corpus")
+    out = []
+    for name, spec in registry.items():
+        for document in iter_documents(spec, source_file(spec, sources_dir())):
+            out += [(name, u.text) for u in document_units(document) if u.id not in labelled]
+    return out
 
 
 def main() -> int:
@@ -54,10 +103,16 @@ def main() -> int:
     records = load_corpus()
     dev = lambda r: evaluation_half(r) == "dev"  # noqa: E731
     results = json.loads(Path(args.out).read_text()) if Path(args.out).exists() else {}
+    pool = None
     for name in args.configs:
         params = {**BASE, **CONFIGS[name]}
         start = time.time()
-        held = run_protocol(records, lambda: ThemeClassifier(**params), "source", only=dev, n_jobs=args.jobs)
+        if params.pop("self_training", False):
+            pool = pool if pool is not None else unlabelled_units(records)
+            make = lambda: SelfTraining(params, pool)  # noqa: E731
+        else:
+            make = lambda: ThemeClassifier(**params)  # noqa: E731
+        held = run_protocol(records, make, "source", only=dev, n_jobs=args.jobs)
         rows = summarise(records, held, by="source", rounds=200)
         results[name] = {"params": params, "seconds": round(time.time() - start, 1),
                          "sources": {s: {"units": r["units"], "micro_f1": r["model"]["micro_f1"],

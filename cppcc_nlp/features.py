@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from .segment import Segmenter
-from .themes import CUE_WORDS
+from .themes import cue_list
 
 
 def _no_preprocessing(text: str) -> str:
@@ -19,11 +19,12 @@ def _no_preprocessing(text: str) -> str:
 class CueWordFeatures(TransformerMixin, BaseEstimator):
     """One 0/1 column per codebook cue word: does the text contain it? (reference for ``engine.CueWords``)"""
 
-    def __init__(self, weight: float = 1.0) -> None:
+    def __init__(self, weight: float = 1.0, extended: bool = False) -> None:
         self.weight = weight
+        self.extended = extended
 
     def fit(self, X, y=None) -> "CueWordFeatures":
-        self.cues_ = sorted({cue for cues in CUE_WORDS.values() for cue in cues})
+        self.cues_ = cue_list(self.extended)
         return self
 
     def transform(self, X) -> sparse.csr_matrix:

@@ -47,7 +47,8 @@ class ThemeClassifier(BaseEstimator):
     backend : segmentation backend, "auto", "jieba" or "rjieba" (identical tokens).
     threshold_folds : folds of the cross-validation inside ``fit`` that picks each
         theme's decision threshold; 0 or 1 keeps 0.5 for every theme.
-    cue_words : add one 0/1 feature per codebook cue word (see ``themes.CUE_WORDS``).
+    cue_words : add one 0/1 feature per codebook cue word (``themes.CUE_WORDS``);
+        "extended" adds the cue words of the codebook's decision rules (``themes.RULE_CUES``).
     context_weight : above 0, add character n-grams of the unit's context (the
         neighbouring sentences of its paragraph and its section heading),
         multiplied by this weight; units given as plain strings have no context.
@@ -107,7 +108,7 @@ class ThemeClassifier(BaseEstimator):
         parts = {"word": [("word", word)], "char": [("char", char)], "both": [("word", word), ("char", char)]}
         transformers = list(parts[self.features])
         if self.cue_words:
-            transformers.append(("cue", CueWordFeatures()))
+            transformers.append(("cue", CueWordFeatures(extended=self.cue_words == "extended")))
         return FeatureUnion(transformers)
 
     def _make_linear(self):
@@ -129,6 +130,8 @@ class ThemeClassifier(BaseEstimator):
             )
         if not self.C > 0:
             raise ValueError(f"C must be positive, got {self.C!r}")
+        if self.cue_words not in (True, False, "extended"):
+            raise ValueError(f"cue_words must be True, False or 'extended', got {self.cue_words!r}")
         if not self.context_weight >= 0:
             raise ValueError(f"context_weight must be 0 or more, got {self.context_weight!r}")
         if self.calibration not in CALIBRATIONS:
@@ -168,6 +171,9 @@ class ThemeClassifier(BaseEstimator):
         features = vectorizer.fit_transform(texts)
         context_vectorizer = None
         if self.context_weight > 0:
+            if not any(contexts):
+                raise ValueError("context_weight > 0 needs units with a context (e.g. LabelRecord or Unit objects), "
+                                 "not plain strings")
             context_vectorizer = FeatureUnion([("context", char_vectorizer(self.min_df))])
             features = sparse.hstack([features, context_vectorizer.fit_transform(contexts) * self.context_weight],
                                      format="csr")

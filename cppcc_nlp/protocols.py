@@ -27,6 +27,7 @@ from sklearn.model_selection import GroupKFold
 
 from .corpus import LabelRecord
 from .evaluate import keyword_predictions, majority_predictions
+from .model import split_inputs
 from .reader import LEAD_IN
 from .themes import THEME_IDS
 
@@ -93,6 +94,7 @@ class HeldOut:
     protocol: str
     index: np.ndarray  # positions in the records
     probabilities: np.ndarray
+    raw: np.ndarray  # the link function's probabilities, before any calibration
     predicted: np.ndarray
     keyword: np.ndarray
     majority: np.ndarray
@@ -120,11 +122,13 @@ def run_protocol(
             splits.append(Split(split.protocol, split.name, split.train, test))
 
     def fit_predict(split: Split):
-        model = make_model()
-        model.fit([texts[i] for i in split.train], Y[split.train], groups=[groups[i] for i in split.train])
-        probabilities = model.predict_proba([texts[i] for i in split.test])
+        model = make_model()  # units go in as records: the model reads their context when it uses it
+        model.fit([records[i] for i in split.train], Y[split.train], groups=[groups[i] for i in split.train])
+        probabilities = model.predict_proba([records[i] for i in split.test])
         predicted = (probabilities >= model.thresholds_).astype(int)
-        return split, probabilities, predicted
+        engine = getattr(model, "engine_", None)
+        raw = engine.raw_proba(*split_inputs([records[i] for i in split.test])) if engine is not None else probabilities
+        return split, (probabilities, raw), predicted
 
     results = []
     for result in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fit_predict)(s) for s in splits):
@@ -135,7 +139,8 @@ def run_protocol(
     return HeldOut(
         protocol=protocol,
         index=index,
-        probabilities=np.vstack([p for _, p, _ in results]),
+        probabilities=np.vstack([p for _, (p, _), _ in results]),
+        raw=np.vstack([r for _, (_, r), _ in results]),
         predicted=np.vstack([p for _, _, p in results]),
         keyword=keyword_predictions([texts[i] for i in index]),
         majority=np.vstack([majority_predictions(Y[s.train], len(s.test)) for s, _, _ in results]),
@@ -296,3 +301,63 @@ def format_evaluation(result: dict) -> str:
             lines.append(f"| {theme} | {m['support']} | {m['precision']:.2f} / {m['recall']:.2f} / **{m['f1']:.2f}** "
                          f"| {k['precision']:.2f} / {k['recall']:.2f} / {k['f1']:.2f} |")
     return "\n".join(lines)
+
+
+# -- calibration and learning curves ---------------------------------------------------------------
+
+
+def reliability(truth: np.ndarray, probability: np.ndarray, bins: int = 10) -> dict:
+    """Expected calibration error (equal-width bins), Brier score, and the diagram's points, for one theme."""
+    truth = truth.astype(float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(probability, edges[1:-1]), 0, bins - 1)
+    ece, points = 0.0, []
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            mean_p, mean_y = float(probability[inside].mean()), float(truth[inside].mean())
+            ece += inside.mean() * abs(mean_p - mean_y)
+            points.append([round(mean_p, 4), round(mean_y, 4), int(inside.sum())])
+    return {"ece": round(float(ece), 4), "brier": round(float(np.mean((probability - truth) ** 2)), 4), "points": points}
+
+
+def calibration_report(records: Sequence[LabelRecord], held: HeldOut, select=None) -> dict:
+    """Per theme, before (the link's probabilities) and after calibration, on the selected held-out units."""
+    Y = label_matrix(records)
+    keep = np.array([select is None or select(records[i]) for i in held.index])
+    truth = Y[held.index[keep]]
+    return {
+        theme: {"before": reliability(truth[:, k], held.raw[keep, k]),
+                "after": reliability(truth[:, k], held.probabilities[keep, k]), "units": int(keep.sum())}
+        for k, theme in enumerate(THEME_IDS)
+    }
+
+
+def learning_curve(
+    records: Sequence[LabelRecord], params: dict, fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0),
+    select=None, n_jobs: int = 1, seed: int = 0,
+) -> list[dict]:
+    """Held-out-source micro/macro-F1 when training on a fraction of the training documents, per source.
+
+    For each fraction, every split trains on that share of its training
+    documents (chosen at random, the same for every split), all their units.
+    """
+    from .model import ThemeClassifier
+
+    rng = np.random.default_rng(seed)
+    groups = sorted({r.fold_group for r in records})
+    order = {g: rank for rank, g in enumerate(rng.permutation(len(groups)))}
+    rank_of = {g: order[i] for i, g in enumerate(groups)}
+    rows = []
+    for fraction in fractions:
+        limit = fraction * len(groups)
+        kept = [r for r in records if rank_of[r.fold_group] < limit or (select is not None and select(r))]
+        # test units are never dropped: only training documents are subsampled
+        held = run_protocol(kept, lambda: ThemeClassifier(**params), "source", only=select, n_jobs=n_jobs)
+        summary = summarise(kept, held, rounds=50)
+        for source, row in summary.items():
+            trained = [r for r in kept if source == "all" or r.source != source]
+            rows.append({"fraction": fraction, "source": source, "training_units": len(trained),
+                         "training_documents": len({r.fold_group for r in trained}),
+                         "micro_f1": row["model"]["micro_f1"], "macro_f1": row["model"]["macro_f1"]})
+    return rows

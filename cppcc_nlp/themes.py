@@ -41,3 +41,29 @@ CUE_WORDS: dict[str, tuple[str, ...]] = {
         "履职平台", "履职管理系统", "APP", "直通车", "绿色通道", "委员人才库", "联系委员", "委员服务管理",
     ),
 }
+
+# Cue words of the decision rules (corpus/CODEBOOK.md, rules 3-20), added to the includes lists above
+# by the model's "extended" cue features; the keyword baseline keeps the includes lists alone.
+RULE_CUES: dict[str, tuple[str, ...]] = {
+    "party_building": (
+        "党中央", "坚持党的领导", "党的全面领导", "主题教育", "两个确立", "学习贯彻", "政治引领", "思想政治引领",
+        "中心组", "党员",
+    ),
+    "consultation": (
+        "建议", "发言", "讨论", "座谈会", "协商会", "议政建言", "献策", "意见和建议", "共商", "专题调研",
+    ),
+    "supervision": ("监督性", "评议", "办理情况", "督查", "接受政协", "民主监督"),
+    "poverty_alleviation": ("扶贫车间", "易地扶贫搬迁", "搬迁", "建档立卡", "攻坚", "摘帽"),
+    "member_management": (
+        "履职", "委员资格", "增补", "委员队伍", "履职能力", "履职本领", "培训", "讲座", "集体学习", "读书",
+        "委员讲堂", "考核",
+    ),
+}
+
+
+def cue_list(extended: bool = False) -> list[str]:
+    """The sorted cue words of every theme: the codebook's includes, and with ``extended`` its rules' too."""
+    cues = {cue for words in CUE_WORDS.values() for cue in words}
+    if extended:
+        cues |= {cue for words in RULE_CUES.values() for cue in words}
+    return sorted(cues)
