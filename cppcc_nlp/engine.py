@@ -50,7 +50,7 @@ class Engine:
     """
 
     def __init__(self, themes, thresholds, parts, coef, intercept, link: str, inputs=None, weights=None,
-                 calibration=None) -> None:
+                 calibration=None, heldout=None) -> None:
         if link not in LINKS:
             raise ValueError(f"link must be one of {LINKS}, got {link!r}")
         self.themes = tuple(str(t) for t in themes)
@@ -65,6 +65,9 @@ class Engine:
         self.link = link  # "expit" (logistic regression) or "sigmoid" of the SVM's decision function
         # per theme: (x, y) knots of an increasing piecewise-linear map, or None
         self.calibration = list(calibration) if calibration is not None else [None] * len(self.themes)
+        # the inner folds' out-of-fold (probabilities, labels) of the training units, for error rates; or None
+        self.heldout = None if heldout is None else (np.asarray(heldout[0], dtype=np.float64),
+                                                     np.asarray(heldout[1], dtype=np.uint8))
         n_features = sum(part.n_features for part in self.parts)
         if self.coef.shape != (n_features, len(self.themes)) or self.intercept.shape != (len(self.themes),):
             raise ValueError(
@@ -145,6 +148,8 @@ class Engine:
             if knots is not None:
                 arrays[f"calibration{k}_x"] = np.asarray(knots[0], dtype=np.float64)
                 arrays[f"calibration{k}_y"] = np.asarray(knots[1], dtype=np.float64)
+        if self.heldout is not None:
+            arrays["heldout_probabilities"], arrays["heldout_labels"] = self.heldout
         return {"themes": list(self.themes), "link": self.link, "parts": parts, "calibrated": calibrated}, arrays
 
     @classmethod
@@ -164,7 +169,9 @@ class Engine:
         ]
         return cls(meta["themes"], arrays["thresholds"], parts, arrays["coef"], arrays["intercept"], meta["link"],
                    inputs=[p.get("input", "text") for p in meta["parts"]],
-                   weights=[p.get("weight", 1.0) for p in meta["parts"]], calibration=calibration)
+                   weights=[p.get("weight", 1.0) for p in meta["parts"]], calibration=calibration,
+                   heldout=(arrays["heldout_probabilities"], arrays["heldout_labels"])
+                   if "heldout_probabilities" in arrays else None)
 
     def fingerprint(self) -> str:
         """SHA-256 of the engine's data: the same fitted state gives the same key, another fit another."""
@@ -185,7 +192,7 @@ class Engine:
 
 
 def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, thresholds, context_vectorizer=None,
-                       context_weight: float = 1.0, calibration=None) -> Engine:
+                       context_weight: float = 1.0, calibration=None, heldout=None) -> Engine:
     """The engine of a fitted ``FeatureUnion`` and the linear models' coefficients (needs scikit-learn).
 
     A feature type that the engine cannot compute exactly is a ``ValueError``
@@ -207,7 +214,7 @@ def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, threshold
                 raise ValueError(f"feature part {name!r} ({type(part).__name__}) is not one the engine computes")
             inputs.append(reads)
             weights.append(weight)
-    return Engine(themes, thresholds, parts, coef, intercept, link, inputs, weights, calibration)
+    return Engine(themes, thresholds, parts, coef, intercept, link, inputs, weights, calibration, heldout)
 
 
 def _tfidf_part(name: str, part):

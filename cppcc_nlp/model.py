@@ -152,19 +152,20 @@ class ThemeClassifier(BaseEstimator):
         self.classes_ = np.array(classes, dtype=object)
         segmenter = self._make_segmenter()
         thresholds = np.full(Y.shape[1], 0.5)
-        calibration = None
+        calibration = heldout = None
         raw = self._out_of_fold(texts, contexts, Y, groups, segmenter)
         if raw is not None:
             if self.calibration == "isotonic":
                 calibration = [_isotonic_knots(raw[:, k], Y[:, k]) for k in range(Y.shape[1])]
                 raw = _apply_knots(raw, calibration)
             thresholds = np.array([best_f1_threshold(Y[:, k], raw[:, k]) for k in range(Y.shape[1])])
-        self.engine_ = self._fit_engine(texts, contexts, Y, segmenter, thresholds, calibration)
+            heldout = (raw, Y)  # out-of-fold: what share estimates correct for
+        self.engine_ = self._fit_engine(texts, contexts, Y, segmenter, thresholds, calibration, heldout)
         self.thresholds_ = self.engine_.thresholds
         self.n_features_ = self.engine_.n_features
         return self
 
-    def _fit_engine(self, texts, contexts, Y, segmenter: Segmenter, thresholds, calibration=None) -> Engine:
+    def _fit_engine(self, texts, contexts, Y, segmenter: Segmenter, thresholds, calibration=None, heldout=None) -> Engine:
         from scipy import sparse
 
         vectorizer = self._make_vectorizer(segmenter)
@@ -189,7 +190,7 @@ class ThemeClassifier(BaseEstimator):
             intercept[k] = float(np.ravel(linear.intercept_)[0])
         link = "expit" if self.classifier == "logreg" else "sigmoid"
         return engine_from_fitted(vectorizer, coef, intercept, link, [str(c) for c in self.classes_], thresholds,
-                                  context_vectorizer, self.context_weight, calibration)
+                                  context_vectorizer, self.context_weight, calibration, heldout)
 
     def _out_of_fold(self, texts, contexts, Y, groups, segmenter: Segmenter) -> np.ndarray | None:
         """Raw probabilities of every unit from models that did not see its group (None: no inner folds)."""
