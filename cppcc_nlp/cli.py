@@ -279,24 +279,29 @@ def _pin_shipped_model(directory: Path) -> Path:
 
 def cmd_train(args: argparse.Namespace) -> int:
     args.output = _train_output(args)  # before the imports and the long fit: a bad option fails at once
-    from .evaluate import cross_validate
-    from .persist import save_model, train_model
+    from .persist import card_sections, load_engine, save_model, train_model
 
     records = _load_corpus_arg(args)
-    model = train_model(records)
-    evaluation = None
-    if not args.no_evaluation:
-        result = cross_validate(records, model, progress=None)
-        evaluation = result.to_dict()
-        evaluation["table"] = result.table()
-    card = save_model(model, args.output, records, evaluation)
+    params = json.loads(args.params) if args.params else load_engine().params
+    model = train_model(records, params)
+    extra = card_sections(records, evaluation=_read_json_arg(args.evaluation), calibration=_read_json_arg(args.calibration))
+    card = save_model(model, args.output, records, extra.pop("evaluation"), card_extra=extra)
     print(f"trained on {len(records)} units; saved to {args.output} (model.npz sha256 {card['files']['model.npz'][:12]}…)")
     if args.update_shipped_model:
         pin = _pin_shipped_model(args.output)
         print(f"replaced the shipped model and its pin {pin}; commit both", file=sys.stderr)
-    if evaluation:
-        print(evaluation["table"])
     return 0
+
+
+def _read_json_arg(path: str | None):
+    if not path:
+        return None
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        from .errors import InputError
+
+        raise InputError(f"{path}: cannot read JSON: {exc}") from None
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -340,18 +345,21 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from .batch import check_inputs
+    from .batch import check_inputs, output_format
     from .errors import InputError
     from .optional import require
 
     check_inputs(args.inputs)
     if args.plot or args.bars:  # before the labelling, and before research imports scikit-learn
         require("matplotlib", "--plot" if args.plot else "--bars")
+    if args.output not in (None, "-") and output_format(args.output) == "parquet":
+        require("pyarrow", "writing Parquet (.parquet output)")
     if _report_empty_directories(args.inputs, args.glob, "profile"):
         return EXIT_NOTHING_LABELLED
-    from .research import label_reports, markdown_table, profile_rows, write_table
+    from .research import label_reports, markdown_table, profile_rows
 
-    batch = label_reports(args.inputs, model=_load_model_arg(args), glob=args.glob)
+    batch = label_reports(args.inputs, model=_load_model_arg(args), glob=args.glob, text_field=args.text_field,
+                          id_field=args.id_field)
     for path, reason in batch.failures:
         print(f"skipped: {reason}", file=sys.stderr)
     if not batch.labelled:
@@ -361,7 +369,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if not to_stdout:  # with -o - stdout holds the JSON lines only
         print(markdown_table(rows, digits=2))
     if args.output:
-        write_table(rows, args.output)
+        batch.write_profiles(args.output)  # the section profiles, as label --profiles writes them
         if not to_stdout:
             print(f"profile table -> {args.output}", file=sys.stderr)
     if args.plot or args.bars:
@@ -496,7 +504,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--update-shipped-model", action="store_true",
         help="maintainers: replace the shipped model (models/default of the clone) and its pinned hash",
     )
-    train.add_argument("--no-evaluation", action="store_true", help="skip the evaluation stored in the card")
+    train.add_argument("--params", help="model parameters as JSON (default: the shipped model's, so that the shipped "
+                       "model is rebuilt byte for byte from the corpus and the sources)")
+    train.add_argument("--evaluation", help="held-out evaluation to put in the card (JSON of `cppcc-nlp evaluate --json`)")
+    train.add_argument("--calibration", help="calibration figures to put in the card (benchmarks/results/calibration.json)")
     train.set_defaults(func=cmd_train)
 
     evaluate = commands.add_parser(
@@ -528,12 +539,16 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(func=cmd_explain)
 
     profile = commands.add_parser("profile", help="theme profile of every section of some reports; --plot draws it")
-    profile.add_argument("inputs", nargs="+", help="report files or directories")
+    profile.add_argument("inputs", nargs="+", help="report files, directories (recursive), .jsonl files, or - for stdin")
     profile.add_argument("--glob", default="*.txt", help="file pattern inside directories (default: *.txt)")
+    profile.add_argument("--text-field", help="JSONL inputs: field holding the text (default: text)")
+    profile.add_argument("--id-field", help="JSONL inputs: field holding the document id (default: <file>:<line>)")
     profile.add_argument("--plot", help="write the sections x themes heatmap to this image (.png, .svg, .pdf)")
     profile.add_argument("--bars", help="write a bar chart per section to this image")
     profile.add_argument(
-        "-o", "--output", help="write the profile table to this file (.csv, else JSON lines; - for JSON lines on stdout)"
+        "-o", "--output",
+        help="write the section profiles to this file, as label --profiles does (.csv, .parquet, else JSON lines; "
+        "- for JSON lines on stdout)",
     )
     profile.add_argument(
         "--measure", choices=("sentences", "characters"), default="sentences",

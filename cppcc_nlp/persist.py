@@ -157,6 +157,33 @@ def save_model(
     return card
 
 
+def card_sections(records: list[LabelRecord], evaluation: dict | None = None, calibration: dict | None = None) -> dict:
+    """What the card says beside the files: training data per source and theme, held-out figures, use, failures."""
+    from .corpus import corpus_stats
+    from .protocols import format_evaluation
+
+    notes = json.loads(resources.files("cppcc_nlp").joinpath("data", "card_notes.json").read_text(encoding="utf-8"))
+    stats = corpus_stats(records)
+    training = {s.source: {"units": s.units, "documents": s.documents, "positives": s.positives} for s in stats.sources}
+    lines = ["| source | units | documents | " + " | ".join(stats.units_per_theme) + " |",
+             "|---|---:|---:|" + "---:|" * len(stats.units_per_theme)]
+    for source, row in training.items():
+        lines.append(f"| {source} | {row['units']} | {row['documents']} | "
+                     + " | ".join(str(row["positives"][t]) for t in stats.units_per_theme) + " |")
+    sections = {"training_data": "\n".join(lines), "training_data_by_source": training,
+                "intended_use": notes["intended_use"], "failure_modes": notes["failure_modes"], "evaluation": None}
+    if evaluation is not None:
+        sections["evaluation"] = {"heldout": evaluation, "table": format_evaluation(evaluation)}
+    if calibration is not None:
+        sections["calibration"] = calibration
+        rows = ["| theme | ECE before | ECE after | Brier before | Brier after |", "|---|---:|---:|---:|---:|"]
+        for theme, c in calibration.items():
+            rows.append(f"| {theme} | {c['before']['ece']:.3f} | {c['after']['ece']:.3f} | "
+                        f"{c['before']['brier']:.3f} | {c['after']['brier']:.3f} |")
+        sections["calibration_table"] = "\n".join(rows)
+    return sections
+
+
 def card_markdown(card: dict) -> str:
     """The card as Markdown: what the model is, what it was trained on, how well it does."""
     lines = [
@@ -171,12 +198,12 @@ def card_markdown(card: dict) -> str:
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
     ]
     for heading, key in (("Intended use", "intended_use"), ("Training data", "training_data"),
-                         ("Known failure modes", "failure_modes")):
+                         ("Calibration on held-out sources", "calibration_table"), ("Known failure modes", "failure_modes")):
         if card.get(key):
             lines += ["", f"## {heading}", "", card[key] if isinstance(card[key], str) else "\n".join(card[key])]
     evaluation = card.get("evaluation")
     if evaluation and evaluation.get("table"):
-        lines += ["", "## Evaluation", "", evaluation["table"]]
+        lines += ["", "## Held-out evaluation", "", evaluation["table"]]
     return "\n".join(lines) + "\n"
 
 
