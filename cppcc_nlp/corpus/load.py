@@ -16,7 +16,15 @@ from .sources import SourceSpec, document_units, iter_documents, read_registry, 
 
 
 def default_corpus_dir() -> Path:
-    """``corpus/`` of the source checkout this package was imported from."""
+    """The shipped corpus: ``corpus/`` of the checkout, installed as the package data ``cppcc_nlp.corpus_data``."""
+    from importlib import resources
+
+    try:
+        packaged = Path(str(resources.files("cppcc_nlp.corpus_data")))
+        if (packaged / "labels").is_dir():
+            return packaged
+    except (ModuleNotFoundError, TypeError):
+        pass
     return Path(__file__).resolve().parent.parent.parent / "corpus"
 
 

@@ -1,0 +1,71 @@
+"""Installed from a wheel, used from another directory: the corpus, codebook and model come with it."""
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from conftest import EXTERNAL, ROOT
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The package built as a wheel and installed into a directory of its own (dependencies from this venv)."""
+    work = tmp_path_factory.mktemp("wheel")
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(ROOT)],
+        capture_output=True, text=True,
+    )
+    assert build.returncode == 0, build.stderr[-2000:]
+    [wheel] = (work / "dist").glob("cppcc_nlp-*.whl")
+    target = work / "site"
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)],
+                             capture_output=True, text=True)
+    assert install.returncode == 0, install.stderr[-2000:]
+    elsewhere = work / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), sysconfig.get_paths()["purelib"]]),
+           "CPPCC_NLP_SOURCES": str(EXTERNAL), "XDG_DATA_HOME": str(work / "data"), "XDG_CACHE_HOME": str(work / "cache")}
+    return target, elsewhere, env
+
+
+def run(installed, *args, env=None):
+    target, elsewhere, base = installed
+    return subprocess.run([sys.executable, "-m", "cppcc_nlp.cli", *args], cwd=elsewhere, capture_output=True,
+                          text=True, env={**base, **(env or {})})
+
+
+def test_the_wheel_holds_the_corpus_codebook_and_model(installed):
+    target, _, _ = installed
+    package = target / "cppcc_nlp"
+    assert (package / "corpus_data" / "CODEBOOK.md").is_file()
+    assert (package / "corpus_data" / "labels" / "xwlb-cppcc.jsonl").is_file()
+    assert (package / "corpus_data" / "raw" / "hebei-2019-cppcc-highlights.txt").is_file()
+    assert (package / "default_model" / "model.npz").is_file()
+    assert not list(target.rglob("*.joblib"))
+
+
+def test_corpus_stats_from_another_directory(installed):
+    done = run(installed, "corpus", "stats")
+    assert done.returncode == 0, done.stderr
+    assert "units: 3450" in done.stdout and "inter-annotator agreement" in done.stdout
+    code = "import cppcc_nlp.corpus as c; print(c.default_corpus_dir())"
+    where = subprocess.run([sys.executable, "-c", code], cwd=installed[1], capture_output=True, text=True, env=installed[2])
+    assert where.stdout.strip().startswith(str(installed[0]))
+
+
+def test_train_and_evaluate_from_another_directory(installed, tmp_path):
+    # the seed report alone (no external copies): fast, and still the shipped corpus
+    fast = {"CPPCC_NLP_SOURCES": str(tmp_path / "none")}
+    trained = run(installed, "train", "--skip-missing-sources", "--output", str(tmp_path / "m"),
+                  "--params", '{"threshold_folds": 0}', env=fast)
+    assert trained.returncode == 0, trained.stderr
+    assert (tmp_path / "m" / "model.npz").is_file()
+    evaluated = run(installed, "evaluate", "--skip-missing-sources", "--quick", "--protocol", "city", env=fast)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "Leave one city out" in evaluated.stdout
+    labelled = run(installed, "explain", "--model", str(tmp_path / "m"), "开展民主监督，跟踪督办重点提案。")
+    assert labelled.returncode == 0 and "supervision" in labelled.stdout
