@@ -10,6 +10,7 @@ import numpy as np
 
 from .model import ThemeClassifier
 from .reader import Report, Source, parse_report, read_report
+from .records import flatten, label_mask, profile_fields, record_fields, score_value, section_profiles, sentence_record
 
 _default_model: ThemeClassifier | None = None
 _default_lock = threading.Lock()
@@ -106,63 +107,62 @@ def _texts_of(texts) -> list[str]:
 
 @dataclass(frozen=True)
 class LabelledReport:
-    """A report with a prediction for every sentence, in ``report.sentences`` order."""
+    """A report with a prediction for every sentence, in ``report.sentences`` order.
+
+    Its records, profiles and table have the fields of ``cppcc_nlp.records``,
+    the same as every output of ``cppcc-nlp label``.
+    """
 
     report: Report
     predictions: tuple[Prediction, ...]
     themes: tuple[str, ...]
 
+    @classmethod
+    def of_steps(cls, report: Report, masks: Sequence[int], steps: Sequence[Sequence[int]],
+                 themes: Sequence[str]) -> "LabelledReport":
+        """From the batch labeller's form: each sentence's themes as a bit mask, its scores as ``score_steps``."""
+        themes = tuple(themes)
+        predictions = tuple(
+            Prediction(
+                text=sentence.text,
+                labels=tuple(theme for k, theme in enumerate(themes) if mask >> k & 1),
+                scores={theme: score_value(step) for theme, step in zip(themes, row)},
+            )
+            for sentence, mask, row in zip(report.sentences, masks, steps)
+        )
+        return cls(report, predictions, themes)
+
+    def masks_and_steps(self) -> tuple[list[int], list[list[int]]]:
+        """The batch labeller's form of the predictions (see ``of_steps``)."""
+        masks = [label_mask(p.labels, self.themes) for p in self.predictions]
+        steps = [[round(p.scores[theme] * 10000) for theme in self.themes] for p in self.predictions]
+        return masks, steps
+
     def section_predictions(self, section_index: int) -> list[Prediction]:
         return [p for s, p in zip(self.report.sentences, self.predictions) if s.section_index == section_index]
 
     def profiles(self) -> list[dict]:
-        """Per section: share of sentences and of characters that carry each theme."""
-        rows = []
-        for section in self.report.sections:
-            pairs = [(s, p) for s, p in zip(self.report.sentences, self.predictions) if s.section_index == section.index]
-            n_sentences = len(pairs)
-            n_chars = sum(len(s.text) for s, _ in pairs)
-            row = {
-                "doc": self.report.doc_id,
-                "section_index": section.index,
-                "section": section.name,
-                "sentences": n_sentences,
-                "characters": n_chars,
-            }
-            for theme in self.themes:
-                with_theme = [(s, p) for s, p in pairs if theme in p.labels]
-                row[f"share_{theme}"] = round(len(with_theme) / n_sentences, 4) if n_sentences else 0.0
-                row[f"char_share_{theme}"] = (
-                    round(sum(len(s.text) for s, _ in with_theme) / n_chars, 4) if n_chars else 0.0
-                )
-            rows.append(row)
-        return rows
+        """Per section: share of sentences and of characters that carry each theme (``records.profile_fields``)."""
+        masks = [label_mask(p.labels, self.themes) for p in self.predictions]
+        rows = section_profiles(self.report.doc_id, self.report.sections, self.report.sentences, masks, len(self.themes))
+        fields = profile_fields(self.themes)
+        return [dict(zip(fields, row)) for row in rows]
 
     def to_records(self) -> list[dict]:
-        """One plain record per sentence: doc, section, paragraph, index, offsets, text, labels, scores."""
-        records = []
-        for sentence, prediction in zip(self.report.sentences, self.predictions):
-            records.append(
-                {
-                    "doc": self.report.doc_id,
-                    "section": self.report.sections[sentence.section_index].name,
-                    "section_index": sentence.section_index,
-                    "paragraph": sentence.paragraph_index,
-                    "sentence": sentence.index,
-                    "start": sentence.start,
-                    "end": sentence.end,
-                    "text": sentence.text,
-                    "labels": list(prediction.labels),
-                    "scores": dict(prediction.scores),
-                }
-            )
-        return records
+        """One record per sentence: doc, section, section_index, paragraph, sentence, offsets, text, labels, scores."""
+        names = [section.name for section in self.report.sections]
+        return [
+            sentence_record(self.report.doc_id, names, sentence, prediction.labels, prediction.scores)
+            for sentence, prediction in zip(self.report.sentences, self.predictions)
+        ]
 
     def to_dataframe(self):
-        """The records as a pandas DataFrame (requires pandas)."""
+        """The records as a pandas DataFrame in flat form (requires pandas): the columns of a Parquet output,
+        ``labels`` a list, one ``score_<theme>`` column per theme."""
         from .optional import require
 
-        return require("pandas", "to_dataframe()").DataFrame(self.to_records())
+        pd = require("pandas", "to_dataframe()")
+        return pd.DataFrame([flatten(r, join_labels=False) for r in self.to_records()], columns=record_fields(self.themes))
 
 
 def label_report(source: Source | Report, model: ThemeClassifier | None = None) -> LabelledReport:

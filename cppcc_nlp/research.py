@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import numpy as np
 from sklearn.base import clone
 
-from .api import LabelledReport, default_model, label_report
+from .api import LabelledReport, default_model
+from .batch import label_in_memory, write_documents
 from .corpus import LabelRecord, load_corpus, report_units
-from .errors import InputError
 from .evaluate import Evaluation, Scores, evaluate_configurations, score_predictions, section_folds
 from .model import Explanation, ThemeClassifier, _label_matrix
 from .optional import require
 from .plots import THEME_COLORS
 from .reader import LEAD_IN, Report, read_report
+from .records import flatten, record_fields
 from .themes import THEME_IDS, THEME_NAMES
 
 if TYPE_CHECKING:
@@ -90,23 +91,13 @@ def markdown_table(
     return "\n".join(lines)
 
 
-def flat_row(row: dict) -> dict:
-    """A row for CSV: lists joined with ``;``, dicts spread into ``<key>_<subkey>`` columns."""
-    flat = {}
-    for key, value in row.items():
-        if isinstance(value, dict):
-            flat.update({f"{key}_{sub}": subvalue for sub, subvalue in value.items()})
-        elif isinstance(value, (list, tuple)):
-            flat[key] = ";".join(str(v) for v in value)
-        else:
-            flat[key] = value
-    return flat
-
-
 def write_table(table, path: str | os.PathLike) -> Path:
-    """Write a table as CSV (``.csv``, lists and dicts flattened) or JSON lines (other suffixes), UTF-8.
+    """Write a table as CSV (``.csv``, flattened by ``records.flatten``: lists joined with ``;``,
+    ``scores`` as ``score_<theme>`` columns) or JSON lines (other suffixes), UTF-8.
 
-    ``"-"`` writes JSON lines to standard output.
+    ``"-"`` writes JSON lines to standard output. Sentence records and profiles
+    are best written with ``ReportBatch.write_records``/``write_profiles``, which
+    give the bytes of ``cppcc-nlp label`` (Parquet too).
     """
     import csv
     from contextlib import nullcontext
@@ -116,7 +107,7 @@ def write_table(table, path: str | os.PathLike) -> Path:
     to_stdout = str(path) == "-"
     with nullcontext(sys.stdout) if to_stdout else open(path, "w", encoding="utf-8", newline="") as handle:
         if path.suffix.lower() == ".csv":
-            rows = [flat_row(row) for row in rows]
+            rows = [flatten(row) for row in rows]
             columns = list(dict.fromkeys(k for row in rows for k in row))
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
@@ -132,52 +123,67 @@ def write_table(table, path: str | os.PathLike) -> Path:
 
 @dataclass(frozen=True)
 class ReportBatch:
-    """Labelled reports of a batch, and the inputs that could not be read (path, reason)."""
+    """Labelled reports of a batch, and the inputs that could not be labelled (source, reason)."""
 
     labelled: tuple[LabelledReport, ...]
     failures: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def themes(self) -> tuple[str, ...]:
+        return self.labelled[0].themes if self.labelled else tuple(THEME_IDS)
 
     def to_records(self) -> list[dict]:
         """One record per sentence of every report."""
         return [record for labelled in self.labelled for record in labelled.to_records()]
 
     def to_dataframe(self):
-        """The sentence records as a pandas DataFrame (requires pandas)."""
-        return require("pandas", "to_dataframe()").DataFrame(self.to_records())
+        """The sentence records as a pandas DataFrame in flat form, as ``LabelledReport.to_dataframe`` (requires pandas)."""
+        pd = require("pandas", "to_dataframe()")
+        return pd.DataFrame([flatten(r, join_labels=False) for r in self.to_records()], columns=record_fields(self.themes))
 
+    def profiles(self) -> list[dict]:
+        """One section profile per section of every report."""
+        return [row for labelled in self.labelled for row in labelled.profiles()]
 
-def report_paths(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> list[Path]:
-    """Files named directly, and the files under directories that match ``glob`` (recursive, sorted)."""
-    paths: list[Path] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            paths.extend(sorted(p for p in path.rglob(glob) if p.is_file()))
-        else:
-            paths.append(path)
-    return paths
+    def write_records(self, path: str | os.PathLike) -> Path:
+        """The sentence records into ``path`` (.jsonl, .csv, .parquet; ``"-"``: stdout), as ``cppcc-nlp label -o`` writes them."""
+        write_documents(path, "records", self.themes, self._documents())
+        return Path(path)
+
+    def write_profiles(self, path: str | os.PathLike) -> Path:
+        """The section profiles into ``path``, as ``cppcc-nlp label --profiles`` writes them."""
+        write_documents(path, "profiles", self.themes, self._documents())
+        return Path(path)
+
+    def _documents(self):
+        for labelled in self.labelled:
+            yield (labelled.report, *labelled.masks_and_steps())
 
 
 def label_reports(
-    inputs: Iterable[str | os.PathLike],
+    inputs: Iterable[str | os.PathLike] | str | os.PathLike,
     model: ThemeClassifier | None = None,
     glob: str = "*.txt",
+    *,
+    text_field: str | None = None,
+    id_field: str | None = None,
+    jobs: int = 1,
 ) -> ReportBatch:
-    """Label report files and directories of reports, keeping them in memory.
+    """Label report files, directories of reports and JSONL files, keeping them in memory.
 
-    Unreadable inputs (missing, binary, undecodable) are skipped and listed in
+    The pipeline of ``cppcc-nlp label`` (``batch.label_in_memory``): the same
+    files, document ids (a file's path under its directory without suffix),
+    labels and rounding. Inputs that cannot be labelled (missing, binary,
+    undecodable, a duplicate id, a bad JSONL line) are skipped and listed in
     ``failures``. For archives too large for memory use ``cppcc-nlp label``.
     """
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     model = model if model is not None else default_model()
-    labelled, failures = [], []
-    for path in report_paths(inputs, glob):
-        try:
-            labelled.append(label_report(path, model=model))
-        except InputError as exc:
-            failures.append((str(path), str(exc)))
-    return ReportBatch(tuple(labelled), tuple(failures))
+    result = label_in_memory(inputs, model, glob, text_field=text_field, id_field=id_field, jobs=jobs)
+    labelled = tuple(LabelledReport.of_steps(report, masks, steps, result.themes)
+                     for report, masks, steps in result.documents)
+    return ReportBatch(labelled, tuple(result.failures))
 
 
 def profile_rows(labelled: LabelledReport | Iterable[LabelledReport], measure: str = "sentences") -> list[dict]:

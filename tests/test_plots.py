@@ -143,7 +143,7 @@ def test_cli_profile_writes_table_and_heatmap(tmp_path, capsys):
     assert code == 0
     assert plot.read_bytes()[:4] == b"\x89PNG" and bars.read_bytes()[:4] == b"\x89PNG"
     lines = table.read_text(encoding="utf-8").splitlines()
-    assert lines[0].split(",")[:4] == ["doc", "section", "sentences", "characters"]
+    assert lines[0].split(",")[:6] == ["doc", "section_index", "section", "sentences", "characters", "share_party_building"]
     assert len(lines) == 1 + 14 and any(",辛集市," in line for line in lines)
     out = capsys.readouterr().out
     assert "| 石家庄市 |" in out

@@ -247,6 +247,6 @@ def test_write_table_flattens_labels_and_scores_for_csv(tmp_path, labelled):
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(records)
     assert rows[1]["labels"] == ";".join(records[1]["labels"])
-    assert float(rows[1]["scores_party_building"]) == records[1]["scores"]["party_building"]
+    assert float(rows[1]["score_party_building"]) == records[1]["scores"]["party_building"]
     lines = write_table(records, tmp_path / "sentences.jsonl").read_text(encoding="utf-8").splitlines()
     assert json.loads(lines[1])["labels"] == records[1]["labels"]

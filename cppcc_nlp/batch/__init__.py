@@ -5,7 +5,9 @@ inputs (files, directories, ``-``, JSONL records) -> items, streamed (``inputs``
 -> labelled here, in local worker processes (``workers``) or on a Dask cluster
 (``cluster``): read, split, predict, encode (``labeller``, ``records``)
 -> results in input order -> output files (``sinks``), committed and journalled
-for resume (``journal``).
+for resume (``journal``), or kept in memory (``label_in_memory``, which
+``research.label_reports`` and ``cppcc-nlp profile`` use): one pipeline, so
+documents, ids, labels and rounding are the same on both paths.
 
 - Memory stays flat: items are listed lazily, a bounded number of batches is in
   flight, and results are written as they arrive.
@@ -35,7 +37,7 @@ from .inputs import Item, check_inputs, count_items, empty_directories, iter_ite
 from .journal import COMMIT_SECONDS, FileOutput
 from .labeller import ModelSpec, Options, Outcome, label_batch, load_spec, model_spec
 from .plan import BATCH_BYTES, BATCH_DOCS, batches, plan
-from .sinks import FailureLog, PartFile, StdoutOutput, output_format, sidecar_path
+from .sinks import FailureLog, MemoryOutput, PartFile, StdoutOutput, output_format, sidecar_path, write_documents
 from .workers import WorkerPool, keep_freed_memory, run_here, run_processes
 
 if TYPE_CHECKING:  # the workers import this package; they need neither scikit-learn nor the model module
@@ -131,6 +133,46 @@ def label_files(
     return result
 
 
+@dataclass
+class MemoryResult:
+    """Documents labelled in memory, in input order, and the inputs that failed (source, reason)."""
+
+    documents: list[tuple]  # (report, label masks, score steps) each: see write_documents
+    themes: tuple[str, ...]
+    failures: list[tuple[str, str]]
+
+
+def label_in_memory(
+    inputs: Iterable[str | os.PathLike],
+    model: "ThemeClassifier | ModelSpec | None" = None,
+    glob: str = "*.txt",
+    *,
+    text_field: str | None = None,
+    id_field: str | None = None,
+    jobs: int = 1,
+    progress: bool | None = False,
+    batch_docs: int = BATCH_DOCS,
+    batch_bytes: int = BATCH_BYTES,
+) -> MemoryResult:
+    """``label_files``'s pipeline keeping the labelled documents in memory instead of writing them.
+
+    The same inputs (``iter_items``), ids, batches and labels as ``label_files``.
+    Every failure (an unreadable or missing input, a bad JSONL line, a
+    duplicate id) is returned, none printed.
+    """
+    jobs = _check_run("local", None, jobs)
+    inputs = [str(i) for i in inputs]
+    spec = model_spec(model)
+    show = show_progress(progress)
+    bar = progress_bar(total=count_items(inputs, glob) if show else None, unit="doc", show=show, smoothing=0.05)
+    failures = FailureLog(None, None, keep=None)
+    out = MemoryOutput()
+    _run(inputs, spec, Options("memory"), out, failures, BatchResult(), bar, glob=glob, text_field=text_field,
+         id_field=id_field, jobs=jobs, backend="local", scheduler=None, resume=False, batch_docs=batch_docs,
+         batch_bytes=batch_bytes, pool=None)
+    return MemoryResult(out.labelled, tuple(spec.themes), failures.kept)
+
+
 def _check_run(backend: str, scheduler, jobs: int) -> int:
     """``jobs`` as a number of processes (-1: all cores), after checking the backend options."""
     if backend not in BACKENDS:
@@ -223,6 +265,7 @@ __all__ = [
     "COMMIT_SECONDS",
     "SCORE_TEXT",
     "BatchResult",
+    "MemoryResult",
     "Item",
     "ModelSpec",
     "Options",
@@ -236,10 +279,12 @@ __all__ = [
     "keep_freed_memory",
     "label_batch",
     "label_files",
+    "label_in_memory",
     "load_spec",
     "output_format",
     "profile_fields",
     "record_fields",
     "score_steps",
     "sidecar_path",
+    "write_documents",
 ]

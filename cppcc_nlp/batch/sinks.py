@@ -1,4 +1,4 @@
-"""Where outcomes go: part files (JSONL, CSV, Parquet), standard output, the failure list.
+"""Where outcomes go: part files (JSONL, CSV, Parquet), standard output, memory, the failure list.
 
 Every file is written to ``<path>.part`` and renamed, or converted to Parquet,
 when the run ends, so a final file never holds a half-written record. The
@@ -12,11 +12,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from ..errors import InputError
 from ..optional import require
-from ..records import column_types, csv_header, encode_json, profile_fields, record_fields
+from ..records import (
+    RecordEncoder,
+    column_types,
+    csv_header,
+    encode_json,
+    profile_fields,
+    record_fields,
+    section_profiles,
+)
 from .labeller import Outcome
 
 PARQUET_ROWS = 20_000  # rows per Parquet row group
@@ -205,6 +213,65 @@ class StdoutOutput:
     def close(self) -> None:
         if self.profiles is not None:
             self.profiles.close()
+
+
+def write_documents(path: str | os.PathLike, kind: str, themes: Sequence[str], documents: Iterable[tuple]) -> None:
+    """The records or section profiles (``kind``) of labelled documents into ``path``, as a labelling run writes them.
+
+    ``documents``: ``(report, label masks, score steps)`` each, the masks and
+    steps as the labeller makes them. The format follows the extension
+    (.jsonl, .csv, .parquet); ``"-"`` writes JSON lines to standard output.
+    The bytes are those ``label_files`` writes for the same documents.
+    """
+    if kind not in ("records", "profiles"):
+        raise ValueError(f"kind must be 'records' or 'profiles', got {kind!r}")
+    encoder = RecordEncoder(themes)
+
+    def encoded(fmt: str) -> Iterator[str]:
+        for report, masks, steps in documents:
+            sentences = report.sentences
+            if kind == "records":
+                names = [section.name for section in report.sections]
+                yield encoder.records(report.doc_id, names, sentences, masks, steps, fmt)
+            else:
+                yield encoder.profiles(section_profiles(report.doc_id, report.sections, sentences, masks,
+                                                        len(encoder.themes)), fmt)
+
+    if str(path) == "-":
+        for text in encoded("jsonl"):
+            write_stdout(text.encode("utf-8"))
+        sys.stdout.flush()
+        return
+    file = PartFile.of(path, kind, themes)
+    if file.fmt == "parquet":
+        require("pyarrow", f"writing {file.path.name} (Parquet)")
+    file.path.parent.mkdir(parents=True, exist_ok=True)
+    file.start_fresh()
+    try:
+        for text in encoded(file.fmt):
+            file.write(text)
+    except BaseException:
+        file.close()
+        file.part.unlink(missing_ok=True)
+        raise
+    file.finish()
+
+
+class MemoryOutput:
+    """Labelled documents kept in memory, in input order: ``(report, label masks, score steps)`` each."""
+
+    def __init__(self) -> None:
+        self.labelled: list[tuple] = []
+
+    def start(self, resume: bool) -> None:
+        return None
+
+    def write(self, outcomes: Iterable[Outcome]) -> None:
+        self.labelled.extend(o.labelled for o in outcomes if o.error is None and o.labelled is not None)
+
+    def checkpoint(self) -> None: ...
+    def finish(self) -> None: ...
+    def close(self) -> None: ...
 
 
 # -- failures ------------------------------------------------------------------------------------
