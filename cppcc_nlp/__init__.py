@@ -14,6 +14,7 @@ _EXPORTS = {
     "classify": "api",
     "label_report": "api",
     "label_text": "api",
+    "estimate_shares": "shares",
     "read_report": "reader",
     "parse_report": "reader",
     "load_corpus": "corpus",
@@ -39,6 +40,7 @@ __all__ = [
     "classify",
     "label_report",
     "label_text",
+    "estimate_shares",
     "read_report",
     "parse_report",
     "load_corpus",
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
     from .persist import load_model, save_model
     from .reader import Report, Section, Sentence, parse_report, read_report
     from .segment import Segmenter
+    from .shares import estimate_shares
     from .themes import THEME_IDS
 
 

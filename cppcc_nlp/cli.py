@@ -350,20 +350,29 @@ def cmd_profile(args: argparse.Namespace) -> int:
     from .optional import require
 
     check_inputs(args.inputs)
+    _check_share_options(args)
     if args.plot or args.bars:  # before the labelling, and before research imports scikit-learn
         require("matplotlib", "--plot" if args.plot else "--bars")
-    if args.output not in (None, "-") and output_format(args.output) == "parquet":
+    if not args.shares and args.output not in (None, "-") and output_format(args.output) == "parquet":
         require("pyarrow", "writing Parquet (.parquet output)")
     if _report_empty_directories(args.inputs, args.glob, "profile"):
         return EXIT_NOTHING_LABELLED
     from .research import label_reports, markdown_table, profile_rows
 
-    batch = label_reports(args.inputs, model=_load_model_arg(args), glob=args.glob, text_field=args.text_field,
+    model = _load_model_arg(args)
+    if args.shares in ("adjusted", "adjusted-probability"):  # a model without held-out predictions fails before labelling
+        from .shares import error_rates
+
+        error_rates(model)
+    batch = label_reports(args.inputs, model=model, glob=args.glob, text_field=args.text_field,
                           id_field=args.id_field)
     for path, reason in batch.failures:
         print(f"skipped: {reason}", file=sys.stderr)
     if not batch.labelled:
         raise InputError(f"no readable report among {len(batch.failures)} input(s)")
+    if args.shares:
+        _profile_shares(args, batch, model)
+        return EXIT_SOME_INPUTS_FAILED if batch.failures else 0
     rows = profile_rows(batch.labelled, measure=args.measure)
     to_stdout = args.output == "-"
     if not to_stdout:  # with -o - stdout holds the JSON lines only
@@ -381,6 +390,65 @@ def cmd_profile(args: argparse.Namespace) -> int:
                 figure.savefig(path, dpi=args.dpi)
                 print(f"{kind} -> {path}", file=sys.stderr)
     return EXIT_SOME_INPUTS_FAILED if batch.failures else 0
+
+
+def _check_share_options(args: argparse.Namespace) -> None:
+    """Options of ``profile`` that only go with ``--shares``, or never with it (usage errors, exit 2)."""
+    if not args.shares:
+        for option, value in (("--by", args.by), ("--plot-kind", args.plot_kind), ("--confidence", args.confidence)):
+            if value is not None:
+                raise UsageError(f"{option} goes with --shares METHOD")
+        return
+    if args.bars:
+        raise UsageError("--bars draws the sentence profiles; with --shares use --plot (and --plot-kind)")
+    if args.measure != "sentences":
+        raise UsageError("--shares estimates shares of sentences; leave out --measure")
+    if args.output not in (None, "-") and Path(args.output).suffix.lower() == ".parquet":
+        raise UsageError("with --shares, -o writes .csv or JSON lines")
+    if args.confidence is not None and not 0 < args.confidence < 1:
+        raise UsageError(f"--confidence must lie between 0 and 1, got {args.confidence}")
+    if args.by not in (None, "section", "document") and "-" in args.inputs:
+        raise UsageError(f"--by {args.by} reads a field of JSONL files; standard input cannot be read twice")
+
+
+def _profile_shares(args: argparse.Namespace, batch, model) -> None:
+    """``profile --shares``: each group's theme shares with intervals; the table, -o and --plot."""
+    from .errors import InputError
+    from .shares import estimate_shares, field_values
+
+    labelled = list(batch.labelled)
+    by = args.by or "section"
+    groups = by
+    if by not in ("section", "document"):
+        values = field_values(args.inputs, by, args.glob, args.text_field, args.id_field)
+        kept = [item for item in labelled if item.report.doc_id in values]
+        if not kept:
+            raise InputError(f"no document has the field {by.partition(':')[0]!r} that --by {by} groups by")
+        if len(kept) < len(labelled):
+            print(f"left out {len(labelled) - len(kept)} document(s) without the field {by.partition(':')[0]!r}",
+                  file=sys.stderr)
+        labelled = kept
+        groups = [values[item.report.doc_id] for item in labelled for _ in item.report.sentences]
+    table = estimate_shares(labelled, groups, method=args.shares, model=model,
+                            confidence=0.95 if args.confidence is None else args.confidence)
+    to_stdout = args.output == "-"
+    if not to_stdout:
+        print(table.format())
+    if args.output:
+        table.write(args.output)
+        if not to_stdout:
+            print(f"shares -> {args.output}", file=sys.stderr)
+    if args.plot:
+        from .plots import period_value, plot_shares, plot_shares_over_time
+
+        kind = args.plot_kind
+        if kind is None:
+            periods = by not in ("section", "document") and all(period_value(g) is not None for g in table.groups)
+            kind = "time" if periods else "dots"
+        figure = (plot_shares_over_time(table, font=args.font) if kind == "time"
+                  else plot_shares(table, kind=kind, font=args.font))
+        figure.savefig(args.plot, dpi=args.dpi)
+        print(f"shares ({kind}) -> {args.plot}", file=sys.stderr)
 
 
 def _add_annotate_parser(commands) -> None:
@@ -556,6 +624,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     profile.add_argument("--font", help="font file or family for the Chinese labels (default: the bundled one)")
     profile.add_argument("--dpi", type=int, default=150, help="resolution of the images (default: 150)")
+    profile.add_argument(
+        "--shares", choices=("count", "probability", "adjusted", "adjusted-probability"),
+        help="estimate each group's theme shares with intervals instead: count (classify and count), probability "
+        "(mean score), adjusted (corrected by the model's held-out error rates) or adjusted-probability; "
+        "-o then writes group, theme, share, low, high, n_units, method (.csv, else JSON lines)",
+    )
+    profile.add_argument(
+        "--by", metavar="section|document|FIELD",
+        help="with --shares: group by section (default), document, or a field of the JSONL records; FIELD:N keeps "
+        "its first N characters (date:4: the year of an ISO date)",
+    )
+    profile.add_argument("--confidence", type=float, help="with --shares: the intervals' level (default: 0.95)")
+    profile.add_argument(
+        "--plot-kind", choices=("dots", "heatmap", "time"),
+        help="with --shares: what --plot draws: dot and whisker per group and theme, a heatmap with the interval "
+        "in each cell, or shares over time (default: time when every --by FIELD value is a year or date, else dots)",
+    )
     _add_model_options(profile)
     profile.set_defaults(func=cmd_profile)
     return parser

@@ -297,3 +297,181 @@ def _bars(values, labels, themes, prop, title):
         ax.set_axisbelow(True)
     fig.suptitle(title, fontproperties=prop, fontsize=12)
     return fig
+
+
+# -- theme shares with intervals (``shares.estimate_shares``) ---------------------------------
+
+
+SHARE_KINDS = ("dots", "heatmap")
+
+
+def _share_cells(data) -> tuple[list, list[str], dict, str, float | None]:
+    """``(groups, themes, {(group, theme): row}, method, confidence)`` of a ``ShareTable`` or its rows."""
+    method = getattr(data, "method", None)
+    confidence = getattr(data, "confidence", None)
+    if hasattr(data, "rows") and hasattr(data, "themes"):
+        rows = list(data.rows)
+    elif hasattr(data, "to_dict") and hasattr(data, "columns"):  # a DataFrame of the rows
+        rows = data.to_dict("records")
+    else:
+        rows = [dict(row) for row in data]
+    if not rows:
+        raise ValueError("nothing to plot: the share table has no rows")
+    missing = {"group", "theme", "share", "low", "high"} - set(rows[0])
+    if missing:
+        raise ValueError(f"share rows need the columns group, theme, share, low and high; missing {sorted(missing)}")
+    groups = list(dict.fromkeys(row["group"] for row in rows))
+    themes = list(dict.fromkeys(row["theme"] for row in rows))
+    cells = {(row["group"], row["theme"]): row for row in rows}
+    return groups, themes, cells, method or str(rows[0].get("method", "")), confidence
+
+
+def _share_title(method: str, confidence: float | None, what: str) -> str:
+    level = f"{confidence:.0%}" if confidence else "95%"
+    return f"{what}：主题占比 / theme share ({method}, {level} interval)"
+
+
+def plot_shares(
+    data,
+    kind: str = "dots",
+    font: str | os.PathLike | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Groups x themes shares with their intervals, as a matplotlib ``Figure``.
+
+    ``data`` is a ``ShareTable`` from ``estimate_shares`` (or its rows).
+    ``kind="dots"`` draws one panel per theme, a dot per group at its share and
+    a whisker over its interval; ``kind="heatmap"`` colours each cell by its
+    share and writes the share and its interval in it.
+    """
+    if kind not in SHARE_KINDS:
+        raise ValueError(f"kind must be one of {SHARE_KINDS}, got {kind!r}")
+    require("matplotlib", "drawing a plot")
+    groups, themes, cells, method, confidence = _share_cells(data)
+    labels = [str(g) for g in groups]
+    title = title or _share_title(method, confidence, "各组")
+    from matplotlib.font_manager import FontProperties
+
+    text = "".join(labels) + "".join(theme_label(t) for t in themes) + title
+    prop = FontProperties(fname=os.fspath(find_cjk_font(text, font=font)))
+    share = [[float(cells[(g, t)]["share"]) for t in themes] for g in groups]
+    low = [[float(cells[(g, t)]["low"]) for t in themes] for g in groups]
+    high = [[float(cells[(g, t)]["high"]) for t in themes] for g in groups]
+    if kind == "heatmap":
+        return _share_heatmap(share, low, high, labels, themes, prop, title)
+    return _share_dots(share, low, high, labels, themes, prop, title)
+
+
+def _share_dots(share, low, high, labels, themes, prop, title):
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    share, low, high = (np.asarray(a, dtype=float) for a in (share, low, high))
+    fig = Figure(figsize=(1.8 + 2.3 * len(themes), 1.3 + 0.34 * len(labels)), layout="constrained")
+    axes = fig.subplots(1, len(themes), sharey=True, squeeze=False)[0]
+    rows = np.arange(len(labels))
+    right = min(1.0, max(0.2, float(high.max()) * 1.1))
+    for k, (ax, theme) in enumerate(zip(axes, themes)):
+        color = THEME_COLORS.get(theme, "#555555")
+        ax.errorbar(share[:, k], rows, xerr=[share[:, k] - low[:, k], high[:, k] - share[:, k]], fmt="o",
+                    color=color, ecolor=color, elinewidth=1.6, capsize=2.5, markersize=4.5)
+        ax.set_xlim(-0.02 * right, right)
+        ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
+        ax.set_title(theme_label(theme), fontproperties=prop, fontsize=11)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.tick_params(axis="x", labelsize=8)
+    axes[0].set_yticks(rows)
+    axes[0].set_yticklabels(labels, fontproperties=prop, fontsize=10)
+    axes[0].set_ylim(len(labels) - 0.5, -0.5)
+    fig.suptitle(title, fontproperties=prop, fontsize=12)
+    return fig
+
+
+def _share_heatmap(share, low, high, labels, themes, prop, title):
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    matrix = np.asarray(share, dtype=float)
+    fig = Figure(figsize=(2.2 + 1.45 * len(themes), 1.6 + 0.55 * len(labels)), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="YlOrRd", vmin=0.0, vmax=max(1e-9, float(matrix.max()), 0.5), aspect="auto")
+    ax.set_xticks(range(len(themes)))
+    ax.set_xticklabels([theme_label(t) for t in themes], fontproperties=prop, fontsize=11)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontproperties=prop, fontsize=11)
+    ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
+    threshold = 0.6 * image.norm.vmax
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            ax.text(j, i, f"{matrix[i, j]:.0%}\n[{low[i][j]:.0%}–{high[i][j]:.0%}]", ha="center", va="center",
+                    fontsize=8, color="white" if matrix[i, j] > threshold else "#222222")
+    ax.set_xticks(np.arange(-0.5, len(themes)), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(labels)), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.8, format=lambda x, _: f"{x:.0%}")
+    colorbar.set_label("share of sentences")
+    ax.set_title(title, fontproperties=prop, fontsize=12, pad=12)
+    return fig
+
+
+def period_value(group) -> float | None:
+    """A group key as a point in time: a number, or a date string's year (and month) as a number."""
+    if isinstance(group, (int, float)) and not isinstance(group, bool):
+        return float(group)
+    text = str(group).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    import re
+
+    match = re.fullmatch(r"(\d{4})[-/.](\d{1,2})(?:[-/.]\d{1,2})?", text)
+    return int(match.group(1)) + (int(match.group(2)) - 0.5) / 12 if match else None
+
+
+def plot_shares_over_time(
+    data,
+    font: str | os.PathLike | None = None,
+    title: str | None = None,
+    themes: Iterable[str] | None = None,
+) -> Figure:
+    """Shares by period (groups that are years, numbers or dates), one panel per theme, the interval as a band.
+
+    ``data`` is a ``ShareTable`` whose groups are periods, e.g. from
+    ``estimate_shares(records, years)``; groups are drawn in time order.
+    """
+    require("matplotlib", "drawing a plot")
+    groups, all_themes, cells, method, confidence = _share_cells(data)
+    chosen = list(themes) if themes is not None else all_themes
+    times = [period_value(g) for g in groups]
+    if any(t is None for t in times):
+        bad = next(g for g, t in zip(groups, times) if t is None)
+        raise ValueError(f"group {bad!r} is not a year, a number or a date: shares over time need periods as groups")
+    order = sorted(range(len(groups)), key=lambda i: times[i])
+    title = title or _share_title(method, confidence, "逐年")
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
+    prop = FontProperties(fname=os.fspath(find_cjk_font("".join(theme_label(t) for t in chosen) + title, font=font)))
+    fig = Figure(figsize=(1.2 + 2.9 * len(chosen), 3.4), layout="constrained")
+    axes = fig.subplots(1, len(chosen), sharey=True, squeeze=False)[0]
+    x = [times[i] for i in order]
+    top = max(float(cells[(groups[i], t)]["high"]) for i in order for t in chosen)
+    for ax, theme in zip(axes, chosen):
+        color = THEME_COLORS.get(theme, "#555555")
+        rows = [cells[(groups[i], theme)] for i in order]
+        ax.fill_between(x, [r["low"] for r in rows], [r["high"] for r in rows], color=color, alpha=0.18, linewidth=0)
+        ax.plot(x, [r["share"] for r in rows], marker="o", markersize=3.5, color=color)
+        ax.set_title(theme_label(theme), fontproperties=prop, fontsize=11)
+        ax.set_ylim(0, min(1.0, max(0.2, top * 1.05)))
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+        ax.grid(color="#dddddd", linewidth=0.6)
+        ax.tick_params(axis="x", labelsize=8, rotation=45)
+        if all(float(v).is_integer() for v in x):
+            ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0f}")
+    fig.suptitle(title, fontproperties=prop, fontsize=12)
+    return fig
