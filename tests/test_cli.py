@@ -28,7 +28,8 @@ def test_read_of_binary_file_is_one_line_error_with_exit_code_3(tmp_path, capsys
 
 
 def test_train_writes_model_and_card(tmp_path, seed_corpus_dir, capsys):
-    assert main(["train", "--corpus", str(seed_corpus_dir), "--output", str(tmp_path / "m"), "--no-evaluation"]) == 0
+    assert main(["train", "--corpus", str(seed_corpus_dir), "--output", str(tmp_path / "m"),
+                 "--params", '{"threshold_folds": 0}']) == 0
     assert (tmp_path / "m" / "model.npz").is_file() and (tmp_path / "m" / "model_card.json").is_file()
     assert main(["explain", "--model", str(tmp_path / "m"), "助力脱贫攻坚。"]) == 0
     assert "poverty_alleviation" in capsys.readouterr().out

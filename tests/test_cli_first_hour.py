@@ -91,8 +91,8 @@ def test_train_without_output_writes_a_new_user_directory_and_says_where(seed_co
 
     shipped = digest(ROOT / "models" / "default")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setattr(persist, "train_model", lambda records: small_model)  # the fit is model.py's; here: where
-    assert main(["train", "--corpus", str(seed_corpus_dir), "--no-evaluation"]) == 0
+    monkeypatch.setattr(persist, "train_model", lambda records, params=None: small_model)  # the fit is model.py's; here: where
+    assert main(["train", "--corpus", str(seed_corpus_dir), "--params", '{"threshold_folds": 0}']) == 0
     written = list((tmp_path / "data" / "cppcc_nlp" / "models").iterdir())
     assert len(written) == 1 and written[0].name.startswith("model-")
     assert (written[0] / "model_card.json").is_file()
@@ -103,7 +103,7 @@ def test_train_without_output_writes_a_new_user_directory_and_says_where(seed_co
 def test_train_refuses_to_write_the_shipped_model_without_the_maintainer_flag(capsys):
     shipped = cli.checkout_model_dir()
     assert shipped is not None  # the tests run in a clone
-    assert main(["train", "--output", str(shipped), "--no-evaluation"]) == 2
+    assert main(["train", "--output", str(shipped), "--params", '{"threshold_folds": 0}']) == 2
     assert "--update-shipped-model" in capsys.readouterr().err
 
 
@@ -118,13 +118,13 @@ def test_console_script_train_refuses_the_shipped_model_and_documents_its_defaul
 
 
 def test_update_shipped_model_and_output_together_is_a_usage_error(capsys):
-    assert main(["train", "--update-shipped-model", "--output", "x", "--no-evaluation"]) == 2
+    assert main(["train", "--update-shipped-model", "--output", "x", "--params", '{"threshold_folds": 0}']) == 2
     assert "leave out --output" in capsys.readouterr().err
 
 
 def test_update_shipped_model_outside_a_clone_is_a_usage_error(monkeypatch, capsys):
     monkeypatch.setattr(cli, "checkout_model_dir", lambda: None)
-    assert main(["train", "--update-shipped-model", "--no-evaluation"]) == 2
+    assert main(["train", "--update-shipped-model", "--params", '{"threshold_folds": 0}']) == 2
     assert "clone" in capsys.readouterr().err
 
 
@@ -135,8 +135,8 @@ def test_update_shipped_model_writes_the_model_and_its_pin(seed_corpus_dir, smal
     (clone / "models" / "default").mkdir(parents=True)
     (clone / "cppcc_nlp" / "data").mkdir(parents=True)
     monkeypatch.setattr(cli, "checkout_model_dir", lambda: clone / "models" / "default")
-    monkeypatch.setattr(persist, "train_model", lambda records: small_model)
-    assert main(["train", "--update-shipped-model", "--corpus", str(seed_corpus_dir), "--no-evaluation"]) == 0
+    monkeypatch.setattr(persist, "train_model", lambda records, params=None: small_model)
+    assert main(["train", "--update-shipped-model", "--corpus", str(seed_corpus_dir), "--params", '{"threshold_folds": 0}']) == 0
     card = (clone / "models" / "default" / "model_card.json").read_bytes()
     pin = (clone / "cppcc_nlp" / "data" / "default_model.sha256").read_text(encoding="ascii").strip()
     assert pin == hashlib.sha256(card).hexdigest()
