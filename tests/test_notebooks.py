@@ -7,7 +7,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-EXPECTED = ["01_quickstart.ipynb", "02_model_comparison.ipynb", "03_label_your_reports.ipynb"]
+EXPECTED = ["01_quickstart.ipynb", "02_model_comparison.ipynb", "03_label_your_reports.ipynb",
+            "04_themes_over_time.ipynb"]
 
 
 def test_the_three_notebooks_are_there():
@@ -83,3 +84,24 @@ def test_label_your_reports_notebook_runs(run_notebook):
     pages = "".join(outputs_of(notebook, "text/html"))
     assert "二、委员管理" in pages and "scores_party_building" in pages and "retrained" in pages
     assert len(outputs_of(notebook, "image/png")) == 1
+
+
+@pytest.mark.slow
+def test_themes_over_time_notebook_estimates_shares_by_year(run_notebook):
+    notebook = run_notebook("04_themes_over_time.ipynb")
+    text = "".join(outputs_of(notebook, "stream"))
+    assert "skipped" not in text  # conftest points CPPCC_NLP_SOURCES at ../shared/external, which holds the archive
+    assert "1098 items" in text and "years 2012-2026" in text and "failures: 0" in text
+    assert "| 2012 |" in text and "| 2026 |" in text and "method: adjusted; intervals: 95%" in text
+    assert len(outputs_of(notebook, "image/png")) == 1  # shares over time, one panel per theme
+    prose = "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert "What the picture shows" in prose
+
+
+@pytest.mark.slow
+def test_themes_over_time_notebook_says_it_skips_without_the_archive(run_notebook, tmp_path, monkeypatch):
+    monkeypatch.setenv("CPPCC_NLP_SOURCES", str(tmp_path / "no-sources-here"))
+    notebook = run_notebook("04_themes_over_time.ipynb")
+    text = "".join(outputs_of(notebook, "stream"))
+    assert "skipped: the dated news archive cctv-xwlb-cppcc/xwlb_cppcc_items.jsonl is not in" in text
+    assert outputs_of(notebook, "image/png") == []
