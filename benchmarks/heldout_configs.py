@@ -83,7 +83,8 @@ class SelfTraining:
 
 
 def unlabelled_units(records) -> list[tuple[str, str]]:
-    from cppcc_nlp.corpus import document_units, iter_documents, read_registry, source_file, sources_dir
+    from cppcc_nlp.corpus import document_units, iter_documents, read_registry, sources_dir
+    from cppcc_nlp.corpus.sources import source_file
 
     labelled = {r.id for r in records}
     registry = read_registry(ROOT / "corpus")
