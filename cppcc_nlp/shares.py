@@ -360,7 +360,8 @@ def error_rates(model) -> ErrorRates:
     if heldout is None:
         raise ModelError(
             "this model keeps no held-out predictions, so its error rates are unknown: retrain it "
-            "(ThemeClassifier(threshold_folds=5).fit(...), or cppcc-nlp train), or use method='count' or 'probability'"
+            "(ThemeClassifier(threshold_folds=5).fit(...), or cppcc-nlp train), or use the count or probability "
+            "method (method='count', --shares count)"
         )
     return ErrorRates.from_heldout(heldout[0], heldout[1], engine.thresholds, engine.themes)
 
