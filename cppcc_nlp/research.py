@@ -22,12 +22,12 @@ from sklearn.base import clone
 
 from .api import LabelledReport, default_model
 from .batch import label_in_memory, write_documents
-from .corpus import LabelRecord, load_corpus, report_units
+from .corpus import LabelRecord, load_corpus
 from .evaluate import Evaluation, Scores, evaluate_configurations, score_predictions, section_folds
 from .model import Explanation, ThemeClassifier, _label_matrix
 from .optional import require
 from .plots import THEME_COLORS
-from .reader import LEAD_IN, Report, read_report
+from .reader import LEAD_IN
 from .records import flatten, record_fields
 from .themes import THEME_IDS, THEME_NAMES
 
@@ -623,40 +623,3 @@ def misclassified(
         views.append(RenderedExplanation(explanation, involved, tuple(error["gold"])))
     return ErrorAnalysis(tuple(rows), tuple(views))
 
-
-# -- hand labels for your own reports ----------------------------------------------------
-
-
-def write_label_template(
-    source: str | os.PathLike | Report,
-    corpus_dir: str | os.PathLike,
-    doc_id: str | None = None,
-    model: ThemeClassifier | None = None,
-) -> Path:
-    """Add a report to a corpus directory for hand labelling; return its label file.
-
-    Writes ``corpus_dir/raw/<doc>.txt`` (the report as UTF-8) and
-    ``corpus_dir/labels/<doc>.jsonl`` with one record per sentence, in the
-    corpus format that ``load_corpus`` validates. ``labels`` start empty: they
-    are for a person to fill in by the codebook. With a ``model``, its
-    predictions go into a separate ``suggested`` field that ``load_corpus``
-    ignores, so no model label enters the corpus until someone has read the
-    sentence and copied or corrected it.
-    """
-    report = source if isinstance(source, Report) else read_report(source, doc_id=doc_id)
-    doc = doc_id or report.doc_id
-    root = Path(corpus_dir)
-    (root / "raw").mkdir(parents=True, exist_ok=True)
-    (root / "labels").mkdir(parents=True, exist_ok=True)
-    (root / "raw" / f"{doc}.txt").write_text(report.text, encoding="utf-8")
-    stored = read_report(root / "raw" / f"{doc}.txt", doc_id=doc)
-    units = report_units(stored)
-    predicted = model.predict_labels([unit.text for unit in units]) if model is not None else [[] for _ in units]
-    path = root / "labels" / f"{doc}.jsonl"
-    with open(path, "w", encoding="utf-8") as handle:
-        for unit, labels in zip(units, predicted):
-            record = {"id": unit.id, "doc": doc, "section": unit.section, "text": unit.text, "labels": []}
-            if model is not None:
-                record["suggested"] = list(labels)
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path

@@ -67,22 +67,33 @@ def test_quickstart_notebook_runs(run_notebook):
 @pytest.mark.slow
 def test_model_comparison_notebook_runs(run_notebook):
     notebook = run_notebook("02_model_comparison.ipynb")
+    text = "".join(outputs_of(notebook, "stream"))
+    assert "194 hand-labelled sentences of the seed report" in text  # the small configuration, not the whole corpus
+    assert "**micro-F1**" in text  # the per-theme table beside the baselines
     pages = "".join(outputs_of(notebook, "text/html"))
-    for name in ("word n-grams", "char n-grams", "word + char (default)", "keyword baseline"):
+    for name in ("word n-grams", "char n-grams", "word + char (default features)", "keyword baseline"):
         assert name in pages
     assert "misclassified" in pages and "<mark" in pages
     assert len(outputs_of(notebook, "image/png")) == 1  # the learning curve
+    prose = "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert "benchmarks/heldout_configs.py" in prose and "cppcc-nlp evaluate" in prose  # where the full comparison is
 
 
 @pytest.mark.slow
 def test_label_your_reports_notebook_runs(run_notebook):
     notebook = run_notebook("03_label_your_reports.ipynb")
+    code = "".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "select_batch(" in code and "merge_batch(" in code  # the annotation route, not a label template
     text = "".join(outputs_of(notebook, "stream"))
     assert "failures: ()" in text
-    assert "units: 202" in text  # the seed corpus plus the 8 sentences of the example report
-    assert "**micro-F1**" in text  # the evaluation of the retrained model
+    assert "labelled so far: 13 of 14 units" in text  # one sentence left undecided: labels null
+    assert "merged 13 units; 1 without labels left out" in text
+    assert '"source": "mine"' in text and '"sha256": ' in text and '"text"' not in text  # a stand-off record
+    assert "units: 207" in text  # the seed report's 194 sentences plus the 13 decided ones of the example reports
+    assert "**micro-F1**" in text  # the evaluation on the held-out sections of the example reports
     pages = "".join(outputs_of(notebook, "text/html"))
-    assert "二、委员管理" in pages and "scores_party_building" in pages and "retrained" in pages
+    assert "二、委员管理" in pages and "score_party_building" in pages and "retrained" in pages
+    assert "suggested" in pages  # the model's probabilities beside labels that start as null
     assert len(outputs_of(notebook, "image/png")) == 1
 
 

@@ -27,7 +27,6 @@ from cppcc_nlp.research import (
     table_rows,
     theme_profile,
     top_terms_table,
-    write_label_template,
 )
 from cppcc_nlp.themes import THEME_IDS
 
@@ -218,22 +217,6 @@ def test_label_reports_skips_unreadable_files(tmp_path, small_model):
     assert [r["text"] for r in batch.to_records()] == ["一、总体情况", "市政协党组加强理论学习。"]
     single = label_reports(tmp_path / "a.txt", model=small_model)  # one path, not a list of its characters
     assert [l.report.doc_id for l in single.labelled] == ["a"] and not single.failures
-
-
-def test_label_template_makes_a_corpus_that_loads_and_trains(tmp_path, small_model):
-    report = tmp_path / "my-report.txt"
-    report.write_bytes("一、党建\n市政协党组加强理论学习。组织委员开展调研。\n二、扶贫\n委员结对帮扶贫困户。".encode("gb18030"))
-    corpus = tmp_path / "corpus"
-    path = write_label_template(report, corpus)
-    assert path == corpus / "labels" / "my-report.jsonl"
-    records = load_corpus(corpus)
-    assert [r.text for r in records] == ["一、党建", "市政协党组加强理论学习。", "组织委员开展调研。", "二、扶贫", "委员结对帮扶贫困户。"]
-    assert [r.section for r in records] == ["一、党建"] * 3 + ["二、扶贫"] * 2
-    assert all(r.labels == () for r in records)
-    write_label_template(report, corpus, model=small_model)
-    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    assert [line["suggested"] for line in lines] == small_model.predict_labels([r.text for r in records])
-    assert all(r.labels == () for r in load_corpus(corpus)), "model suggestions must not become hand labels"
 
 
 def test_write_table_flattens_labels_and_scores_for_csv(tmp_path, labelled):
