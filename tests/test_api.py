@@ -1,3 +1,4 @@
+import importlib
 import pytest
 
 from cppcc_nlp import Prediction, classify, label_report, label_text
@@ -73,7 +74,7 @@ def test_label_report_accepts_a_path_string_and_bytes(small_model):
 
 
 def test_to_dataframe_when_pandas_is_installed(small_model):
-    pd = pytest.importorskip("pandas")
+    pd = importlib.import_module("pandas")
     frame = label_report(SEED, model=small_model).to_dataframe()
     assert isinstance(frame, pd.DataFrame) and len(frame) == 194
 
@@ -87,7 +88,7 @@ def test_classify_a_whole_report_gives_sections_and_profiles(small_model):
 
 
 def test_classify_a_pandas_series_gives_one_prediction_per_element(small_model):
-    pd = pytest.importorskip("pandas")
+    pd = importlib.import_module("pandas")
     texts = ["成立功能型党支部。", "助力脱贫攻坚。", "七十载砥砺前行。"]
     frame = pd.DataFrame({"id": [7, 8, 9], "text": texts}, index=[10, 20, 30])
     predictions = classify(frame["text"], model=small_model)
@@ -101,7 +102,7 @@ def test_classify_a_generator_gives_one_prediction_per_text(small_model):
 
 
 def test_classify_a_dataframe_is_refused_with_the_column_to_pass(small_model):
-    pd = pytest.importorskip("pandas")
+    pd = importlib.import_module("pandas")
     frame = pd.DataFrame({"id": [1], "text": ["助力脱贫攻坚。"]})
     with pytest.raises(TypeError, match=r"not a DataFrame.*classify\(df\['text'\]\)"):
         classify(frame, model=small_model)

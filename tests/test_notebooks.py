@@ -1,5 +1,6 @@
 """The notebooks are stored without outputs and run top to bottom in a fresh kernel."""
 
+import importlib
 import json
 from pathlib import Path
 
@@ -39,8 +40,8 @@ def outputs_of(notebook, kind: str) -> list[str]:
 
 @pytest.fixture()
 def run_notebook(tmp_path, monkeypatch):
-    nbclient = pytest.importorskip("nbclient")
-    nbformat = pytest.importorskip("nbformat")
+    nbclient = importlib.import_module("nbclient")
+    nbformat = importlib.import_module("nbformat")
     # the kernel inherits the environment: keep caches and the trusted-model list out of the user's home
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -1,5 +1,6 @@
 """Pictures: the Chinese font resolves and has the glyphs, heatmaps and bar charts, `cppcc-nlp profile`."""
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-matplotlib = pytest.importorskip("matplotlib")
+matplotlib = importlib.import_module("matplotlib")
 matplotlib.use("Agg")
 
 from fontTools.ttLib import TTFont  # noqa: E402 (fontTools is a dependency of matplotlib)
@@ -169,9 +170,13 @@ def test_cli_profile_with_a_latin_font_exits_with_the_font_code(tmp_path, capsys
     assert "no Chinese glyphs" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(shutil.which("cppcc-nlp") is None, reason="console script not installed")
 def test_installed_command_has_profile(tmp_path):
+    import sys
+    from pathlib import Path
+
+    script = shutil.which("cppcc-nlp", path=str(Path(sys.executable).parent))
+    assert script, "the cppcc-nlp console script is not installed beside this Python"
     result = subprocess.run(
-        ["cppcc-nlp", "profile", "--help"], capture_output=True, text=True, env={**os.environ, "MPLBACKEND": "Agg"}
+        [script, "profile", "--help"], capture_output=True, text=True, env={**os.environ, "MPLBACKEND": "Agg"}
     )
     assert result.returncode == 0 and "--plot" in result.stdout
