@@ -113,3 +113,20 @@ def test_classify_a_dataframe_is_refused_with_the_column_to_pass(small_model):
 def test_classify_refuses_what_is_not_text(small_model, texts, what):
     with pytest.raises(TypeError, match=what):
         classify(texts, model=small_model)
+
+
+def test_the_readme_example_report_gets_the_labels_the_readme_shows():
+    """docs/example_report.txt, written for the README, labelled by the shipped model as the README's table says."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## A report the model has not seen", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| [^|]+ \| ([^|]+。) \| ([^|]+) \|$", section, re.M)
+    assert len(rows) >= 6
+    labelled = label_report(root / "docs" / "example_report.txt")
+    got = {r["text"]: r["labels"] for r in labelled.to_records()}
+    for text, labels in rows:
+        expected = [] if labels.strip() == "(none)" else [t.strip() for t in labels.split(",")]
+        assert got[text.strip()] == expected, text
