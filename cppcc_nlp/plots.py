@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .errors import FontError
 from .optional import require
-from .themes import THEME_IDS, THEME_NAMES
+from .themes import THEME_COLORS, THEME_IDS, THEME_NAMES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -43,13 +43,6 @@ PREFERRED_FAMILIES = (
     "Noto Serif CJK SC",
     "AR PL UMing CN",
 )
-THEME_COLORS = {
-    "party_building": "#c0392b",
-    "consultation": "#2874a6",
-    "supervision": "#7d3c98",
-    "poverty_alleviation": "#d68910",
-    "member_management": "#239b56",
-}
 MEASURES = ("sentences", "characters")
 
 

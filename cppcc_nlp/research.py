@@ -26,10 +26,9 @@ from .corpus import LabelRecord, load_corpus
 from .evaluate import Evaluation, Scores, evaluate_configurations, score_predictions, section_folds
 from .model import Explanation, ThemeClassifier, _label_matrix
 from .optional import require
-from .plots import THEME_COLORS
 from .reader import LEAD_IN
 from .records import flatten, record_fields
-from .themes import THEME_IDS, THEME_NAMES
+from .themes import THEME_COLORS, THEME_IDS, THEME_NAMES
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -18,6 +18,15 @@ THEME_NAMES: dict[str, str] = {
     "member_management": "委员管理",
 }
 
+# one colour per theme, for every picture and highlighted text
+THEME_COLORS: dict[str, str] = {
+    "party_building": "#c0392b",
+    "consultation": "#2874a6",
+    "supervision": "#7d3c98",
+    "poverty_alleviation": "#d68910",
+    "member_management": "#239b56",
+}
+
 # Cue words taken from the codebook's "Includes" lists; the keyword baseline
 # gives a unit a theme when the unit contains one of them.
 CUE_WORDS: dict[str, tuple[str, ...]] = {
