@@ -281,9 +281,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     args.output = _train_output(args)  # before the imports and the long fit: a bad option fails at once
     from .persist import card_sections, load_engine, save_model, train_model
 
+    from .progress import progress_bar
+
     records = _load_corpus_arg(args)
     params = json.loads(args.params) if args.params else load_engine().params
-    model = train_model(records, params)
+    folds = params.get("threshold_folds", 5) or 0
+    bar = progress_bar(total=(folds if folds >= 2 else 0) + 1, unit="fit", show=None)
+    try:
+        model = train_model(records, params, progress=lambda: bar.update(1))
+    finally:
+        bar.close()
     extra = card_sections(records, evaluation=_read_json_arg(args.evaluation), calibration=_read_json_arg(args.calibration))
     card = save_model(model, args.output, records, extra.pop("evaluation"), card_extra=extra)
     print(f"trained on {len(records)} units; saved to {args.output} (model.npz sha256 {card['files']['model.npz'][:12]}…)")

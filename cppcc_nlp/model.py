@@ -139,12 +139,13 @@ class ThemeClassifier(BaseEstimator):
 
     # -- fitting ----------------------------------------------------------------------
 
-    def fit(self, X: Iterable, y, groups: Sequence | None = None) -> "ThemeClassifier":
+    def fit(self, X: Iterable, y, groups: Sequence | None = None, progress=None) -> "ThemeClassifier":
         """Fit on units ``X`` and labels ``y`` (lists of theme ids, or a 0/1 matrix).
 
         ``groups`` (e.g. the document or section of each unit) keeps whole
         groups together in the cross-validation inside ``fit`` that picks the
-        per-theme thresholds and fits the calibration.
+        per-theme thresholds and fits the calibration. ``progress``, if given,
+        is called after each inner fold and after the final fit.
         """
         self._check_params()
         texts, contexts = split_inputs(X)
@@ -153,7 +154,7 @@ class ThemeClassifier(BaseEstimator):
         segmenter = self._make_segmenter()
         thresholds = np.full(Y.shape[1], 0.5)
         calibration = heldout = None
-        raw = self._out_of_fold(texts, contexts, Y, groups, segmenter)
+        raw = self._out_of_fold(texts, contexts, Y, groups, segmenter, progress)
         if raw is not None:
             if self.calibration == "isotonic":
                 calibration = [_isotonic_knots(raw[:, k], Y[:, k]) for k in range(Y.shape[1])]
@@ -161,6 +162,8 @@ class ThemeClassifier(BaseEstimator):
             thresholds = np.array([best_f1_threshold(Y[:, k], raw[:, k]) for k in range(Y.shape[1])])
             heldout = (raw, Y)  # out-of-fold: what share estimates correct for
         self.engine_ = self._fit_engine(texts, contexts, Y, segmenter, thresholds, calibration, heldout)
+        if progress is not None:
+            progress()
         self.thresholds_ = self.engine_.thresholds
         self.n_features_ = self.engine_.n_features
         return self
@@ -192,7 +195,7 @@ class ThemeClassifier(BaseEstimator):
         return engine_from_fitted(vectorizer, coef, intercept, link, [str(c) for c in self.classes_], thresholds,
                                   context_vectorizer, self.context_weight, calibration, heldout)
 
-    def _out_of_fold(self, texts, contexts, Y, groups, segmenter: Segmenter) -> np.ndarray | None:
+    def _out_of_fold(self, texts, contexts, Y, groups, segmenter: Segmenter, progress=None) -> np.ndarray | None:
         """Raw probabilities of every unit from models that did not see its group (None: no inner folds)."""
         if self.threshold_folds is None or self.threshold_folds < 2:
             return None
@@ -208,6 +211,8 @@ class ThemeClassifier(BaseEstimator):
             engine = self._fit_engine([texts[i] for i in train], [contexts[i] for i in train], Y[train], segmenter,
                                       np.full(Y.shape[1], 0.5))
             raw[test] = engine.raw_proba([texts[i] for i in test], [contexts[i] for i in test])
+            if progress is not None:
+                progress()
         return raw
 
     @classmethod

@@ -116,18 +116,21 @@ def test_evaluate_command_counts_its_folds_on_a_terminal(seed_corpus_dir, monkey
     assert quiet.getvalue() == ""
 
 
-def test_train_command_shows_its_fold_bar_on_a_terminal(seed_corpus_dir, small_model, tmp_path, monkeypatch):
-    from cppcc_nlp import evaluate, persist
+def test_train_command_shows_its_fit_bar_on_a_terminal(seed_corpus_dir, small_model, tmp_path, monkeypatch):
+    from cppcc_nlp import persist
     from cppcc_nlp.cli import main
 
     terminal = as_terminal(monkeypatch)
 
-    calls = []
-    monkeypatch.setattr(evaluate, "cross_validate", quick_cross_validate(calls))
-    monkeypatch.setattr(persist, "train_model", lambda records: small_model)
-    assert main(["train", "--corpus", str(seed_corpus_dir), "--output", str(tmp_path / "m")]) == 0
-    assert calls == [None]
-    assert "2/2" in terminal.getvalue()
+    def two_folds_and_a_fit(records, params=None, progress=None):
+        for _ in range(3):
+            progress()
+        return small_model
+
+    monkeypatch.setattr(persist, "train_model", two_folds_and_a_fit)
+    assert main(["train", "--corpus", str(seed_corpus_dir), "--output", str(tmp_path / "m"),
+                 "--params", '{"threshold_folds": 2}']) == 0
+    assert "3/3" in terminal.getvalue()
 
 
 def run_on_terminal(args, cwd):
