@@ -91,7 +91,7 @@ def test_train_without_output_writes_a_new_user_directory_and_says_where(seed_co
 
     shipped = digest(ROOT / "models" / "default")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setattr(persist, "train_model", lambda records, params=None: small_model)  # the fit is model.py's; here: where
+    monkeypatch.setattr(persist, "train_model", lambda records, params=None, progress=None: small_model)  # the fit is model.py's; here: where
     assert main(["train", "--corpus", str(seed_corpus_dir), "--params", '{"threshold_folds": 0}']) == 0
     written = list((tmp_path / "data" / "cppcc_nlp" / "models").iterdir())
     assert len(written) == 1 and written[0].name.startswith("model-")
@@ -135,7 +135,7 @@ def test_update_shipped_model_writes_the_model_and_its_pin(seed_corpus_dir, smal
     (clone / "models" / "default").mkdir(parents=True)
     (clone / "cppcc_nlp" / "data").mkdir(parents=True)
     monkeypatch.setattr(cli, "checkout_model_dir", lambda: clone / "models" / "default")
-    monkeypatch.setattr(persist, "train_model", lambda records, params=None: small_model)
+    monkeypatch.setattr(persist, "train_model", lambda records, params=None, progress=None: small_model)
     assert main(["train", "--update-shipped-model", "--corpus", str(seed_corpus_dir), "--params", '{"threshold_folds": 0}']) == 0
     card = (clone / "models" / "default" / "model_card.json").read_bytes()
     pin = (clone / "cppcc_nlp" / "data" / "default_model.sha256").read_text(encoding="ascii").strip()
