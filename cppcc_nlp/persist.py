@@ -131,7 +131,13 @@ def save_model(
     """Write ``model.npz``, ``model.json``, ``model_card.json`` and ``MODEL_CARD.md``; return the card."""
     from .corpus import corpus_hash
 
-    directory = Path(directory)
+    training = {"training_data_sha256": corpus_hash(records), "training_units": len(records),
+                "created": _dt.date.today().isoformat()}
+    return _write_model_directory(model, Path(directory), training, evaluation, card_extra)
+
+
+def _write_model_directory(model: ThemeClassifier, directory: Path, training: dict, evaluation, extra) -> dict:
+    """The model files, then the card that names their hashes, then its Markdown; an old pickle is removed."""
     directory.mkdir(parents=True, exist_ok=True)
     files = model_data(model)
     for name, data in files.items():
@@ -145,12 +151,12 @@ def save_model(
         "thresholds": {str(c): round(float(t), 4) for c, t in zip(model.classes_, model.thresholds_)},
         "params": model.get_params(),
         "files": {name: sha256_of(data) for name, data in sorted(files.items())},
-        "training_data_sha256": corpus_hash(records),
-        "training_units": len(records),
+        "training_data_sha256": training["training_data_sha256"],
+        "training_units": training["training_units"],
         "versions": library_versions(),
         "evaluation": evaluation,
-        "created": _dt.date.today().isoformat(),
-        **(card_extra or {}),
+        "created": training["created"],
+        **(extra or {}),
     }
     _write_atomically(directory / CARD_FILE, (json.dumps(card, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     _write_atomically(directory / CARD_MARKDOWN, card_markdown(card).encode("utf-8"))
@@ -335,24 +341,9 @@ def convert_pickled_model(directory: str | Path, output: str | Path) -> dict:
         raise ModelError(f"{path}: cannot be converted: {exc}") from None
     model = ThemeClassifier.from_engine(engine, old.get_params())
     old_card = json.loads((directory / CARD_FILE).read_text(encoding="utf-8"))
-    output = Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    files = model_data(model)
-    for name, data in files.items():
-        _write_atomically(output / name, data)
-    card = {
-        "format": CARD_FORMAT,
-        "theme_ids": [str(c) for c in model.classes_],
-        "thresholds": {str(c): round(float(t), 4) for c, t in zip(model.classes_, model.thresholds_)},
-        "params": model.get_params(),
-        "files": {name: sha256_of(data) for name, data in sorted(files.items())},
-        "training_data_sha256": old_card.get("training_data_sha256", "unknown"),
-        "training_units": old_card.get("training_units", 0),
-        "versions": library_versions(),
-        "evaluation": old_card.get("evaluation"),
-        "created": old_card.get("created", _dt.date.today().isoformat()),
-        "converted_from": f"{old_card.get('format')} ({directory.name}), {_dt.date.today().isoformat()}",
-    }
-    _write_atomically(output / CARD_FILE, (json.dumps(card, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    _write_atomically(output / CARD_MARKDOWN, card_markdown(card).encode("utf-8"))
+    training = {"training_data_sha256": old_card.get("training_data_sha256", "unknown"),
+                "training_units": old_card.get("training_units", 0),
+                "created": old_card.get("created", _dt.date.today().isoformat())}
+    converted = {"converted_from": f"{old_card.get('format')} ({directory.name}), {_dt.date.today().isoformat()}"}
+    card = _write_model_directory(model, Path(output), training, old_card.get("evaluation"), converted)
     return card

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..corpus.load import default_corpus_dir
+from ..corpus.load import default_corpus_dir, labelled_ids
 from ..corpus.records import SELECTIONS, check_labels, read_label_lines
 from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
 from ..errors import CorpusError
@@ -138,7 +138,7 @@ def merge_batch(
         if line.id in seen:
             raise CorpusError(f"{line.where}: {line.id!r} is labelled twice in the batch (first at {seen[line.id]})")
         seen[line.id] = line.where
-    existing_ids = _existing_ids(root)
+    existing_ids = labelled_ids(root)
     result = MergeResult(unlabelled=unlabelled)
     for source, records in standoff_records(decided, root, sources).items():
         path = root / "labels" / f"{source}.jsonl"
@@ -154,14 +154,3 @@ def merge_batch(
             result.per_theme.update(record["labels"])
         result.files.append(str(path))
     return result
-
-
-def _existing_ids(root: Path) -> set[str]:
-    ids = set()
-    for path in sorted((root / "labels").glob("*.jsonl")):
-        for number, text in read_label_lines(path):
-            try:
-                ids.add(json.loads(text)["id"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise CorpusError(f"{path}:{number}: not a label record with an 'id'") from None
-    return ids

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
-from ..corpus.load import default_corpus_dir
+from ..corpus.load import default_corpus_dir, labelled_ids
 from ..corpus.records import LabelRecord, read_label_lines
 from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
 from ..errors import CorpusError
@@ -16,18 +16,6 @@ from ..themes import THEME_IDS
 from .audit import AuditFinding, find_label_issues, out_of_fold_probabilities
 from .batches import write_batch
 from .select import select_units, theme_query
-
-
-def labelled_ids(corpus_dir: Path) -> set[str]:
-    """Ids of every unit in ``corpus_dir/labels`` (read without resolving the sources)."""
-    ids = set()
-    for path in sorted((corpus_dir / "labels").glob("*.jsonl")):
-        for number, text in read_label_lines(path):
-            try:
-                ids.add(json.loads(text)["id"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise CorpusError(f"{path}:{number}: not a label record with an 'id'") from None
-    return ids
 
 
 def select_batch(

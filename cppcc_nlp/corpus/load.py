@@ -172,6 +172,20 @@ def _resolve_standoff(
     return [resolved[line.id] for line in lines if line.id in resolved]
 
 
+def labelled_ids(corpus_dir: Path) -> set[str]:
+    """Ids of every unit in ``corpus_dir/labels`` (read without resolving the sources)."""
+    from .records import read_label_lines
+
+    ids = set()
+    for path in sorted((Path(corpus_dir) / "labels").glob("*.jsonl")):
+        for number, text in read_label_lines(path):
+            try:
+                ids.add(json.loads(text)["id"])
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise CorpusError(f"{path}:{number}: not a label record with an 'id'") from None
+    return ids
+
+
 def corpus_hash(records: list[LabelRecord]) -> str:
     """SHA-256 over the records' canonical JSON: identifies the training data of a model."""
     digest = hashlib.sha256()
