@@ -9,6 +9,9 @@ import pytest
 
 from conftest import ROOT
 
+# builds in the source tree (build/, *.egg-info): one worker at a time
+pytestmark = pytest.mark.xdist_group("builds-in-the-source-tree")
+
 
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory):

@@ -10,6 +10,9 @@ import pytest
 
 from conftest import EXTERNAL, ROOT
 
+# builds in the source tree (build/, *.egg-info): one worker at a time
+pytestmark = pytest.mark.xdist_group("builds-in-the-source-tree")
+
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
