@@ -87,7 +87,7 @@ def cmd_annotate_select(args: argparse.Namespace) -> int:
     written = select_batch(
         args.sources_names, args.output, strategy=args.strategy, n=args.n, model=model, query=args.query,
         theme=args.theme, max_per_doc=args.max_per_doc, suggest=args.suggest, seed=args.seed,
-        corpus_dir=args.corpus, sources=args.sources,
+        corpus_dir=args.corpus, sources=args.sources, progress=None,
     )
     print(f"selected {written} units ({args.strategy}) -> {args.output}", file=sys.stderr)
     return 0 if written else EXIT_NOTHING_SELECTED

@@ -161,3 +161,26 @@ def test_label_console_script_draws_a_bar_on_a_terminal_and_none_into_a_pipe(tmp
                            timeout=120)
     assert piped.returncode == 0 and "1/1" not in piped.stderr and "%|" not in piped.stderr
     assert piped.stderr.startswith("labelled 1 document(s)")
+
+
+def test_annotate_select_shows_a_bar_over_the_documents_on_a_terminal(tmp_path, monkeypatch):
+    import json as _json
+
+    from cppcc_nlp.cli import main
+
+    corpus, sources = tmp_path / "corpus", tmp_path / "copies"
+    (corpus / "labels").mkdir(parents=True)
+    (corpus / "sources.json").write_text(_json.dumps({"sources": [{"name": "news", "path": "n.jsonl", "doc_id": "id"}]}),
+                                         encoding="utf-8")
+    sources.mkdir()
+    (sources / "n.jsonl").write_text("".join(_json.dumps({"id": f"d{i}", "text": "政协召开协商会。委员发言。"},
+                                                         ensure_ascii=False) + "\n" for i in range(3)), encoding="utf-8")
+    terminal = as_terminal(monkeypatch)
+    assert main(["annotate", "select", "news", "-n", "2", "--corpus", str(corpus), "--sources", str(sources),
+                 "-o", str(tmp_path / "b.jsonl")]) == 0
+    assert "3doc" in terminal.getvalue().replace(" ", "")
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert main(["annotate", "select", "news", "-n", "2", "--corpus", str(corpus), "--sources", str(sources),
+                 "-o", str(tmp_path / "c.jsonl")]) == 0
+    assert "doc/s" not in quiet.getvalue()

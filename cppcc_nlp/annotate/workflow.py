@@ -32,8 +32,14 @@ def select_batch(
     seed: int = 0,
     corpus_dir: str | os.PathLike | None = None,
     sources: str | os.PathLike | None = None,
+    progress: bool | None = False,
 ) -> int:
-    """Select ``n`` unlabelled units of registered sources by ``strategy`` and write them as a batch file."""
+    """Select ``n`` unlabelled units of registered sources by ``strategy`` and write them as a batch file.
+
+    ``progress``: a bar over the documents read, on stderr (None: when stderr is a terminal).
+    """
+    from ..progress import progress_bar
+
     root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
     registry = read_registry(root)
     names = sorted(registry) if list(source_names) == ["all"] else list(source_names)
@@ -42,11 +48,17 @@ def select_batch(
         raise CorpusError(f"unknown source(s) {unknown}; registered in {root / 'sources.json'}: {sorted(registry)}")
     copies = sources_dir(sources)
     units = []
-    for name in names:
-        path = source_file(registry[name], copies)
-        if path is None:
-            raise CorpusError(f"source {name!r} ({registry[name].path}) has no local copy in {copies}: pass --sources DIR")
-        units.extend(unit for document in iter_documents(registry[name], path) for unit in document_units(document))
+    bar = progress_bar(total=None, unit="doc", desc="reading", show=progress)
+    try:
+        for name in names:
+            path = source_file(registry[name], copies)
+            if path is None:
+                raise CorpusError(f"source {name!r} ({registry[name].path}) has no local copy in {copies}: pass --sources DIR")
+            for document in iter_documents(registry[name], path):
+                units.extend(document_units(document))
+                bar.update(1)
+    finally:
+        bar.close()
     if strategy == "keyword" and not query and theme:
         query = theme_query(theme)
     chosen = select_units(
