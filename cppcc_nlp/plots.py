@@ -234,19 +234,9 @@ def plot_profiles(
 
 def _heatmap(values, labels, themes, prop, title, measure):
     import numpy as np
-    from matplotlib.figure import Figure
 
     matrix = np.asarray(values, dtype=float)
-    height = 1.6 + 0.42 * len(labels)
-    fig = Figure(figsize=(2.2 + 1.25 * len(themes), height), layout="constrained")
-    ax = fig.subplots()
-    image = ax.imshow(matrix, cmap="YlOrRd", vmin=0.0, vmax=max(1e-9, float(matrix.max()), 0.5), aspect="auto")
-    ax.set_xticks(range(len(themes)))
-    ax.set_xticklabels([theme_label(t) for t in themes], fontproperties=prop, fontsize=11)
-    ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels, fontproperties=prop, fontsize=11)
-    ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
-    threshold = 0.6 * image.norm.vmax
+    fig, ax, image, threshold = _heatmap_axes(matrix, themes, labels, prop, (2.2 + 1.25 * len(themes), 1.6 + 0.42 * len(labels)))
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             value = matrix[i, j]
@@ -383,18 +373,9 @@ def _share_dots(share, low, high, labels, themes, prop, title):
 
 def _share_heatmap(share, low, high, labels, themes, prop, title):
     import numpy as np
-    from matplotlib.figure import Figure
 
     matrix = np.asarray(share, dtype=float)
-    fig = Figure(figsize=(2.2 + 1.45 * len(themes), 1.6 + 0.55 * len(labels)), layout="constrained")
-    ax = fig.subplots()
-    image = ax.imshow(matrix, cmap="YlOrRd", vmin=0.0, vmax=max(1e-9, float(matrix.max()), 0.5), aspect="auto")
-    ax.set_xticks(range(len(themes)))
-    ax.set_xticklabels([theme_label(t) for t in themes], fontproperties=prop, fontsize=11)
-    ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels, fontproperties=prop, fontsize=11)
-    ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
-    threshold = 0.6 * image.norm.vmax
+    fig, ax, image, threshold = _heatmap_axes(matrix, themes, labels, prop, (2.2 + 1.45 * len(themes), 1.6 + 0.55 * len(labels)))
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             ax.text(j, i, f"{matrix[i, j]:.0%}\n[{low[i][j]:.0%}–{high[i][j]:.0%}]", ha="center", va="center",
@@ -468,3 +449,18 @@ def plot_shares_over_time(
             ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0f}")
     fig.suptitle(title, fontproperties=prop, fontsize=12)
     return fig
+
+
+def _heatmap_axes(matrix, themes: Sequence[str], labels: Sequence[str], prop, figsize):
+    """A rows x themes heatmap with the theme names on top; returns (figure, axes, image, text-colour threshold)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(matrix, cmap="YlOrRd", vmin=0.0, vmax=max(1e-9, float(matrix.max()), 0.5), aspect="auto")
+    ax.set_xticks(range(len(themes)))
+    ax.set_xticklabels([theme_label(t) for t in themes], fontproperties=prop, fontsize=11)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontproperties=prop, fontsize=11)
+    ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
+    return fig, ax, image, 0.6 * image.norm.vmax
