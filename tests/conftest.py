@@ -9,7 +9,7 @@ SEED_DOC = "hebei-2019-cppcc-highlights"
 
 @pytest.fixture(scope="session", autouse=True)
 def private_user_cache(tmp_path_factory):
-    """Keep the tests' jieba cache, trust list and compiled models out of the real ~/.cache."""
+    """Keep the tests' jieba cache out of the real ~/.cache."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
         yield
