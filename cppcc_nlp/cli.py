@@ -180,7 +180,14 @@ def cmd_label(args: argparse.Namespace) -> int:
     if args.jobs < 1 and args.jobs != -1:
         print("cppcc-nlp label: error: --jobs takes a positive number of processes, or -1 for all cores", file=sys.stderr)
         return 2
+    from .batch.inputs import check_outputs
+
     check_inputs(args.inputs)
+    check_outputs(args.inputs, args.output, args.profiles, args.errors)
+    if args.commit_every is not None and not (0 <= args.commit_every < float("inf")):
+        print(f"cppcc-nlp label: error: --commit-every takes a finite number of seconds, 0 or more, "
+              f"got {args.commit_every}", file=sys.stderr)
+        return 2
     if _report_empty_directories(args.inputs, args.glob, "label"):
         return EXIT_NOTHING_LABELLED
     keep_freed_memory()  # this process and its workers are ours: fewer page faults, same peak memory

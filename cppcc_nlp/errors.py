@@ -9,6 +9,12 @@ class CppccNlpError(Exception):
     exit_code = 1
 
 
+class UsageError(CppccNlpError):
+    """The command was given options that cannot work together (exit code 2, as argparse's)."""
+
+    exit_code = 2
+
+
 class InputError(CppccNlpError):
     """A report could not be read: missing, empty, binary or undecodable."""
 

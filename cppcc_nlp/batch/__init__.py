@@ -33,7 +33,8 @@ from ..optional import require
 from ..progress import progress_bar, show_progress
 from ..records import SCORE_TEXT, profile_fields, record_fields, score_steps
 from .cluster import run_dask
-from .inputs import Item, check_inputs, count_items, empty_directories, iter_items
+from ..errors import UsageError
+from .inputs import Item, check_inputs, check_outputs, count_items, empty_directories, iter_items
 from .journal import COMMIT_SECONDS, FileOutput
 from .labeller import ModelSpec, Options, Outcome, label_batch, load_spec, model_spec
 from .plan import BATCH_BYTES, BATCH_DOCS, batches, plan
@@ -101,6 +102,9 @@ def label_files(
     jobs = _check_run(backend, scheduler, jobs)
     inputs = [str(i) for i in inputs]
     check_inputs(inputs)
+    check_outputs(inputs, output, profiles, errors)
+    if not (commit_seconds >= 0 and commit_seconds != float("inf")):  # also refuses NaN
+        raise UsageError(f"commit_seconds must be a finite number of seconds, 0 or more, got {commit_seconds!r}")
     to_stdout = output is None or str(output) == "-"
     if resume and to_stdout:
         raise ValueError("resume needs an output file, not standard output")

@@ -92,10 +92,49 @@ def count_items(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> int
 
 
 def check_inputs(inputs: Iterable[str | os.PathLike]) -> None:
-    """Raise InputError naming the first input on the command line that does not exist."""
+    """Raise InputError naming the first input on the command line that is missing or not a file or directory.
+
+    A FIFO, socket or device is refused before anything opens it (reading a
+    FIFO would block for good); a link named here is followed, as the user's
+    explicit choice, and a dangling one is an error.
+    """
+    import stat
+
     for raw in inputs:
-        if str(raw) != "-" and not os.path.lexists(raw):
+        if str(raw) == "-":
+            continue
+        if not os.path.lexists(raw):
             raise InputError(f"{raw}: no such file or directory")
+        try:
+            mode = os.stat(raw).st_mode
+        except OSError as exc:
+            raise InputError(f"{raw}: a symbolic link to nothing ({exc.strerror})") from None
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise InputError(f"{raw}: {kind}, not a report file or a directory; refusing to read it")
+
+
+def check_outputs(inputs: Iterable[str | os.PathLike], output=None, profiles=None, errors=None) -> None:
+    """Raise UsageError when an output is one of the inputs, or two outputs are one file (before any work)."""
+    from ..errors import UsageError
+
+    def same(a, b) -> bool:
+        try:
+            return os.path.samefile(a, b)
+        except OSError:
+            return os.path.abspath(a) == os.path.abspath(b)
+
+    named = {"-o": output, "--profiles": profiles, "--errors": errors}
+    named = {flag: path for flag, path in named.items() if path not in (None, "-")}
+    for flag, path in named.items():
+        for raw in inputs:
+            if str(raw) != "-" and os.path.isfile(raw) and same(raw, path):
+                raise UsageError(f"{path}: {flag} is also an input; it would be overwritten by its own labels")
+    flags = list(named)
+    for i, a in enumerate(flags):
+        for b in flags[i + 1:]:
+            if same(named[a], named[b]):
+                raise UsageError(f"{named[a]}: {a} and {b} name the same file")
 
 
 def empty_directories(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> list[str]:

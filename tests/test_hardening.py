@@ -1,0 +1,64 @@
+"""Bad command lines end before any work: FIFOs and dangling links, outputs that are inputs, impossible options."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cppcc_nlp.cli import main
+
+from conftest import ROOT
+
+SEED = ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt"
+CLI = shutil.which("cppcc-nlp", path=str(Path(sys.executable).parent))
+
+
+def test_a_fifo_named_on_the_command_line_is_refused_without_blocking(tmp_path, capsys):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    assert main(["label", str(fifo), "-o", str(tmp_path / "out.jsonl")]) == 3  # would block for good if opened
+    err = capsys.readouterr().err
+    assert "pipe.txt" in err and "a FIFO, not a report file" in err
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_dangling_link_on_the_command_line_is_named(tmp_path, capsys):
+    link = tmp_path / "gone.txt"
+    link.symlink_to(tmp_path / "nowhere.txt")
+    assert main(["label", str(link), "-o", str(tmp_path / "out.jsonl")]) == 3
+    err = capsys.readouterr().err
+    assert "gone.txt" in err and "a symbolic link to nothing" in err
+
+
+def test_an_output_that_is_an_input_is_refused_before_reading(tmp_path, capsys):
+    report = tmp_path / "report.txt"
+    shutil.copy(SEED, report)
+    before = report.read_bytes()
+    assert main(["label", str(report), "-o", str(report)]) == 2
+    assert "-o is also an input" in capsys.readouterr().err
+    assert report.read_bytes() == before
+
+
+def test_profiles_and_output_on_one_file_are_refused(tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    assert main(["label", str(SEED), "-o", str(out), "--profiles", str(out)]) == 2
+    assert "-o and --profiles name the same file" in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_commit_every_must_be_a_finite_non_negative_number(tmp_path, value, capsys):
+    assert main(["label", str(SEED), "-o", str(tmp_path / "o.jsonl"), "--commit-every", value]) == 2
+    assert "--commit-every takes a finite number of seconds" in capsys.readouterr().err
+
+
+def test_the_console_script_refuses_a_fifo_in_one_line(tmp_path):
+    assert CLI, "the cppcc-nlp console script is not installed beside this Python"
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    done = subprocess.run([CLI, "label", str(fifo), "-q"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 3
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
