@@ -271,11 +271,21 @@ class RecordEncoder:
         return encode_rows(rows, self.profile_fields, fmt)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection); OWASP's remedy
+# is a leading apostrophe, which spreadsheets show as text. JSON lines and Parquet keep the text exact.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """A CSV cell a spreadsheet will not run: text starting like a formula gets a leading apostrophe."""
+    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+
+
 def encode_rows(rows: Iterable[list], names: Sequence[str] | None, fmt: str) -> str:
     """Rows as CSV lines, JSON objects (``jsonl``, keys ``names``) or JSON arrays (``parquet`` parts)."""
     if fmt == "csv":
         buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
+        csv.writer(buffer).writerows([csv_cell(value) for value in row] for row in rows)
         return buffer.getvalue()
     if fmt == "jsonl":
         return "".join(encode_json(dict(zip(names, row))) + "\n" for row in rows)
@@ -289,6 +299,7 @@ def csv_header(names: Sequence[str]) -> str:
 
 
 __all__ = [
+    "csv_cell",
     "PROFILE_FIELDS",
     "RECORD_FIELDS",
     "RecordEncoder",

@@ -27,7 +27,7 @@ from .evaluate import Evaluation, Scores, evaluate_configurations, score_predict
 from .model import Explanation, ThemeClassifier, _label_matrix
 from .optional import require
 from .reader import LEAD_IN
-from .records import flatten, record_fields
+from .records import csv_cell, flatten, record_fields
 from .themes import THEME_COLORS, THEME_IDS, THEME_NAMES
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def write_table(table, path: str | os.PathLike) -> Path:
             columns = list(dict.fromkeys(k for row in rows for k in row))
             writer = csv.DictWriter(handle, fieldnames=columns)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
         else:
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")

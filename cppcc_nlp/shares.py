@@ -53,7 +53,7 @@ from typing import Any, Hashable, Iterable, Sequence
 import numpy as np
 
 from .errors import ModelError
-from .records import SCORE_DIGITS
+from .records import SCORE_DIGITS, csv_cell
 
 METHODS = ("count", "probability", "adjusted", "adjusted-probability")
 ADJUSTED = ("adjusted", "adjusted-probability")
@@ -240,7 +240,7 @@ class ShareTable:
             if path.suffix.lower() == ".csv":
                 writer = csv.DictWriter(handle, fieldnames=list(SHARE_FIELDS))
                 writer.writeheader()
-                writer.writerows(self.rows)
+                writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in self.rows)
             else:
                 for row in self.rows:
                     handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")

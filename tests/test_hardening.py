@@ -62,3 +62,21 @@ def test_the_console_script_refuses_a_fifo_in_one_line(tmp_path):
     done = subprocess.run([CLI, "label", str(fifo), "-q"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 3
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_csv_cells_that_would_run_as_formulas_get_an_apostrophe_and_jsonl_stays_exact(tmp_path):
+    import csv
+    import json
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "=HYPERLINK.txt").write_text("=HYPERLINK(\"http://x\")，政协召开协商会。\n@SUM(1)委员发言。\n+1 委员提出建议。\n",
+                                           encoding="utf-8")
+    assert main(["label", str(folder), "-o", str(tmp_path / "out.csv"), "-q"]) == 0
+    assert main(["label", str(folder), "-o", str(tmp_path / "out.jsonl"), "-q"]) == 0
+    rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8", newline="")))
+    records = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["text"] for r in rows] == ["'" + r["text"] if r["text"][0] in "=+-@" else r["text"] for r in records]
+    assert rows[0]["doc"] == "'=HYPERLINK" and records[0]["doc"] == "=HYPERLINK"
+    assert records[0]["text"].startswith("=HYPERLINK") and rows[0]["text"].startswith("'=HYPERLINK")
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
