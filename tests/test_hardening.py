@@ -80,3 +80,24 @@ def test_csv_cells_that_would_run_as_formulas_get_an_apostrophe_and_jsonl_stays_
     assert rows[0]["doc"] == "'=HYPERLINK" and records[0]["doc"] == "=HYPERLINK"
     assert records[0]["text"].startswith("=HYPERLINK") and rows[0]["text"].startswith("'=HYPERLINK")
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
+
+
+def test_links_and_fifos_inside_a_directory_are_reported_not_followed(tmp_path, capsys):
+    import json
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密：不应出现在输出中。", encoding="utf-8")
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(SEED, folder / "report.txt")
+    (folder / "link.txt").symlink_to(secret)
+    (folder / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (folder / "sub" / "linked-dir").symlink_to(tmp_path, target_is_directory=True)
+    os.mkfifo(folder / "pipe.txt")
+    out = tmp_path / "out.jsonl"
+    assert main(["label", str(folder), "-o", str(out), "-q"]) == 6  # some inputs skipped
+    assert "机密" not in out.read_text(encoding="utf-8")
+    assert {json.loads(line)["doc"] for line in out.read_text(encoding="utf-8").splitlines()} == {"report"}
+    errors = (tmp_path / "out.errors.jsonl").read_text(encoding="utf-8")
+    assert "link.txt: a symbolic link inside a directory, not followed" in errors
+    assert "dangling.txt: a symbolic link" in errors and "pipe.txt: not a regular file" in errors

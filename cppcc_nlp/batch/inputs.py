@@ -157,7 +157,13 @@ def read_item(item: Item) -> Report:
 
 
 def _walk(root: Path, pattern: str, relative: str = "") -> Iterator[tuple[Path | Item, str]]:
-    """Files under ``root`` matching ``pattern``, in path order; symlinked directories are not followed."""
+    """Files under ``root`` matching ``pattern``, in path order.
+
+    Symbolic links are not followed (a link named on the command line is the
+    user's choice; one inside a directory may point anywhere, ``/etc/passwd``
+    included); a matching link, FIFO, socket or device comes back as an Item
+    with an error, so that the batch reports it as skipped.
+    """
     try:
         entries = sorted(os.scandir(root), key=lambda entry: entry.name)
     except OSError as exc:
@@ -167,14 +173,20 @@ def _walk(root: Path, pattern: str, relative: str = "") -> Iterator[tuple[Path |
     for entry in entries:
         rel = f"{relative}/{entry.name}" if relative else entry.name
         try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-            is_file = not is_dir and entry.is_file()
+            is_link = entry.is_symlink()
+            is_dir = not is_link and entry.is_dir(follow_symlinks=False)
+            is_file = not is_link and not is_dir and entry.is_file(follow_symlinks=False)
         except OSError:
-            is_dir, is_file = False, True  # let the reader report it
+            is_link, is_dir, is_file = False, False, True  # let the reader report it
         if is_dir:
             yield from _walk(Path(entry.path), pattern, rel)
-        elif is_file and _matches(entry.name, rel, pattern):
+        elif not _matches(entry.name, rel, pattern):
+            continue
+        elif is_file:
             yield Path(entry.path), rel
+        else:  # a link (to a file, a directory or nothing), a FIFO, a socket, a device: reported, not read
+            what = "a symbolic link inside a directory, not followed" if is_link else "not a regular file"
+            yield Item(document_id(rel), entry.path, error=f"{entry.path}: {what}; skipped"), rel
 
 
 def _matches(name: str, relative: str, pattern: str) -> bool:
