@@ -101,3 +101,41 @@ def test_links_and_fifos_inside_a_directory_are_reported_not_followed(tmp_path, 
     errors = (tmp_path / "out.errors.jsonl").read_text(encoding="utf-8")
     assert "link.txt: a symbolic link inside a directory, not followed" in errors
     assert "dangling.txt: a symbolic link" in errors and "pipe.txt: not a regular file" in errors
+
+
+@pytest.mark.parametrize("case", ["directory", "parent is a file", "no parent", "read-only file", "read-only dir"])
+def test_outputs_that_cannot_be_written_are_refused_before_labelling(tmp_path, case, capsys):
+    if case == "directory":
+        out = tmp_path / "out.jsonl"
+        out.mkdir()
+        expected = "is a directory"
+    elif case == "parent is a file":
+        (tmp_path / "file").write_text("x")
+        out, expected = tmp_path / "file" / "out.jsonl", "is a file, not a directory"
+    elif case == "no parent":
+        out, expected = tmp_path / "missing" / "out.jsonl", "does not exist"
+    elif case == "read-only file":
+        out = tmp_path / "out.jsonl"
+        out.write_text("previous complete output\n")
+        out.chmod(0o444)
+        expected = "read-only"
+    else:
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+        out, expected = folder / "out.jsonl", "not writable"
+    if os.geteuid() == 0 and case.startswith("read-only"):
+        pytest.skip("running as root: permission bits do not stop root, so there is nothing to refuse")
+    assert main(["label", str(SEED), "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and str(out) in err and "Traceback" not in err
+    if case == "read-only file":
+        assert out.read_text() == "previous complete output\n"
+
+
+def test_piping_into_head_ends_quietly(tmp_path):
+    assert CLI, "the cppcc-nlp console script is not installed beside this Python"
+    done = subprocess.run(f"'{CLI}' label '{SEED}' | head -n 1 >/dev/null; exit ${{PIPESTATUS[0]}}", shell=True,
+                          executable="/bin/bash", capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+    assert done.returncode in (0, 141)

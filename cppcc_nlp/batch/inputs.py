@@ -115,7 +115,12 @@ def check_inputs(inputs: Iterable[str | os.PathLike]) -> None:
 
 
 def check_outputs(inputs: Iterable[str | os.PathLike], output=None, profiles=None, errors=None) -> None:
-    """Raise UsageError when an output is one of the inputs, or two outputs are one file (before any work)."""
+    """Raise UsageError, before any work, for an output that cannot be written or would destroy an input.
+
+    Refused: an output that is a directory, whose parent is missing, is a file
+    or is not writable, that exists read-only, that is one of the inputs, or
+    two outputs that name one file.
+    """
     from ..errors import UsageError
 
     def same(a, b) -> bool:
@@ -126,6 +131,19 @@ def check_outputs(inputs: Iterable[str | os.PathLike], output=None, profiles=Non
 
     named = {"-o": output, "--profiles": profiles, "--errors": errors}
     named = {flag: path for flag, path in named.items() if path not in (None, "-")}
+    for flag, path in named.items():
+        target = Path(path)
+        parent = target.parent
+        if target.is_dir():
+            raise UsageError(f"{path}: {flag} is a directory; name a file")
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"{path}: {flag}'s parent {parent} is a file, not a directory")
+        if not parent.exists():
+            raise UsageError(f"{path}: {flag}'s directory {parent} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise UsageError(f"{path}: {flag}'s directory {parent} is not writable")
+        if target.exists() and not os.access(target, os.W_OK):
+            raise UsageError(f"{path}: {flag} exists and is read-only")
     for flag, path in named.items():
         for raw in inputs:
             if str(raw) != "-" and os.path.isfile(raw) and same(raw, path):
