@@ -9,6 +9,12 @@ class CppccNlpError(Exception):
     exit_code = 1
 
 
+class OutputBusyError(CppccNlpError):
+    """Another run is writing the same output (it holds the output's lock)."""
+
+    exit_code = 11
+
+
 class UsageError(CppccNlpError):
     """The command was given options that cannot work together (exit code 2, as argparse's)."""
 

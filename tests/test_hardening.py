@@ -139,3 +139,19 @@ def test_piping_into_head_ends_quietly(tmp_path):
                           executable="/bin/bash", capture_output=True, text=True, timeout=120)
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
     assert done.returncode in (0, 141)
+
+
+def test_a_second_run_into_the_same_output_fails_at_once_naming_the_first(tmp_path, capsys):
+    import fcntl
+
+    out = tmp_path / "out.jsonl"
+    with open(tmp_path / "out.jsonl.lock", "w", encoding="ascii") as held:  # as a running first run holds it
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("4242\n")
+        held.flush()
+        assert main(["label", str(SEED), "-o", str(out), "-q"]) == 11
+        err = capsys.readouterr().err
+        assert "another run (pid 4242) is writing this output" in err
+        assert not out.exists()
+    assert main(["label", str(SEED), "-o", str(out), "-q"]) == 0  # the lock is free again
+    assert out.exists() and not (tmp_path / "out.jsonl.lock").exists()

@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..errors import InputError, ModelError
+from ..errors import InputError, OutputBusyError, ModelError
 from ..records import encode_json
 from .labeller import Outcome
 from .plan import id_digest
@@ -87,10 +87,44 @@ class FileOutput:
             self.sinks["profiles"] = PartFile.of(profiles, "profiles", themes)
         self.themes = list(themes)
 
+    def _lock(self) -> None:
+        """Take ``<output>.lock`` exclusively (flock) or raise OutputBusyError naming the run that holds it."""
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            self.lock = None
+            return
+        path = self.output.with_name(self.output.name + ".lock")
+        handle = open(path, "a+", encoding="ascii")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            other = handle.read().strip() or "unknown"
+            handle.close()
+            raise OutputBusyError(
+                f"{self.output}: another run (pid {other}) is writing this output; wait for it to end, "
+                "or write to another file"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self.lock = handle
+
+    def _unlock(self, remove: bool) -> None:
+        handle, self.lock = getattr(self, "lock", None), None
+        if handle is None:
+            return
+        if remove:
+            os.unlink(handle.name)  # still holding the lock: no other run has it open as the lock
+        handle.close()
+
     def start(self, resume: bool) -> DoneSet | None:
-        """Open the part files; with ``resume``, continue an earlier run and return its documents."""
+        """Lock the output, open the part files; with ``resume``, continue an earlier run and return its documents."""
         for sink in self.sinks.values():
             sink.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock()
         if resume:
             state = self._read_journal()
             if state is not None:
@@ -206,7 +240,9 @@ class FileOutput:
         for sink in self.sinks.values():
             sink.finish()
         self.journal.unlink()
+        self._unlock(remove=True)
 
     def close(self) -> None:
         for sink in self.sinks.values():
             sink.close()
+        self._unlock(remove=False)
