@@ -155,3 +155,29 @@ def test_a_second_run_into_the_same_output_fails_at_once_naming_the_first(tmp_pa
         assert not out.exists()
     assert main(["label", str(SEED), "-o", str(out), "-q"]) == 0  # the lock is free again
     assert out.exists() and not (tmp_path / "out.jsonl.lock").exists()
+
+
+def test_a_rerun_killed_early_keeps_the_previous_errors_file(tmp_path, monkeypatch):
+    from cppcc_nlp.batch import journal
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "good.txt")
+    (folder / "empty.txt").write_bytes(b"")
+    out = tmp_path / "out.jsonl"
+    assert main(["label", str(folder), "-o", str(out), "-q"]) == 6
+    errors = tmp_path / "out.errors.jsonl"
+    before = errors.read_bytes()
+    assert b"empty.txt" in before
+
+    def killed(self, outcomes):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(journal.FileOutput, "write", killed)
+    assert main(["label", str(folder), "-o", str(out), "-q"]) == 130
+    assert errors.read_bytes() == before  # the earlier complete list is still there
+    assert not list(tmp_path.glob("*.errors.jsonl.part"))
+    monkeypatch.undo()
+    (folder / "empty.txt").unlink()
+    assert main(["label", str(folder), "-o", str(out), "-q"]) == 0
+    assert not errors.exists()  # a run that skipped nothing leaves no stale list

@@ -233,7 +233,7 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
     finally:
         if not finished:
             out.close()
-        failures.close()
+        failures.close(finished)
         bar.close()
     result.failed = failures.count
     result.failures = failures.kept

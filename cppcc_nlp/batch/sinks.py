@@ -278,17 +278,21 @@ class MemoryOutput:
 
 
 class FailureLog:
-    """Failures: printed (the first few, with ``echo``) and appended to the errors file, created on first use."""
+    """Failures: printed (the first few, with ``echo``) and written to the errors file.
+
+    The list goes to ``<errors>.part`` and replaces the errors file only when
+    the run finishes (``close(finished=True)``): a run that is killed or stops
+    early leaves the previous run's complete list in place, and no part file.
+    """
 
     def __init__(self, path: Path | None, echo, keep: int | None = KEPT_FAILURES) -> None:
         self.path = path
+        self.part = path.with_name(path.name + ".part") if path is not None else None
         self.echo = echo  # None: print nothing
         self.keep = keep  # failures kept in memory (None: all)
         self.handle = None
         self.count = 0
         self.kept: list[tuple[str, str]] = []
-        if path is not None and path.exists():
-            path.unlink()  # a stale list from an earlier run would mislead
 
     def add(self, source: str, reason: str) -> None:
         self.count += 1
@@ -299,16 +303,25 @@ class FailureLog:
                 self.echo(f"skipped: {reason}")
             elif self.count == STDERR_FAILURES + 1:
                 self.echo(f"skipped: more inputs; all are listed in {self.path or 'the errors file'}")
-        if self.path is not None:
+        if self.part is not None:
             if self.handle is None:
-                self.handle = open(self.path, "w", encoding="utf-8")
+                self.handle = open(self.part, "w", encoding="utf-8")
             self.handle.write(encode_json({"source": source, "reason": reason}) + "\n")
 
     def flush(self) -> None:
         if self.handle is not None:
             self.handle.flush()
 
-    def close(self) -> None:
+    def close(self, finished: bool = True) -> None:
+        """End the list: a finished run's replaces the errors file (or removes a stale one); else it is dropped."""
         if self.handle is not None:
             self.handle.close()
             self.handle = None
+        if self.path is None:
+            return
+        if not finished:
+            self.part.unlink(missing_ok=True)
+        elif self.part.exists():
+            os.replace(self.part, self.path)
+        elif self.path.exists():
+            self.path.unlink()  # this run skipped nothing: the earlier list would mislead
