@@ -181,3 +181,30 @@ def test_a_rerun_killed_early_keeps_the_previous_errors_file(tmp_path, monkeypat
     (folder / "empty.txt").unlink()
     assert main(["label", str(folder), "-o", str(out), "-q"]) == 0
     assert not errors.exists()  # a run that skipped nothing leaves no stale list
+
+
+def test_spool_directories_live_beside_the_output_and_a_killed_runs_are_removed(tmp_path, monkeypatch):
+    import tempfile
+
+    from cppcc_nlp.batch import workers
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(4):
+        shutil.copy(SEED, folder / f"r{i}.txt")
+    out = tmp_path / "out.jsonl"
+    stale = tmp_path / ".out.jsonl.spool-killed"  # what a SIGKILLed run leaves
+    stale.mkdir()
+    (stale / "x.pickle").write_bytes(b"\0" * 1000)
+    made = []
+    original = tempfile.mkdtemp
+
+    def recording(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(workers.tempfile, "mkdtemp", recording)
+    assert main(["label", str(folder), "-o", str(out), "-q", "--jobs", "2", "--batch-size", "1"]) == 0
+    assert made and all(Path(path).parent == tmp_path and Path(path).name.startswith(".out.jsonl.spool-")
+                        for path in made)
+    assert not stale.exists() and not list(tmp_path.glob(".out.jsonl.spool-*"))

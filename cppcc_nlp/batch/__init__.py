@@ -32,14 +32,14 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from ..optional import require
 from ..progress import progress_bar, show_progress
 from ..records import SCORE_TEXT, profile_fields, record_fields, score_steps
-from .cluster import run_dask
 from ..errors import UsageError
+from .cluster import run_dask
 from .inputs import Item, check_inputs, check_outputs, count_items, empty_directories, iter_items
 from .journal import COMMIT_SECONDS, FileOutput
 from .labeller import ModelSpec, Options, Outcome, label_batch, load_spec, model_spec
 from .plan import BATCH_BYTES, BATCH_DOCS, batches, plan
 from .sinks import FailureLog, MemoryOutput, PartFile, StdoutOutput, output_format, sidecar_path, write_documents
-from .workers import WorkerPool, keep_freed_memory, run_here, run_processes
+from .workers import keep_freed_memory, remove_stale_spools, run_here, run_processes, spool_prefix, WorkerPool
 
 if TYPE_CHECKING:  # the workers import this package; they need neither scikit-learn nor the model module
     from ..model import ThemeClassifier
@@ -202,8 +202,12 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
     started = time.perf_counter()
     finished = False
     try:
-        with WorkerPool(spec, jobs - 1) if local_pool else nullcontext(pool) as workers:
+        output_file = getattr(out, "output", None)  # a file output keeps the spool beside it
+        spool = {"spool_in": output_file.parent, "spool_prefix": spool_prefix(output_file)} if output_file else {}
+        with WorkerPool(spec, jobs - 1, **spool) if local_pool else nullcontext(pool) as workers:
             done = out.start(resume)
+            if output_file is not None:  # under the output's lock: no other run is using these
+                remove_stale_spools(output_file, keep=workers.spool if workers is not None else None)
             items = plan(iter_items(inputs, glob, text_field, id_field), done)
             cut = batches(items, batch_docs, batch_bytes)
             if backend == "dask":

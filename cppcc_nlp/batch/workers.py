@@ -13,6 +13,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+from pathlib import Path
 import threading
 from collections import deque
 from typing import Iterable, Iterator, Sequence
@@ -92,6 +93,21 @@ def _read_spooled(path: str) -> list[Outcome]:
 # -- the pool ------------------------------------------------------------------------------------
 
 
+def spool_prefix(output: Path) -> str:
+    """The name prefix of the spool directories of runs into ``output`` (kept beside it)."""
+    return f".{output.name}.spool-"
+
+
+def remove_stale_spools(output: Path, keep: str | None) -> int:
+    """Remove the spool directories that earlier (killed) runs into ``output`` left beside it; return how many."""
+    removed = 0
+    for path in output.parent.glob(spool_prefix(output) + "*"):
+        if path.is_dir() and not path.is_symlink() and (keep is None or os.path.abspath(path) != os.path.abspath(keep)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 class WorkerPool:
     """``workers`` local processes labelling with ``spec``, for the time of a ``with`` block.
 
@@ -106,18 +122,22 @@ class WorkerPool:
     of memory) breaks the executor; ``replace`` starts a new one.
     """
 
-    def __init__(self, spec: ModelSpec, workers: int) -> None:
+    def __init__(self, spec: ModelSpec, workers: int, spool_in: str | os.PathLike | None = None,
+                 spool_prefix: str = "cppcc_nlp-spool-") -> None:
         if workers < 1:
             raise ValueError(f"a worker pool needs at least one worker, got {workers}")
         self.spec = spec
         self.workers = workers
+        self.spool_in = spool_in  # where the spool directory goes (None: the system's temporary directory)
+        self.spool_prefix = spool_prefix
         self.generation = 0  # increased by each replacement of a broken executor
         self._executor = None
         self.spool: str | None = None
 
     def __enter__(self) -> "WorkerPool":
         if self.spool is None:
-            self.spool = tempfile.mkdtemp(prefix="cppcc_nlp-spool-")  # private (0700): the pickled outcomes
+            # private (0700): the pickled outcomes; beside the output, so that a killed run's is found again
+            self.spool = tempfile.mkdtemp(prefix=self.spool_prefix, dir=self.spool_in)
         return self
 
     def __exit__(self, *exc) -> None:
