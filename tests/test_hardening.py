@@ -208,3 +208,21 @@ def test_spool_directories_live_beside_the_output_and_a_killed_runs_are_removed(
     assert made and all(Path(path).parent == tmp_path and Path(path).name.startswith(".out.jsonl.spool-")
                         for path in made)
     assert not stale.exists() and not list(tmp_path.glob(".out.jsonl.spool-*"))
+
+
+@pytest.mark.parametrize("damage", ["garbage line", "missing key", "bad header"])
+def test_resume_with_a_damaged_manifest_says_where_instead_of_a_traceback(tmp_path, damage, capsys):
+    out = tmp_path / "out.jsonl"
+    assert main(["label", str(SEED), "-o", str(out), "-q"]) == 0
+    manifest = tmp_path / "out.manifest.jsonl"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    if damage == "garbage line":
+        lines[1] = "{not json"
+    elif damage == "missing key":
+        lines[1] = '{"doc": "x"}'
+    else:
+        lines[0] = "[]"
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["label", str(SEED), "-o", str(out), "-q", "--resume"]) == 3
+    err = capsys.readouterr().err
+    assert "out.manifest.jsonl:" in err and "rerun without --resume" in err and "Traceback" not in err

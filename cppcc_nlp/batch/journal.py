@@ -55,16 +55,30 @@ def read_manifest(path: Path, size: int | None, model_key: str) -> DoneSet:
     ids, hashes = array("Q"), array("Q")
     with open(path, "rb") as handle:
         data_end = size if size is not None else os.fstat(handle.fileno()).st_size
-        header = json.loads(handle.readline())
+        number = 1
+        try:
+            header = json.loads(handle.readline())
+            if not isinstance(header, dict):
+                raise ValueError("not a manifest header")
+        except ValueError:
+            raise InputError(f"{path}:1: not a cppcc_nlp manifest header; rerun without --resume") from None
         if header.get("model") != model_key:
             raise ModelError(
                 f"{path}: the output was labelled with another model ({str(header.get('model'))[:12]}…); "
                 "label into a new output, or rerun without --resume"
             )
         while handle.tell() < data_end:
-            entry = json.loads(handle.readline())
-            ids.append(id_digest(entry["doc"]))
-            hashes.append(int(entry["sha256"][:16], 16))
+            number += 1
+            line = handle.readline()
+            try:
+                entry = json.loads(line)
+                ids.append(id_digest(entry["doc"]))
+                hashes.append(int(entry["sha256"][:16], 16))
+            except (ValueError, KeyError, TypeError):
+                raise InputError(
+                    f"{path}:{number}: a damaged manifest line, so the documents already labelled are unknown; "
+                    "rerun without --resume"
+                ) from None
     return DoneSet(ids, hashes)
 
 
