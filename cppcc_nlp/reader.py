@@ -158,16 +158,43 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise InputError(f"{name}: starts with a {encoding} byte-order mark but does not decode: {exc}") from None
     if b"\x00" in data:
-        raise InputError(f"{name}: binary file (contains NUL bytes), not a text report")
+        unmarked = _utf16_without_bom(data)
+        if unmarked is None:
+            raise InputError(f"{name}: binary file (contains NUL bytes), not a text report")
+        text, encoding = unmarked
+        _reject_binary_looking(text, name)
+        return text, encoding
     try:
         text, encoding = data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        text, encoding = _detect(data, name)
+    except UnicodeDecodeError as exc:
+        text, encoding = _detect(data, name, exc.start)
     _reject_binary_looking(text, name)
     return text, encoding
 
 
-def _detect(data: bytes, name: str) -> tuple[str, str]:
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """``(text, encoding)`` when NUL-holding bytes are UTF-16 (LE or BE) text without a byte-order mark, else None."""
+    if len(data) % 2 or len(data) < 16:
+        return None
+    head = data[:8192]
+    odd = head[1::2].count(0)
+    even = head[0::2].count(0)
+    # ASCII characters (line breaks, digits) put their NUL in the high byte: odd offsets in LE, even in BE
+    # (a CJK character U+xx00, 一 above all, puts one on the other side)
+    for encoding, right, wrong in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if right < 3 * wrong or right == 0:
+            continue
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        visible = "".join(text.split())
+        if visible.isprintable() and _chinese_share(text) >= 0.3:
+            return text, encoding
+    return None
+
+
+def _detect(data: bytes, name: str, utf8_error_at: int | None = None) -> tuple[str, str]:
     """Detect a non-UTF-8 encoding with charset-normalizer, checked against GB18030.
 
     charset-normalizer alone misreads some short GBK lines as Korean (cp949);
@@ -188,7 +215,8 @@ def _detect(data: bytes, name: str) -> tuple[str, str]:
             continue
         decoded.append((_chinese_share(text), encoding, text))
     if not decoded:
-        raise InputError(f"{name}: cannot decode as UTF-8, UTF-16 or GB18030; not a text report or an unknown encoding")
+        where = f" (the first byte that is not UTF-8 is at offset {utf8_error_at})" if utf8_error_at is not None else ""
+        raise InputError(f"{name}: cannot decode as UTF-8, UTF-16 or GB18030{where}; not a text report or an unknown encoding")
     share, encoding, text = max(decoded, key=lambda item: item[0])
     if share < 0.05:
         raise InputError(f"{name}: decodes as {encoding} but holds almost no Chinese text; wrong encoding or not a report")

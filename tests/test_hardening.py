@@ -226,3 +226,22 @@ def test_resume_with_a_damaged_manifest_says_where_instead_of_a_traceback(tmp_pa
     assert main(["label", str(SEED), "-o", str(out), "-q", "--resume"]) == 3
     err = capsys.readouterr().err
     assert "out.manifest.jsonl:" in err and "rerun without --resume" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read_not_called_binary(encoding):
+    from cppcc_nlp.reader import decode_bytes
+
+    text = SEED.read_text(encoding="utf-8")
+    decoded, found = decode_bytes(text.encode(encoding), "report.txt")
+    assert decoded == text and found == encoding
+
+
+def test_an_undecodable_file_names_the_offset_of_the_first_bad_byte():
+    from cppcc_nlp.errors import InputError
+    from cppcc_nlp.reader import decode_bytes
+
+    data = "政协委员".encode("utf-8") + bytes([0x81, 0x30, 0xFF, 0xFF, 0xFE]) * 3
+    with pytest.raises(InputError) as caught:
+        decode_bytes(data, "bad.txt")
+    assert "bad.txt: cannot decode" in str(caught.value) and "at offset 12" in str(caught.value)
