@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..corpus.records import check_labels, read_label_lines
+from ..corpus.records import check_labels, read_decision_lines
 from ..errors import CorpusError
 from ..themes import THEME_IDS
 
@@ -77,14 +76,7 @@ class Agreement:
 def read_decisions(path: str | os.PathLike) -> dict[str, tuple[str, ...]]:
     """``id -> labels`` of a label or batch file (lines with ``labels: null`` are not decisions)."""
     decisions: dict[str, tuple[str, ...]] = {}
-    for number, text in read_label_lines(path):
-        where = f"{path}:{number}"
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or "labels" not in obj:
-            raise CorpusError(f"{where}: a label line needs an 'id' string and 'labels'")
+    for where, obj in read_decision_lines(path):
         if obj["labels"] is None:
             continue
         if obj["id"] in decisions:

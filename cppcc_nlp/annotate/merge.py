@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..corpus.load import default_corpus_dir, labelled_ids
-from ..corpus.records import SELECTIONS, check_labels, read_label_lines
+from ..corpus.records import SELECTIONS, check_labels, read_decision_lines, read_label_lines
 from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
 from ..errors import CorpusError
 from ..themes import THEME_IDS
@@ -50,14 +50,7 @@ def read_labelled_batch(path: str | os.PathLike, annotator: str = "", selection:
     from the line or, if it has none, from the arguments.
     """
     decided, unlabelled = [], 0
-    for number, line in read_label_lines(path):
-        where = f"{path}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or "labels" not in obj:
-            raise CorpusError(f"{where}: a batch line needs an 'id' string and 'labels'")
+    for where, obj in read_decision_lines(path):
         if obj["labels"] is None:
             unlabelled += 1
             continue

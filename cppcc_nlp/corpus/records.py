@@ -190,6 +190,24 @@ def read_label_lines(path) -> list[tuple[int, str]]:
     return [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
 
+def read_decision_lines(path) -> list[tuple[str, dict]]:
+    """``(where, object)`` of each line of a label or batch file that has an ``id`` and a ``labels`` key.
+
+    ``labels`` may be ``null`` (not yet decided) here; callers check the rest.
+    """
+    lines = []
+    for number, text in read_label_lines(path):
+        where = f"{path}:{number}"
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or "labels" not in obj:
+            raise CorpusError(f"{where}: a label line needs an 'id' string and 'labels'")
+        lines.append((where, obj))
+    return lines
+
+
 def read_label_file(path) -> list[LabelRecord | StandoffLine]:
     """Records of one label file, each line validated on its own (stand-off lines unresolved)."""
     return [parse_label_line(line, str(path), number) for number, line in read_label_lines(path)]
