@@ -245,3 +245,75 @@ def test_an_undecodable_file_names_the_offset_of_the_first_bad_byte():
     with pytest.raises(InputError) as caught:
         decode_bytes(data, "bad.txt")
     assert "bad.txt: cannot decode" in str(caught.value) and "at offset 12" in str(caught.value)
+
+
+def _six_reports(folder: Path) -> Path:
+    folder.mkdir()
+    lines = [line for line in SEED.read_text(encoding="utf-8").splitlines() if len(line) > 20]
+    for number in range(6):
+        (folder / f"r{number}.txt").write_text("\n".join(lines[number * 5:number * 5 + 5]) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
+@pytest.mark.parametrize("damage", ["output truncated", "a record changed", "manifest truncated", "profiles truncated"])
+def test_resume_checks_the_output_against_the_manifest_and_relabels_what_is_missing(tmp_path, suffix, damage, capsys):
+    folder = _six_reports(tmp_path / "in")
+    reference, out = tmp_path / f"reference{suffix}", tmp_path / f"out{suffix}"
+    for target in (reference, out):
+        assert main(["label", str(folder), "-o", str(target), "--profiles", str(target.with_name(target.stem + "-p.csv")),
+                     "-q"]) == 0
+    damaged = {"output truncated": out, "a record changed": out, "manifest truncated": tmp_path / "out.manifest.jsonl",
+               "profiles truncated": tmp_path / "out-p.csv"}[damage]
+    if suffix == ".parquet" and damaged == out:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(out)
+        if damage == "output truncated":
+            table = table.slice(0, table.num_rows // 2)
+        else:
+            column = table.column("text").to_pylist()
+            column[len(column) // 2] = column[len(column) // 2][::-1]
+            table = table.set_column(table.schema.get_field_index("text"), "text", __import__("pyarrow").array(column))
+        pq.write_table(table, out)
+    else:
+        data = damaged.read_bytes()
+        if damage == "a record changed":
+            middle = data.index("政".encode(), len(data) // 2)
+            data = data[:middle] + "協".encode() + data[middle + 3:]
+        else:
+            data = data[: len(data) // 2]
+        damaged.write_bytes(data)
+    assert main(["label", str(folder), "-o", str(out), "--profiles", str(tmp_path / "out-p.csv"), "-q", "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "labelled again" in err or "labelling them again" in err
+    assert out.read_bytes() == reference.read_bytes() or suffix == ".parquet"
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        assert pq.read_table(out).equals(pq.read_table(reference))
+    assert (tmp_path / "out-p.csv").read_bytes() == (tmp_path / "reference-p.csv").read_bytes()
+    assert (tmp_path / "out.manifest.jsonl").read_bytes() == (tmp_path / "reference.manifest.jsonl").read_bytes()
+
+
+def test_resume_of_an_intact_output_changes_nothing_and_says_nothing(tmp_path, capsys):
+    folder = _six_reports(tmp_path / "in")
+    out = tmp_path / "out.jsonl"
+    assert main(["label", str(folder), "-o", str(out), "-q"]) == 0
+    before = out.read_bytes(), (tmp_path / "out.manifest.jsonl").read_bytes()
+    capsys.readouterr()
+    assert main(["label", str(folder), "-o", str(out), "-q", "--resume"]) == 0
+    assert capsys.readouterr().err == ""
+    assert (out.read_bytes(), (tmp_path / "out.manifest.jsonl").read_bytes()) == before
+
+
+def test_a_manifest_of_an_older_version_is_refused_on_resume(tmp_path, capsys):
+    out = tmp_path / "out.jsonl"
+    assert main(["label", str(SEED), "-o", str(out), "-q"]) == 0
+    manifest = tmp_path / "out.manifest.jsonl"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("cppcc_nlp-batch/2", "cppcc_nlp-batch/1")
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["label", str(SEED), "-o", str(out), "-q", "--resume"]) == 3
+    assert "written by another version of cppcc_nlp" in capsys.readouterr().err
+    assert out.exists() and manifest.exists()

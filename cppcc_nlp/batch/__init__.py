@@ -60,6 +60,7 @@ class BatchResult:
     output: str | None = None
     errors_path: str | None = None
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what resuming repaired in the output
 
 
 def label_files(
@@ -206,6 +207,9 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
         spool = {"spool_in": output_file.parent, "spool_prefix": spool_prefix(output_file)} if output_file else {}
         with WorkerPool(spec, jobs - 1, **spool) if local_pool else nullcontext(pool) as workers:
             done = out.start(resume)
+            for note in getattr(out, "notes", ()):
+                bar.write(note)
+            result.notes.extend(getattr(out, "notes", ()))
             if output_file is not None:  # under the output's lock: no other run is using these
                 remove_stale_spools(output_file, keep=workers.spool if workers is not None else None)
             items = plan(iter_items(inputs, glob, text_field, id_field), done)

@@ -7,8 +7,12 @@
   cut any half-written tail.
 - The manifest, ``<output stem>.manifest.jsonl``: a header naming the format,
   the model (its fingerprint) and the themes, then every labelled document with
-  the sha256 of its normalised text. ``resume`` skips documents listed with the
-  same hash and appends the rest, giving the bytes of an uninterrupted run.
+  the sha256 of its normalised text and, for each output file, where its
+  records end and their CRC-32. ``resume`` first checks the output files
+  against the manifest, document by document; from the first document whose
+  bytes are missing or differ, the files are cut and those documents labelled
+  again. Then it skips documents listed with the same hash and appends the
+  rest, giving the bytes of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 from array import array
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -28,7 +34,7 @@ from .labeller import Outcome
 from .plan import id_digest
 from .sinks import PartFile, sidecar_path
 
-FORMAT = "cppcc_nlp-batch/1"
+FORMAT = "cppcc_nlp-batch/2"  # 2: manifest entries locate and checksum their records
 COMMIT_SECONDS = 2.0  # output made durable (fsync) and journalled at most this often; a resume redoes the rest
 
 
@@ -50,9 +56,32 @@ class DoneSet:
         return None
 
 
-def read_manifest(path: Path, size: int | None, model_key: str) -> DoneSet:
-    """The documents of a manifest (its first ``size`` bytes), refusing one written with another model."""
-    ids, hashes = array("Q"), array("Q")
+@dataclass
+class Manifest:
+    """A manifest's documents in order: id digest, content hash, where each output file's bytes end, their CRC-32."""
+
+    ids: array = field(default_factory=lambda: array("Q"))
+    hashes: array = field(default_factory=lambda: array("Q"))
+    line_ends: array = field(default_factory=lambda: array("Q"))  # offset in the manifest after each entry
+    header_end: int = 0
+    ends: dict[str, array] = field(default_factory=dict)  # per sink kind
+    crcs: dict[str, array] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def done(self, count: int | None = None) -> DoneSet:
+        """The first ``count`` documents (all by default) as a DoneSet."""
+        count = len(self) if count is None else count
+        return DoneSet(self.ids[:count], self.hashes[:count])
+
+
+def read_manifest(path: Path, size: int | None, model_key: str, kinds: Sequence[str]) -> Manifest:
+    """The documents of a manifest (its first ``size`` bytes), refusing one written with another model or version.
+
+    ``kinds``: the output files ("records", "profiles") whose end and CRC each entry must give.
+    """
+    manifest = Manifest(ends={kind: array("Q") for kind in kinds}, crcs={kind: array("L") for kind in kinds})
     with open(path, "rb") as handle:
         data_end = size if size is not None else os.fstat(handle.fileno()).st_size
         number = 1
@@ -62,24 +91,56 @@ def read_manifest(path: Path, size: int | None, model_key: str) -> DoneSet:
                 raise ValueError("not a manifest header")
         except ValueError:
             raise InputError(f"{path}:1: not a cppcc_nlp manifest header; rerun without --resume") from None
+        if header.get("format") != FORMAT:
+            raise InputError(f"{path}: written by another version of cppcc_nlp ({header.get('format')}); "
+                             "rerun without --resume")
         if header.get("model") != model_key:
             raise ModelError(
                 f"{path}: the output was labelled with another model ({str(header.get('model'))[:12]}…); "
                 "label into a new output, or rerun without --resume"
             )
+        manifest.header_end = handle.tell()
         while handle.tell() < data_end:
             number += 1
             line = handle.readline()
+            if not line.endswith(b"\n"):
+                break  # a manifest cut inside its last line: that document counts as not labelled
             try:
                 entry = json.loads(line)
-                ids.append(id_digest(entry["doc"]))
-                hashes.append(int(entry["sha256"][:16], 16))
+                digest, content = id_digest(entry["doc"]), int(entry["sha256"][:16], 16)
+                located = [(int(entry[f"{kind}_end"]), int(entry[f"{kind}_crc"], 16)) for kind in kinds]
             except (ValueError, KeyError, TypeError):
                 raise InputError(
                     f"{path}:{number}: a damaged manifest line, so the documents already labelled are unknown; "
                     "rerun without --resume"
                 ) from None
-    return DoneSet(ids, hashes)
+            manifest.ids.append(digest)
+            manifest.hashes.append(content)
+            manifest.line_ends.append(handle.tell())
+            for kind, (end, crc) in zip(kinds, located):
+                manifest.ends[kind].append(end)
+                manifest.crcs[kind].append(crc)
+    return manifest
+
+
+def intact_documents(manifest: Manifest, files: dict[str, tuple[Path, int, int]]) -> int:
+    """How many of the manifest's documents, from the first, have their bytes in ``files``, unchanged.
+
+    ``files``: per kind, the file, where its first document's bytes start (after
+    a CSV header) and how many of its bytes count (what a journal committed).
+    """
+    intact = len(manifest)
+    for kind, (path, start, size) in files.items():
+        ends, crcs = manifest.ends[kind], manifest.crcs[kind]
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            for number in range(intact):
+                end = ends[number]
+                if end < start or end > size or zlib.crc32(handle.read(end - start)) != crcs[number]:
+                    intact = number
+                    break
+                start = end
+    return intact
 
 
 class FileOutput:
@@ -100,6 +161,7 @@ class FileOutput:
         if profiles is not None:
             self.sinks["profiles"] = PartFile.of(profiles, "profiles", themes)
         self.themes = list(themes)
+        self.notes: list[str] = []  # what resuming repaired, for the user
 
     def _lock(self) -> None:
         """Take ``<output>.lock`` exclusively (flock) or raise OutputBusyError naming the run that holds it."""
@@ -178,6 +240,11 @@ class FileOutput:
                 "resume with the same --output and --profiles"
             )
 
+    @property
+    def data_kinds(self) -> list[str]:
+        """The sinks whose bytes the manifest locates: records, and profiles when written."""
+        return [kind for kind in self.sinks if kind != "manifest"]
+
     def _continue(self, state: dict) -> DoneSet:
         self._check_same_files(state["files"])
         if state.get("model") != self.model_key:
@@ -185,46 +252,70 @@ class FileOutput:
                 f"{self.journal}: the interrupted run used another model; resume with the same --model, "
                 "or rerun without --resume"
             )
-        for kind, sink in self.sinks.items():
-            sink.start_at(state["files"][kind][1])
-        return read_manifest(self.sinks["manifest"].part, state["files"]["manifest"][1], self.model_key)
+        committed = {kind: state["files"][kind][1] for kind in self.sinks}
+        for sink in self.sinks.values():
+            if not sink.part.exists() and sink.path.exists():
+                sink.adopt_final()  # killed while the parts were being renamed at the end
+            if not sink.part.exists():
+                raise InputError(f"{sink.part}: missing, so the interrupted run cannot be resumed; "
+                                 "rerun without --resume")
+        manifest = read_manifest(self.sinks["manifest"].part, min(committed["manifest"],
+                                 self.sinks["manifest"].part.stat().st_size), self.model_key, self.data_kinds)
+        files = {kind: (self.sinks[kind].part, min(committed[kind], self.sinks[kind].part.stat().st_size))
+                 for kind in self.data_kinds}
+        return self._keep_intact(manifest, files, finished=False)
 
     def _reopen_finished(self) -> DoneSet:
         missing = [str(s.path) for kind, s in self.sinks.items() if kind != "manifest" and not s.path.exists()]
         if missing:
             raise InputError(f"{missing[0]}: missing, so the earlier run cannot be extended; rerun without --resume")
-        done = read_manifest(self.sinks["manifest"].path, None, self.model_key)
-        sizes = {}
-        for kind, sink in self.sinks.items():  # Parquet first becomes a part file beside the finished file
-            if sink.fmt == "parquet":
-                sizes[kind] = sink.adopt_final()
-            else:
-                sizes[kind] = sink.path.stat().st_size
-        self._write_journal(sizes)
+        manifest = read_manifest(self.sinks["manifest"].path, None, self.model_key, self.data_kinds)
+        files = {}
+        for kind in self.data_kinds:  # a Parquet file is checked as the part file it becomes; the others as they are
+            sink = self.sinks[kind]
+            path = sink.part if sink.fmt == "parquet" else sink.path
+            files[kind] = (path, sink.adopt_final() if sink.fmt == "parquet" else path.stat().st_size)
+        return self._keep_intact(manifest, files, finished=True)
+
+    def _keep_intact(self, manifest: Manifest, files: dict[str, tuple[Path, int]], finished: bool) -> DoneSet:
+        """Cut every file after the last document whose bytes match the manifest; those after it are labelled again."""
+        intact = intact_documents(manifest, {kind: (path, len(self.sinks[kind].header), size)
+                                             for kind, (path, size) in files.items()})
+        cuts = {kind: manifest.ends[kind][intact - 1] if intact else len(self.sinks[kind].header)
+                for kind in self.data_kinds}
+        cuts["manifest"] = manifest.line_ends[intact - 1] if intact else manifest.header_end
+        if intact < len(manifest):
+            self.notes.append(
+                f"{self.output}: the records of {len(manifest) - intact} of the {len(manifest)} documents in "
+                f"{self.sinks['manifest'].path.name} are missing or changed (from its line {intact + 2} on); "
+                "labelling them again"
+            )
+        elif finished and any(size > cuts[kind] for kind, (_, size) in files.items()):
+            self.notes.append(f"{self.output}: bytes after the last document of its manifest were cut; "
+                              "documents they belonged to are labelled again")
+        self._write_journal(cuts)
         for kind, sink in self.sinks.items():
-            sink.start_at(sizes[kind])
-        return done
+            sink.start_at(cuts[kind])
+        return manifest.done(intact)
 
     def write(self, outcomes: Iterable[Outcome]) -> None:
         records, profiles, manifest = self.sinks["records"], self.sinks.get("profiles"), self.sinks["manifest"]
         for outcome in outcomes:
             if outcome.error is not None or outcome.already_done:
                 continue
-            records.write(outcome.records)
-            if profiles is not None:
-                profiles.write(outcome.profiles)
-            manifest.write(
-                encode_json(
-                    {
-                        "doc": outcome.doc_id,
-                        "sha256": outcome.content_hash,
-                        "source": outcome.source,
-                        "sentences": outcome.sentences,
-                        "characters": outcome.characters,
-                    }
-                )
-                + "\n"
-            )
+            entry = {
+                "doc": outcome.doc_id,
+                "sha256": outcome.content_hash,
+                "source": outcome.source,
+                "sentences": outcome.sentences,
+                "characters": outcome.characters,
+            }
+            for kind, sink, data in (("records", records, outcome.records), ("profiles", profiles, outcome.profiles)):
+                if sink is not None:
+                    sink.write(data)
+                    entry[f"{kind}_end"] = sink.handle.tell()
+                    entry[f"{kind}_crc"] = f"{zlib.crc32(data):08x}"
+            manifest.write(encode_json(entry) + "\n")
 
     def checkpoint(self) -> None:
         """Commit, if the last commit is ``commit_seconds`` old: each fsync waits for the disk."""
