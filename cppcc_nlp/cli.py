@@ -5,7 +5,8 @@ Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 unreadable input;
 7 no font that can draw the Chinese labels of a plot; 8 no unit left to select;
 9 a needed optional dependency is missing (the message names the extra to install);
 10 nothing labelled: no input document (an empty directory, a --glob that matches nothing,
-an empty JSONL file); 11 another run is writing the same output.
+an empty JSONL file); 11 another run is writing the same output; 130 interrupted (Ctrl-C);
+141 the reader of standard output went away (a pipe into head).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .errors import CppccNlpError
 EXIT_SOME_INPUTS_FAILED = 6
 EXIT_NOTHING_SELECTED = 8
 EXIT_NOTHING_LABELLED = 10
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 DESCRIPTION = (
     "Label the sentences of Chinese CPPCC (政协) work reports with five themes: party building, "
@@ -31,7 +34,7 @@ EPILOG = (
     "Start with: cppcc-nlp label REPORT.txt -o labels.csv. Exit codes: 0 success, 1 unexpected error, "
     "2 usage error, 3 unreadable input, 4 malformed corpus, 5 refused model, 6 some inputs skipped, "
     "7 no Chinese font, 8 no unit to select, 9 optional dependency missing, 10 nothing labelled, "
-    "11 output busy (another run)."
+    "11 output busy (another run), 130 interrupted, 141 output pipe closed."
 )
 
 
@@ -211,9 +214,10 @@ def cmd_label(args: argparse.Namespace) -> int:
             commit_seconds=COMMIT_SECONDS if args.commit_every is None else args.commit_every,
         )
     except KeyboardInterrupt:
-        if args.output not in (None, "-"):
-            print(f"cppcc-nlp label: interrupted; rerun with --resume to continue into {args.output}", file=sys.stderr)
-        raise
+        if args.output in (None, "-"):
+            raise
+        print(f"cppcc-nlp label: interrupted; rerun with --resume to continue into {args.output}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     if not args.quiet:
         print(
             f"labelled {result.documents} document(s), {result.sentences} sentence(s) in {result.seconds:.1f} s"
@@ -467,8 +471,7 @@ def _profile_shares(args: argparse.Namespace, batch, model) -> None:
 
 
 def _add_annotate_parser(commands) -> None:
-    from .annotate.select import STRATEGIES
-    from .corpus.records import SELECTIONS
+    from .corpus.records import SELECTIONS, STRATEGIES
     from .themes import THEME_IDS
 
     annotate = commands.add_parser("annotate", help="grow the hand-labelled corpus: select, merge, agreement, audit")
@@ -674,10 +677,35 @@ class _VersionAction(argparse.Action):
         parser.exit(0)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _import_holding_interrupts(module: str) -> None:
+    """Import ``module`` with SIGINT held back until it is done.
+
+    A Ctrl-C inside numpy's C initialisation surfaces as numpy's "your
+    installation is broken" ImportError; held back, it arrives after the
+    import as an ordinary interrupt.
+    """
+    import importlib
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        importlib.import_module(module)
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
+        importlib.import_module(module)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        print("cppcc-nlp: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    try:
+        if args.command not in ("read", "corpus"):  # the others compute with numpy
+            _import_holding_interrupts("numpy")
         return args.func(args)
     except UsageError as exc:
         print(f"cppcc-nlp {args.command}: error: {exc}", file=sys.stderr)
@@ -687,11 +715,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("cppcc-nlp: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # the reader went away (| head): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 141
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

@@ -317,3 +317,69 @@ def test_a_manifest_of_an_older_version_is_refused_on_resume(tmp_path, capsys):
     assert main(["label", str(SEED), "-o", str(out), "-q", "--resume"]) == 3
     assert "written by another version of cppcc_nlp" in capsys.readouterr().err
     assert out.exists() and manifest.exists()
+
+
+# -- Ctrl-C ------------------------------------------------------------------------------------------
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from interrupt_trials import build_archive  # noqa: E402
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the worker processes")
+@pytest.mark.parametrize("phase", ["a worker is starting", "labelling"])
+def test_ctrl_c_with_two_jobs_ends_at_once_in_one_line_and_resumes(tmp_path, phase):
+    import signal
+    import time
+
+    archive = build_archive(tmp_path / "in", 2.0)
+    out = tmp_path / "out.jsonl"
+    command = [CLI, "label", str(archive), "-o", str(out), "--jobs", "2", "-q"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 60
+    part = out.with_name(out.name + ".part")
+    while time.monotonic() < deadline and proc.poll() is None:
+        workers = [child for child in _children(proc.pid)
+                   if b"popen_loky" in Path(f"/proc/{child}/cmdline").read_bytes()]
+        if (phase == "a worker is starting" and workers) or (phase == "labelling" and part.exists()
+                                                            and part.stat().st_size > 0):
+            break
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to every process of the group
+    sent = time.monotonic()
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("the run did not end within 20 s of Ctrl-C")
+    assert time.monotonic() - sent < 10
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [f"cppcc-nlp label: interrupted; rerun with --resume to continue into {out}"]
+    assert not list(tmp_path.glob(".out.jsonl.spool-*"))
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    reference = tmp_path / "reference.jsonl"
+    assert main(["label", str(archive), "-o", str(reference), "-q"]) == 0
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_a_ctrl_c_during_the_numpy_import_arrives_after_it_as_an_interrupt(tmp_path):
+    (tmp_path / "slow_module.py").write_text("import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\n"
+                                             "time.sleep(0.2)\nDONE = True\n", encoding="utf-8")
+    code = ("import sys\nfrom cppcc_nlp.cli import _import_holding_interrupts\n"
+            "try:\n    _import_holding_interrupts('slow_module')\n"
+            "except KeyboardInterrupt:\n    print('interrupt after import', sys.modules['slow_module'].DONE)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.stdout.strip() == "interrupt after import True", done.stderr

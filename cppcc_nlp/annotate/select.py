@@ -17,10 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
+from ..corpus.records import STRATEGIES
 from ..corpus.sources import Unit
 from ..themes import CUE_WORDS, THEME_IDS
 
-STRATEGIES = ("random", "uncertainty", "diversity", "keyword")
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import signal
 import sys
 import tempfile
-from pathlib import Path
 import threading
 from collections import deque
+from concurrent.futures import CancelledError
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from .inputs import Item
@@ -62,8 +65,47 @@ def keep_freed_memory() -> bool:
 # -- in a worker process -------------------------------------------------------------------------
 
 
+@contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold SIGINT back in this thread: processes and threads started meanwhile inherit the block.
+
+    A Ctrl-C at the terminal goes to every process of the foreground group.
+    The workers leave it to the main process, which stops them: started with
+    SIGINT blocked, they ignore it from their first instruction (see
+    ``_start_worker``), and no Ctrl-C lands inside the executor's locks while
+    this thread starts them. A SIGINT that arrives meanwhile is delivered when
+    the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _start_resource_trackers() -> None:
+    """Start loky's and multiprocessing's resource trackers now, if not running.
+
+    Starting one unblocks SIGINT in the thread that starts it (Python 3.11's
+    multiprocessing does), which would undo ``interrupts_held`` for the
+    workers started after it.
+    """
+    from multiprocessing import resource_tracker as stdlib_tracker
+
+    from joblib.externals.loky.backend import resource_tracker as loky_tracker
+
+    loky_tracker.ensure_running()
+    stdlib_tracker.ensure_running()
+
+
 def _start_worker(spec: ModelSpec) -> None:
-    """Initializer of a worker process: its labeller is built once, before its first batch."""
+    """Initializer of a worker process: SIGINT ignored (the main process stops it), its labeller built once."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     labeller_for(spec)
 
 
@@ -148,12 +190,15 @@ class WorkerPool:
         if self.spool is None:
             raise RuntimeError("use the WorkerPool in a with block")
         if self._executor is None:
-            from joblib.externals.loky import ProcessPoolExecutor
+            _start_resource_trackers()
+        with interrupts_held():  # the executor may start processes and its manager thread here
+            if self._executor is None:
+                from joblib.externals.loky import ProcessPoolExecutor
 
-            self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, initializer=_start_worker, initargs=(self.spec,)
-            )
-        return self._executor.submit(_label_in_worker, self.spec.key, items, options, self.spool)
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers, initializer=_start_worker, initargs=(self.spec,)
+                )
+            return self._executor.submit(_label_in_worker, self.spec.key, items, options, self.spool)
 
     def replace(self, generation: int) -> None:
         """After a BrokenProcessPool from a future of ``generation``: a new executor, unless one replaced it already."""
@@ -169,7 +214,8 @@ class WorkerPool:
     def _stop(self) -> None:
         executor, self._executor = self._executor, None
         if executor is not None:  # every result is in, or none is wanted: no need to wait
-            executor.shutdown(wait=False, kill_workers=True)
+            with interrupts_held():  # a second Ctrl-C must not land inside the executor's locks
+                executor.shutdown(wait=False, kill_workers=True)
 
     def close(self) -> None:
         self._stop()
@@ -199,28 +245,34 @@ def run_processes(
     at a time on a fresh pool, and a document that kills a worker again is
     reported as failed.
     """
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future
 
     workers = jobs - 1
     # The first submit starts the workers and blocks until each has read the model (a few
-    # tenths of a second): a thread submits the first batch while this process labels.
+    # tenths of a second): a daemon thread submits the first batch while this process labels.
+    # (Not a thread pool: the interpreter waits for those at exit, and a Ctrl-C could leave it waiting.)
     started = threading.Event()
 
-    def first_batch(batch: list[Item]) -> str:
-        future = pool.submit(batch, options)
+    def first_batch(batch: list[Item], result: Future) -> None:
+        try:
+            future = pool.submit(batch, options)
+        except BaseException as exc:
+            result.set_exception(exc)
+        else:
+            future.add_done_callback(lambda done: _pass_on(done, result))
         started.set()
-        return future.result()
 
-    starter = ThreadPoolExecutor(1)
     window: deque = deque()  # [batch, future or None, outcomes or None, pool generation], in input order
     finished = False
+    first = True
     try:
         for batch in finer_at_the_end(batches, last=2 * jobs, pieces=4):
             pending = sum(1 for _, future, _, _ in window if future is not None and not future.done())
-            if starter is not None:
-                window.append([batch, starter.submit(first_batch, batch), None, pool.generation])
-                starter.shutdown(wait=False)
-                starter = None
+            if first:
+                result: Future = Future()
+                threading.Thread(target=first_batch, args=(batch, result), daemon=True).start()
+                window.append([batch, result, None, pool.generation])
+                first = False
             elif started.is_set() and pending < 2 * workers:
                 window.append([batch, pool.submit(batch, options), None, pool.generation])
             else:
@@ -240,6 +292,18 @@ def run_processes(
                 if future is not None:
                     future.cancel()
             pool.stop_workers()  # they may still hold batches nobody will read
+
+
+def _pass_on(done, result) -> None:
+    """Give ``result`` the outcome of the future ``done`` (a worker's), unless ``result`` was cancelled."""
+    if not result.set_running_or_notify_cancel():
+        return
+    if done.cancelled():
+        result.set_exception(CancelledError())
+    elif done.exception() is not None:
+        result.set_exception(done.exception())
+    else:
+        result.set_result(done.result())
 
 
 def _outcomes(entry: list, options: Options, pool: WorkerPool) -> list[Outcome]:

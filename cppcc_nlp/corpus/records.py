@@ -19,7 +19,8 @@ from ..themes import THEME_IDS
 INLINE_KEYS = ("id", "doc", "section", "text", "labels")
 STANDOFF_KEYS = ("id", "source", "doc", "span", "sha256", "labels")
 # how a unit came to be labelled (the codebook's "how the unit was selected")
-SELECTIONS = ("all", "random", "uncertainty", "diversity", "keyword")
+STRATEGIES = ("random", "uncertainty", "diversity", "keyword")  # how annotate select chooses units
+SELECTIONS = ("all", *STRATEGIES)
 
 
 def unit_id(doc_id: str, section_index: int, sentence_index: int, source: str | None = None) -> str:
