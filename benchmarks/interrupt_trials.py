@@ -52,6 +52,11 @@ def build_archive(folder: Path, mebibytes: float) -> Path:
     return folder
 
 
+def default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default (a shell's ``&`` or nohup leaves it ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass
 class Trial:
     delay: float
@@ -76,7 +81,7 @@ def interrupt_once(archive: Path, work: Path, delay: float, jobs: int = 2, grace
         leftover.unlink()
     command = cli() + ["label", str(archive), "-o", str(out), "--jobs", str(jobs), "-q"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=default_sigint)
     time.sleep(delay)
     sent = time.perf_counter()
     try:

@@ -15,6 +15,17 @@ class OutputBusyError(CppccNlpError):
     exit_code = 11
 
 
+class OutputError(CppccNlpError):
+    """An output file could not be written (a full disk, an I/O error): nothing of the run is kept."""
+
+    exit_code = 12
+
+    @classmethod
+    def of(cls, path: object, exc: OSError) -> "OutputError":
+        """``path: cannot write: <the system's reason>``."""
+        return cls(f"{path}: cannot write: {exc.strerror or exc}")
+
+
 class UsageError(CppccNlpError):
     """The command was given options that cannot work together (exit code 2, as argparse's)."""
 

@@ -322,7 +322,7 @@ def test_a_manifest_of_an_older_version_is_refused_on_resume(tmp_path, capsys):
 # -- Ctrl-C ------------------------------------------------------------------------------------------
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from interrupt_trials import build_archive  # noqa: E402
+from interrupt_trials import build_archive, default_sigint  # noqa: E402
 
 
 def _children(pid: int) -> list[int]:
@@ -346,7 +346,8 @@ def test_ctrl_c_with_two_jobs_ends_at_once_in_one_line_and_resumes(tmp_path, pha
     archive = build_archive(tmp_path / "in", 2.0)
     out = tmp_path / "out.jsonl"
     command = [CLI, "label", str(archive), "-o", str(out), "--jobs", "2", "-q"]
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     part = out.with_name(out.name + ".part")
     while time.monotonic() < deadline and proc.poll() is None:
@@ -383,3 +384,36 @@ def test_a_ctrl_c_during_the_numpy_import_arrives_after_it_as_an_interrupt(tmp_p
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,
                           env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert done.stdout.strip() == "interrupt after import True", done.stderr
+
+
+# -- a full disk -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 160 KiB tmpfs (needs root); skips, saying why, where it cannot be mounted."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("a full disk is simulated with a small tmpfs, which only root can mount")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("case", ["fresh, --jobs 1", "fresh, --jobs 2", "over a previous output", "--resume"])
+def test_a_full_disk_ends_in_one_line_with_the_previous_output_untouched_and_no_part_files(tmp_path, small_disk,
+                                                                                           case, capsys):
+    archive = build_archive(tmp_path / "in", 0.4)  # its labels need more than the disk holds
+    out = small_disk / "out.jsonl"
+    before = {}
+    if case in ("over a previous output", "--resume"):
+        assert main(["label", str(next(archive.iterdir())), "-o", str(out), "-q"]) == 0
+        before = {path.name: path.read_bytes() for path in small_disk.iterdir()}
+        capsys.readouterr()
+    options = {"fresh, --jobs 2": ["--jobs", "2"], "--resume": ["--resume"]}.get(case, [])
+    assert main(["label", str(archive), "-o", str(out), "-q", *options]) == 12
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "No space left on device" in err[0] and str(small_disk) in err[0]
+    assert {path.name: path.read_bytes() for path in small_disk.iterdir()} == before  # no .part, .lock or spool

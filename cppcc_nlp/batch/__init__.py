@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from ..optional import require
 from ..progress import progress_bar, show_progress
 from ..records import SCORE_TEXT, profile_fields, record_fields, score_steps
-from ..errors import UsageError
+from ..errors import OutputError, UsageError
 from .cluster import run_dask
 from .inputs import Item, check_inputs, check_outputs, count_items, empty_directories, iter_items
 from .journal import COMMIT_SECONDS, FileOutput
@@ -238,8 +238,13 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
                 bar.set_postfix_str(f"{result.sentences / elapsed:,.0f} sentences/s", refresh=False)
             out.finish()
             finished = True
+    except OutputError as exc:
+        abandon = getattr(out, "abandon", None)
+        kept = abandon() if abandon is not None else out.close()
+        out = None
+        raise OutputError(f"{exc}; {kept}" if kept else str(exc)) from None
     finally:
-        if not finished:
+        if not finished and out is not None:
             out.close()
         failures.close(finished)
         bar.close()

@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..errors import InputError, OutputBusyError, ModelError
+from ..errors import InputError, ModelError, OutputBusyError, OutputError
 from ..records import encode_json
 from .labeller import Outcome
 from .plan import id_digest
@@ -162,6 +162,8 @@ class FileOutput:
             self.sinks["profiles"] = PartFile.of(profiles, "profiles", themes)
         self.themes = list(themes)
         self.notes: list[str] = []  # what resuming repaired, for the user
+        self.kept: dict[str, int] | None = None  # bytes of each part that were there before this run (None: fresh)
+        self.adopted = False  # the parts are an earlier run's finished files, renamed
 
     def _lock(self) -> None:
         """Take ``<output>.lock`` exclusively (flock) or raise OutputBusyError naming the run that holds it."""
@@ -294,6 +296,7 @@ class FileOutput:
             self.notes.append(f"{self.output}: bytes after the last document of its manifest were cut; "
                               "documents they belonged to are labelled again")
         self._write_journal(cuts)
+        self.kept, self.adopted = cuts, finished
         for kind, sink in self.sinks.items():
             sink.start_at(cuts[kind])
         return manifest.done(intact)
@@ -334,11 +337,15 @@ class FileOutput:
             "files": {kind: [str(sink.path), sizes[kind]] for kind, sink in self.sinks.items()},
         }
         tmp = self.journal.with_name(self.journal.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.journal)
+        try:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                json.dump(state, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.journal)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise OutputError.of(self.journal, exc) from None
 
     def finish(self) -> None:
         self.commit()
@@ -351,3 +358,21 @@ class FileOutput:
         for sink in self.sinks.values():
             sink.close()
         self._unlock(remove=False)
+
+    def abandon(self) -> str:
+        """After an output error: drop what this run wrote, leaving the files as they were before it.
+
+        A fresh run's parts and journal go; a resumed finished output gets its
+        files back, as they were; an interrupted run's parts are cut back to
+        what its journal names, to be resumed later.
+        """
+        for kind, sink in self.sinks.items():
+            sink.abandon(None if self.kept is None else self.kept[kind], self.adopted)
+        if self.kept is None or self.adopted:
+            self.journal.unlink(missing_ok=True)
+        self._unlock(remove=True)
+        if self.kept is None:
+            return "nothing of this run was kept; any earlier output is as it was"
+        if self.adopted:
+            return f"{self.output} is as it was before this run"
+        return "the interrupted run's output is as its last commit left it; rerun with --resume once there is room"

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from ..errors import InputError
+from ..errors import InputError, OutputError
 from ..optional import require
 from ..records import (
     RecordEncoder,
@@ -67,8 +67,11 @@ class PartFile:
         return csv_header(self.fields).encode("utf-8") if self.fmt == "csv" else b""
 
     def start_fresh(self) -> int:
-        self.handle = open(self.part, "wb")
-        self.handle.write(self.header)
+        try:
+            self.handle = open(self.part, "wb")
+            self.handle.write(self.header)
+        except OSError as exc:
+            raise OutputError.of(self.part, exc) from None
         return self.commit()
 
     def start_at(self, size: int) -> None:
@@ -97,25 +100,54 @@ class PartFile:
 
     def write(self, data: str | bytes) -> None:
         if data:
-            self.handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            try:
+                self.handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            except OSError as exc:
+                raise OutputError.of(self.part, exc) from None
 
     def commit(self) -> int:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
+        try:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+        except OSError as exc:
+            raise OutputError.of(self.part, exc) from None
         return self.handle.tell()
 
     def close(self) -> None:
         if self.handle is not None:
-            self.handle.close()
+            try:
+                self.handle.close()
+            except OSError:
+                pass  # only after a failed write, whose error is the one reported
             self.handle = None
+
+    def abandon(self, keep: int | None, final_was_adopted: bool) -> None:
+        """Undo this run's writing after a failure: keep the first ``keep`` bytes of the part (None: remove it).
+
+        ``final_was_adopted``: the part was the finished file of an earlier run;
+        it gets its name back (a Parquet file was never moved: its part goes).
+        """
+        self.close()
+        if not self.part.exists():
+            return
+        if keep is None or (final_was_adopted and self.fmt == "parquet"):
+            self.part.unlink()
+            return
+        os.truncate(self.part, keep)
+        if final_was_adopted:
+            os.replace(self.part, self.path)
 
     def finish(self) -> None:
         self.close()
-        if self.fmt == "parquet":
-            _part_to_parquet(self.part, self.path, self.fields, self.arrow_types)
-            self.part.unlink()
-        else:
-            os.replace(self.part, self.path)
+        try:
+            if self.fmt == "parquet":
+                _part_to_parquet(self.part, self.path, self.fields, self.arrow_types)
+                self.part.unlink()
+            else:
+                os.replace(self.part, self.path)
+        except OSError as exc:
+            self.path.with_name(self.path.name + ".tmp").unlink(missing_ok=True)
+            raise OutputError.of(self.path, exc) from None
 
 
 def arrow_types(themes: Sequence[str], kind: str) -> dict:
@@ -175,11 +207,16 @@ def write_stdout(data: bytes) -> None:
         utf8 = codecs.lookup(getattr(sys.stdout, "encoding", None) or "").name == "utf-8"
     except LookupError:
         utf8 = False
-    if buffer is None or not utf8:
-        sys.stdout.write(data.decode("utf-8"))
-    else:
-        sys.stdout.flush()
-        buffer.write(data)
+    try:
+        if buffer is None or not utf8:
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            sys.stdout.flush()
+            buffer.write(data)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError.of("standard output", exc) from None
 
 
 class StdoutOutput:
@@ -304,19 +341,29 @@ class FailureLog:
             elif self.count == STDERR_FAILURES + 1:
                 self.echo(f"skipped: more inputs; all are listed in {self.path or 'the errors file'}")
         if self.part is not None:
-            if self.handle is None:
-                self.handle = open(self.part, "w", encoding="utf-8")
-            self.handle.write(encode_json({"source": source, "reason": reason}) + "\n")
+            try:
+                if self.handle is None:
+                    self.handle = open(self.part, "w", encoding="utf-8")
+                self.handle.write(encode_json({"source": source, "reason": reason}) + "\n")
+            except OSError as exc:
+                raise OutputError.of(self.part, exc) from None
 
     def flush(self) -> None:
         if self.handle is not None:
-            self.handle.flush()
+            try:
+                self.handle.flush()
+            except OSError as exc:
+                raise OutputError.of(self.part, exc) from None
 
     def close(self, finished: bool = True) -> None:
         """End the list: a finished run's replaces the errors file (or removes a stale one); else it is dropped."""
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
+        handle, self.handle = self.handle, None
+        try:
+            if handle is not None:
+                handle.close()
+        except OSError as exc:
+            if finished:
+                raise OutputError.of(self.part, exc) from None
         if self.path is None:
             return
         if not finished:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from ..errors import OutputError
 from .inputs import Item
 from .labeller import ModelSpec, Options, Outcome, label_batch, labeller_for, loaded_labeller
 from .plan import finer_at_the_end
@@ -118,8 +119,12 @@ def _label_in_worker(key: str, items: Sequence[Item], options: Options, spool: s
     """
     outcomes = loaded_labeller(key).label(items, options)
     handle, path = tempfile.mkstemp(dir=spool, suffix=".pickle")
-    with os.fdopen(handle, "wb") as file:
-        pickle.dump(outcomes, file, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            pickle.dump(outcomes, file, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as exc:
+        os.unlink(path)
+        raise OutputError.of(spool, exc) from None
     return path
 
 
@@ -270,6 +275,7 @@ def run_processes(
             pending = sum(1 for _, future, _, _ in window if future is not None and not future.done())
             if first:
                 result: Future = Future()
+                result.set_running_or_notify_cancel()  # as the worker's own future: not taken back by cancel()
                 threading.Thread(target=first_batch, args=(batch, result), daemon=True).start()
                 window.append([batch, result, None, pool.generation])
                 first = False
@@ -295,9 +301,7 @@ def run_processes(
 
 
 def _pass_on(done, result) -> None:
-    """Give ``result`` the outcome of the future ``done`` (a worker's), unless ``result`` was cancelled."""
-    if not result.set_running_or_notify_cancel():
-        return
+    """Give ``result`` (running) the outcome of the future ``done`` (a worker's)."""
     if done.cancelled():
         result.set_exception(CancelledError())
     elif done.exception() is not None:
