@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from itertools import filterfalse
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 from .errors import InputError
 
@@ -331,22 +331,40 @@ def _section_start(line: str) -> str | None:
 
 def split_paragraphs(text: str) -> list[str]:
     """Normalised paragraphs, with paragraphs cut mid-sentence (page breaks, hard wraps) rejoined."""
-    lines = [line.strip() for line in _LINE_BREAK.split(_normalise(text))]
-    paragraphs: list[str] = []
-    can_continue = False
-    for line in lines:
-        if not line:
-            continue
-        heading = _is_heading(line)
-        if paragraphs and can_continue and not heading:
-            previous = paragraphs[-1]
-            glue = " " if previous[-1].isascii() and line[0].isascii() and previous[-1].isalnum() and line[0].isalnum() else ""
-            paragraphs[-1] = previous + glue + line
-        else:
-            paragraphs.append(line)
-        # ends a sentence: a terminator or "…", then only closers (a paragraph holds no line break)
-        can_continue = not heading and not paragraphs[-1].rstrip(_CLOSERS).endswith(_SENTENCE_END_MARKS)
-    return paragraphs
+    joiner = _ParagraphJoiner()
+    paragraphs = list(joiner.add(_LINE_BREAK.split(_normalise(text))))
+    return paragraphs + joiner.finish()
+
+
+class _ParagraphJoiner:
+    """Lines -> paragraphs, fed line by line: a paragraph is given out once the next one has begun."""
+
+    def __init__(self) -> None:
+        self.current: str | None = None
+        self.can_continue = False
+
+    def add(self, lines) -> Iterator[str]:
+        """The paragraphs that ``lines`` (normalised, not stripped) complete."""
+        for line in lines:
+            line = line.strip()
+            if not line:
+                continue
+            heading = _is_heading(line)
+            if self.current is not None and self.can_continue and not heading:
+                previous = self.current
+                glue = " " if previous[-1].isascii() and line[0].isascii() and previous[-1].isalnum() and line[0].isalnum() else ""
+                self.current = previous + glue + line
+            else:
+                if self.current is not None:
+                    yield self.current
+                self.current = line
+            # ends a sentence: a terminator or "…", then only closers (a paragraph holds no line break)
+            self.can_continue = not heading and not self.current.rstrip(_CLOSERS).endswith(_SENTENCE_END_MARKS)
+
+    def finish(self) -> list[str]:
+        """The last paragraph, if any."""
+        last, self.current = self.current, None
+        return [last] if last is not None else []
 
 
 def split_sentences(paragraph: str) -> list[tuple[int, int]]:
@@ -379,36 +397,156 @@ def _sentences(paragraph: str, offset: int, section_index: int, paragraph_index:
     return tuple(sentences)
 
 
+class _Sectioner:
+    """Paragraphs -> numbered sections, paragraphs and sentences with offsets into the normalised text.
+
+    Fed paragraph by paragraph, so that a report can be split as it is read;
+    ``digest`` is the sha256 of the normalised text so far.
+    """
+
+    def __init__(self) -> None:
+        self.sections: list[tuple[str, str]] = []  # (name, title) of every section so far
+        self.paragraph_index = self.sentence_index = self.offset = 0
+        self.digest = hashlib.sha256()
+
+    def add(self, para: str) -> tuple[int, Paragraph]:
+        """The section index of ``para`` (a new section when it opens one) and the Paragraph it makes."""
+        name = _section_start(para)
+        if name is not None or not self.sections:
+            self.sections.append((name, para) if name is not None else (LEAD_IN, ""))
+            self.paragraph_index = self.sentence_index = 0
+        section_index = len(self.sections) - 1
+        sentences = _sentences(para, self.offset, section_index, self.paragraph_index, self.sentence_index)
+        paragraph = Paragraph(para, self.offset, self.offset + len(para), self.paragraph_index, sentences)
+        self.digest.update((para if not self.offset else "\n" + para).encode("utf-8"))
+        self.paragraph_index += 1
+        self.sentence_index += len(sentences)
+        self.offset += len(para) + 1
+        return section_index, paragraph
+
+
 def parse_report(text: str, doc_id: str = "report", source: str | None = None, encoding: str | None = None) -> Report:
     """Split already-decoded text into a Report (``read_report`` reads files and bytes)."""
     if not isinstance(text, str):
         raise TypeError(f"parse_report takes the report's text as a str, not {type(text).__name__} (bytes: read_report)")
     paragraphs = split_paragraphs(text)
-    normalised = "\n".join(paragraphs)
-    groups: list[tuple[str, str, list[str]]] = []
+    sectioner = _Sectioner()
+    members: list[list[Paragraph]] = []
     for para in paragraphs:
-        name = _section_start(para)
-        if name is not None:
-            groups.append((name, para, [para]))
-        elif groups:
-            groups[-1][2].append(para)
-        else:
-            groups.append((LEAD_IN, "", [para]))
-    sections = []
-    offset = 0
-    for sec_index, (name, title, paras) in enumerate(groups):
-        built_paragraphs = []
-        sentence_index = 0
-        for para_index, para in enumerate(paras):
-            sentences = _sentences(para, offset, sec_index, para_index, sentence_index)
-            sentence_index += len(sentences)
-            built_paragraphs.append(Paragraph(para, offset, offset + len(para), para_index, sentences))
-            offset += len(para) + 1
-        sections.append(Section(sec_index, name, title, tuple(built_paragraphs)))
-    if not sections:
+        section_index, paragraph = sectioner.add(para)
+        if section_index == len(members):
+            members.append([])
+        members[section_index].append(paragraph)
+    if not members:
         raise InputError(f"{source or doc_id}: no text after normalisation")
-    digest = hashlib.sha256(normalised.encode("utf-8")).hexdigest()
-    return Report(doc_id, normalised, tuple(sections), source, encoding, digest)
+    sections = tuple(Section(index, name, title, tuple(members[index]))
+                     for index, (name, title) in enumerate(sectioner.sections))
+    return Report(doc_id, "\n".join(paragraphs), sections, source, encoding, sectioner.digest.hexdigest())
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Consecutive paragraphs of a report read as a stream (``stream_report``), with their sections.
+
+    ``paragraphs``: ``(section index, Paragraph)`` each; ``section_names``: the
+    names of every section opened so far, by index; ``closed``: the sections
+    that end before this piece's last one (all of them in the last piece).
+    """
+
+    paragraphs: tuple[tuple[int, Paragraph], ...]
+    section_names: tuple[str, ...]
+    closed: range
+    last: bool
+
+    @property
+    def sentences(self) -> list[Sentence]:
+        return [s for _, p in self.paragraphs for s in p.sentences]
+
+
+STREAM_BLOCK = 1 << 20  # bytes read and decoded at a time by stream_report
+
+
+def stream_report(path: str | os.PathLike, source: str | None = None, piece_chars: int = 1_000_000,
+                  digest_only: bool = False) -> Iterator[Piece | str]:
+    """Read a report file piece by piece: ``Piece``s of about ``piece_chars`` characters, then its sha256.
+
+    The pieces hold the paragraphs, sentences and offsets ``read_report``
+    gives, without the whole text in memory. The encoding is found on the
+    first block (UTF-16 and undetectable files need ``read_report``); a later
+    byte that does not decode is an InputError naming its offset.
+    ``digest_only``: no pieces, only the sha256 (to compare with a manifest).
+    """
+    import codecs
+
+    name = source or str(path)
+    joiner, sectioner = _ParagraphJoiner(), _Sectioner()
+    pending: list[tuple[int, Paragraph]] = []
+    size = 0
+    closed_until = 0
+    try:
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    with handle:
+        first = handle.read(STREAM_BLOCK)
+        encoding = _stream_encoding(first, name)
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        carry = ""
+        block, consumed = first, 0
+        checked = False
+        while True:
+            last_block = len(block) < STREAM_BLOCK
+            held = len(decoder.getstate()[0])  # bytes of a character the previous block cut
+            try:
+                text = carry + decoder.decode(block, final=last_block)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{name}: cannot decode as {encoding} at byte offset {consumed - held + exc.start}") from None
+            consumed += len(block)
+            if not checked:
+                _reject_binary_looking(text, name)
+                checked = True
+            lines = _LINE_BREAK.split(text)
+            carry = "" if last_block else lines.pop()  # a line may go on in the next block
+            # (a \r\n cut between two blocks gives one more empty line, which is skipped like any other)
+            paragraphs = list(joiner.add(_LINE_BREAK.split(_normalise("\n".join(lines))) if lines else ()))
+            if last_block:
+                paragraphs += joiner.finish()
+            for para in paragraphs:
+                section_index, paragraph = sectioner.add(para)
+                if digest_only:
+                    continue
+                pending.append((section_index, paragraph))
+                size += len(para)
+                if size >= piece_chars:
+                    yield Piece(tuple(pending), tuple(n for n, _ in sectioner.sections), range(closed_until, section_index),
+                                False)
+                    closed_until, pending, size = section_index, [], 0
+            if last_block:
+                break
+            block = handle.read(STREAM_BLOCK)
+    if not sectioner.sections:
+        raise InputError(f"{name}: no text after normalisation")
+    if not digest_only:
+        yield Piece(tuple(pending), tuple(n for n, _ in sectioner.sections),
+                    range(closed_until, len(sectioner.sections)), True)
+    yield sectioner.digest.hexdigest()
+
+
+def _stream_encoding(first: bytes, name: str) -> str:
+    """The encoding of a report streamed from its first block: UTF-8 (BOM or not) or one ``_detect`` finds."""
+    if not first.strip():
+        raise InputError(f"{name}: file is empty")
+    if first.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if any(first.startswith(bom) for bom, _ in _BOMS) or b"\x00" in first:
+        raise InputError(f"{name}: UTF-16 or UTF-32 or NUL bytes; too large to read whole, convert it to UTF-8")
+    import codecs
+
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(first, final=False)  # a character may go on in the next block
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        return _detect(first, name, exc.start)[1]
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:

@@ -148,20 +148,38 @@ def share(part: float, whole: float) -> float:
 
 def section_profiles(doc_id: str, sections, sentences, masks: Sequence[int], n_themes: int) -> list[list]:
     """One row per section (values in ``profile_fields`` order); ``masks``: each sentence's themes as bits."""
-    members: list[list[tuple[int, int]]] = [[] for _ in sections]
+    tallies = [SectionTally(n_themes) for _ in sections]
     for sentence, mask in zip(sentences, masks):
-        members[sentence.section_index].append((len(sentence.text), mask))
-    rows = []
-    for section, pairs in zip(sections, members):
-        n_sentences = len(pairs)
-        n_chars = sum(length for length, _ in pairs)
-        row = [doc_id, section.index, section.name, n_sentences, n_chars]
-        for k in range(n_themes):
-            with_theme = [length for length, mask in pairs if mask >> k & 1]
-            row.append(share(len(with_theme), n_sentences))
-            row.append(share(sum(with_theme), n_chars))
-        rows.append(row)
-    return rows
+        tallies[sentence.section_index].add(len(sentence.text), mask)
+    return [tally.row(doc_id, section.index, section.name) for section, tally in zip(sections, tallies)]
+
+
+class SectionTally:
+    """A section's sentence and character counts, in all and per theme, for its profile row."""
+
+    def __init__(self, n_themes: int) -> None:
+        self.sentences = self.chars = 0
+        self.theme_sentences = [0] * n_themes
+        self.theme_chars = [0] * n_themes
+
+    def add(self, length: int, mask: int) -> None:
+        self.sentences += 1
+        self.chars += length
+        k = 0
+        while mask:
+            if mask & 1:
+                self.theme_sentences[k] += 1
+                self.theme_chars[k] += length
+            mask >>= 1
+            k += 1
+
+    def row(self, doc_id: str, index: int, name: str) -> list:
+        """The section's row of ``profile_fields``."""
+        row = [doc_id, index, name, self.sentences, self.chars]
+        for count, chars in zip(self.theme_sentences, self.theme_chars):
+            row.append(share(count, self.sentences))
+            row.append(share(chars, self.chars))
+        return row
 
 
 def label_mask(labels: Iterable[str], themes: Sequence[str]) -> int:
@@ -317,5 +335,6 @@ __all__ = [
     "score_steps",
     "score_value",
     "section_profiles",
+    "SectionTally",
     "sentence_record",
 ]

@@ -36,7 +36,7 @@ from ..errors import OutputError, UsageError
 from .cluster import run_dask
 from .inputs import Item, check_inputs, check_outputs, count_items, empty_directories, iter_items
 from .journal import COMMIT_SECONDS, FileOutput
-from .labeller import ModelSpec, Options, Outcome, label_batch, load_spec, model_spec
+from .labeller import STREAM_BYTES, ModelSpec, Options, Outcome, label_batch, labeller_for, load_spec, model_spec
 from .plan import BATCH_BYTES, BATCH_DOCS, batches, plan
 from .sinks import FailureLog, MemoryOutput, PartFile, StdoutOutput, output_format, sidecar_path, write_documents
 from .workers import keep_freed_memory, remove_stale_spools, run_here, run_processes, spool_prefix, WorkerPool
@@ -82,6 +82,7 @@ def label_files(
     batch_bytes: int = BATCH_BYTES,
     commit_seconds: float = COMMIT_SECONDS,
     pool: WorkerPool | None = None,
+    stream_bytes: int = STREAM_BYTES,
 ) -> BatchResult:
     """Label every document of ``inputs`` into ``output`` (JSONL, CSV or Parquet; None or "-": stdout).
 
@@ -114,6 +115,7 @@ def label_files(
     options = Options(
         records="jsonl" if to_stdout else output_format(output),
         profiles=output_format(profiles) if profiles is not None else None,
+        stream_bytes=stream_bytes,
     )
     if "parquet" in (options.records, options.profiles):
         require("pyarrow", "writing Parquet (.parquet output)")
@@ -220,7 +222,12 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
                 results = run_processes(cut, spec, options, jobs, workers)
             else:
                 results = run_here(cut, spec, options)
+            streamer = None
             for outcomes in results:
+                for outcome in outcomes:
+                    if outcome.streamed is not None:  # labelled here, piece by piece, as it is written
+                        streamer = streamer or labeller_for(spec)
+                        outcome.pieces = streamer.stream(outcome, options)
                 out.write(outcomes)
                 out.checkpoint()
                 for outcome in outcomes:

@@ -303,8 +303,20 @@ class FileOutput:
 
     def write(self, outcomes: Iterable[Outcome]) -> None:
         records, profiles, manifest = self.sinks["records"], self.sinks.get("profiles"), self.sinks["manifest"]
+        data_sinks = [("records", records)] + ([("profiles", profiles)] if profiles is not None else [])
         for outcome in outcomes:
             if outcome.error is not None or outcome.already_done:
+                continue
+            pieces = outcome.pieces if outcome.pieces is not None else [(outcome.records, outcome.profiles)]
+            starts = {kind: sink.handle.tell() for kind, sink in data_sinks}
+            crcs = dict.fromkeys(starts, 0)
+            for piece in pieces:
+                for (kind, sink), data in zip(data_sinks, piece):
+                    sink.write(data)
+                    crcs[kind] = zlib.crc32(data, crcs[kind])
+            if outcome.error is not None or outcome.already_done:  # found while streaming: drop its bytes
+                for kind, sink in data_sinks:
+                    sink.cut(starts[kind])
                 continue
             entry = {
                 "doc": outcome.doc_id,
@@ -313,11 +325,9 @@ class FileOutput:
                 "sentences": outcome.sentences,
                 "characters": outcome.characters,
             }
-            for kind, sink, data in (("records", records, outcome.records), ("profiles", profiles, outcome.profiles)):
-                if sink is not None:
-                    sink.write(data)
-                    entry[f"{kind}_end"] = sink.handle.tell()
-                    entry[f"{kind}_crc"] = f"{zlib.crc32(data):08x}"
+            for kind, sink in data_sinks:
+                entry[f"{kind}_end"] = sink.handle.tell()
+                entry[f"{kind}_crc"] = f"{crcs[kind]:08x}"
             manifest.write(encode_json(entry) + "\n")
 
     def checkpoint(self) -> None:

@@ -12,13 +12,13 @@ import os
 import pickle
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
 from ..errors import InputError
-from ..reader import Report
-from ..records import RecordEncoder, score_steps, section_profiles
+from ..reader import Report, stream_report
+from ..records import RecordEncoder, SectionTally, score_steps, section_profiles
 from .inputs import Item, read_item
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from ..model import ThemeClassifier
 
 PREDICT_CHARS = 200_000  # sentences are vectorised in chunks of about this many characters
+STREAM_BYTES = 16 << 20  # a file larger than this is read, labelled and written piece by piece
+PIECE_CHARS = 1_000_000  # characters of a piece of a streamed file
 
 
 @dataclass(frozen=True)
@@ -68,10 +70,11 @@ def model_spec(model: "ThemeClassifier | ModelSpec | None") -> ModelSpec:
 
 @dataclass(frozen=True)
 class Options:
-    """What a worker produces: the record and profile formats (None: no profiles)."""
+    """What a worker produces: the record and profile formats (None: no profiles), and which files stream."""
 
     records: str = "jsonl"  # "jsonl", "csv", "parquet" (Parquet parts are JSON arrays) or "memory" (objects)
     profiles: str | None = None
+    stream_bytes: int = STREAM_BYTES  # files larger than this stream (``Labeller.stream``); not in memory
 
 
 @dataclass
@@ -88,6 +91,8 @@ class Outcome:
     error: str | None = None
     already_done: bool = False
     labelled: tuple | None = None  # "memory" records: (report, label masks, score steps)
+    streamed: Item | None = None  # a file too large to label whole: the writer streams it (``Labeller.stream``)
+    pieces: Iterator[tuple[bytes, bytes]] | None = None  # in the main process: what ``Labeller.stream`` gives
 
 
 _LABELLERS: dict[str, "Labeller"] = {}  # per process: loaded models by fingerprint (a few)
@@ -149,6 +154,10 @@ class Labeller:
                 outcome.error = item.error
                 outcomes[i] = outcome
                 continue
+            if item.path is not None and item.size > options.stream_bytes and options.records != "memory":
+                outcome.streamed = item
+                outcomes[i] = outcome
+                continue
             try:
                 report = read_item(item)
             except InputError as exc:
@@ -189,6 +198,51 @@ class Labeller:
                     outcomes[i].records = outcomes[i].profiles = b""
                     outcomes[i].labelled = None
         return outcomes  # type: ignore[return-value]
+
+    def stream(self, outcome: Outcome, options: Options, piece_chars: int | None = None) -> Iterator[tuple[bytes, bytes]]:
+        """Label the file of a streamed outcome piece by piece: its records and profiles bytes, piece by piece.
+
+        Memory stays bounded by the piece size whatever the file's size. When
+        the generator ends, ``outcome`` has its hash and counts, or its error
+        (the writer then drops the bytes given so far).
+        """
+        item = outcome.streamed
+        try:
+            if item.expected_hash is not None:
+                digest = list(stream_report(item.path, item.source, digest_only=True))[-1]
+                if digest.startswith(item.expected_hash):
+                    outcome.content_hash, outcome.already_done = digest, True
+                else:
+                    outcome.error = (f"{item.source}: document {item.doc_id!r} is already in the output with other "
+                                     "content (its text changed since); label it into a new output")
+                return
+            tallies: dict[int, SectionTally] = {}
+            for piece in stream_report(item.path, item.source, piece_chars or PIECE_CHARS):
+                if isinstance(piece, str):
+                    outcome.content_hash = piece
+                    break
+                sentences = piece.sentences
+                with self.lock:
+                    masks, steps = self._labels_and_steps(self.predict([s.text for s in sentences]))
+                outcome.sentences += len(sentences)
+                outcome.characters += sum(len(s.text) for s in sentences)
+                records = self.encoder.records(item.doc_id, piece.section_names, sentences, masks, steps,
+                                               options.records).encode("utf-8")
+                profiles = b""
+                if options.profiles is not None:
+                    for sentence, mask in zip(sentences, masks):
+                        tally = tallies.get(sentence.section_index)
+                        if tally is None:
+                            tally = tallies[sentence.section_index] = SectionTally(len(self.themes))
+                        tally.add(len(sentence.text), mask)
+                    rows = [(tallies.pop(index, None) or SectionTally(len(self.themes))).row(
+                        item.doc_id, index, piece.section_names[index]) for index in piece.closed]
+                    profiles = self.encoder.profiles(rows, options.profiles).encode("utf-8")
+                yield records, profiles
+        except InputError as exc:
+            outcome.error = str(exc)
+        except Exception as exc:  # a reader bug on one document must not stop the batch
+            outcome.error = f"{item.source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
 
     def _labels_and_steps(self, probabilities: np.ndarray) -> tuple[list[int], list[list[int]]]:
         """Per sentence: the predicted themes as a bit mask, and each score as ``round(p, 4) * 10000``."""

@@ -105,6 +105,14 @@ class PartFile:
             except OSError as exc:
                 raise OutputError.of(self.part, exc) from None
 
+    def cut(self, size: int) -> None:
+        """Drop what was written after the first ``size`` bytes."""
+        try:
+            self.handle.seek(size)
+            self.handle.truncate()
+        except OSError as exc:
+            raise OutputError.of(self.part, exc) from None
+
     def commit(self) -> int:
         try:
             self.handle.flush()
@@ -233,9 +241,15 @@ class StdoutOutput:
     def write(self, outcomes: Iterable[Outcome]) -> None:
         for outcome in outcomes:
             if outcome.error is None:
-                write_stdout(outcome.records)
-                if self.profiles is not None:
-                    self.profiles.write(outcome.profiles)
+                start = self.profiles.handle.tell() if self.profiles is not None else 0
+                for records, profiles in outcome.pieces or [(outcome.records, outcome.profiles)]:
+                    write_stdout(records)  # a streamed document that fails later keeps what went out: said below
+                    if self.profiles is not None:
+                        self.profiles.write(profiles)
+                if outcome.error is not None:
+                    if self.profiles is not None:
+                        self.profiles.cut(start)
+                    outcome.error += "; its records up to there went to standard output"
 
     def checkpoint(self) -> None:
         """After every batch: a reader of the pipe gets each batch as soon as it is labelled."""
