@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .errors import CppccNlpError
+from .errors import CppccNlpError, one_line
 
 EXIT_SOME_INPUTS_FAILED = 6
 EXIT_NOTHING_SELECTED = 8
@@ -216,7 +216,8 @@ def cmd_label(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if args.output in (None, "-"):
             raise
-        print(f"cppcc-nlp label: interrupted; rerun with --resume to continue into {args.output}", file=sys.stderr)
+        print(one_line(f"cppcc-nlp label: interrupted; rerun with --resume to continue into {args.output}"),
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     if not args.quiet:
         print(
@@ -239,7 +240,7 @@ def _report_empty_directories(inputs: Sequence[str], glob: str, command: str) ->
 
     empty = empty_directories(inputs, glob)
     for directory in empty:
-        print(f"cppcc-nlp {command}: {directory}: no file matches {glob!r} (see --glob)", file=sys.stderr)
+        print(one_line(f"cppcc-nlp {command}: {directory}: no file matches {glob!r} (see --glob)"), file=sys.stderr)
     if empty and len(empty) == len(inputs):
         print(f"cppcc-nlp {command}: nothing labelled: no input file", file=sys.stderr)
         return True
@@ -708,10 +709,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _import_holding_interrupts("numpy")
         return args.func(args)
     except UsageError as exc:
-        print(f"cppcc-nlp {args.command}: error: {exc}", file=sys.stderr)
+        print(one_line(f"cppcc-nlp {args.command}: error: {exc}"), file=sys.stderr)
         return 2
     except CppccNlpError as exc:
-        print(f"cppcc-nlp: error: {exc}", file=sys.stderr)
+        print(one_line(f"cppcc-nlp: error: {exc}"), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("cppcc-nlp: interrupted", file=sys.stderr)

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def one_line(message: str) -> str:
+    """``message`` as one line: line breaks and other control characters (in file names) escaped, as ``\\n``."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], message)
+
 
 class CppccNlpError(Exception):
     """Base class of every error that cppcc_nlp raises on purpose."""

@@ -154,14 +154,19 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding), encoding
+                text = data.decode(encoding)
             except UnicodeDecodeError as exc:
                 raise InputError(f"{name}: starts with a {encoding} byte-order mark but does not decode: {exc}") from None
+            if "\x00" in text:
+                raise InputError(f"{name}: holds NUL characters (binary data), not a text report")
+            return text, encoding
     if b"\x00" in data:
         unmarked = _utf16_without_bom(data)
         if unmarked is None:
             raise InputError(f"{name}: binary file (contains NUL bytes), not a text report")
         text, encoding = unmarked
+        if "\x00" in text:
+            raise InputError(f"{name}: holds NUL characters (binary data), not a text report")
         _reject_binary_looking(text, name)
         return text, encoding
     try:
@@ -501,6 +506,9 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
                 text = carry + decoder.decode(block, final=last_block)
             except UnicodeDecodeError as exc:
                 raise InputError(f"{name}: cannot decode as {encoding} at byte offset {consumed - held + exc.start}") from None
+            if "\x00" in text:
+                where = consumed + block.find(b"\x00")
+                raise InputError(f"{name}: binary data (a NUL byte at offset {where}), not a text report")
             consumed += len(block)
             if not checked:
                 _reject_binary_looking(text, name)
@@ -538,8 +546,11 @@ def _stream_encoding(first: bytes, name: str) -> str:
         raise InputError(f"{name}: file is empty")
     if first.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    if any(first.startswith(bom) for bom, _ in _BOMS) or b"\x00" in first:
-        raise InputError(f"{name}: UTF-16 or UTF-32 or NUL bytes; too large to read whole, convert it to UTF-8")
+    if any(first.startswith(bom) for bom, _ in _BOMS):
+        raise InputError(f"{name}: UTF-16 or UTF-32, which a file this large cannot be read in; convert it to UTF-8")
+    if b"\x00" in first:
+        raise InputError(f"{name}: binary file (contains NUL bytes), not a text report "
+                         "(or UTF-16 without a byte-order mark, which a file this large cannot be read in)")
     import codecs
 
     try:

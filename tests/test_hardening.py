@@ -417,3 +417,46 @@ def test_a_full_disk_ends_in_one_line_with_the_previous_output_untouched_and_no_
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "No space left on device" in err[0] and str(small_disk) in err[0]
     assert {path.name: path.read_bytes() for path in small_disk.iterdir()} == before  # no .part, .lock or spool
+
+
+# -- clarity -----------------------------------------------------------------------------------------
+
+def test_a_file_name_with_a_line_break_stays_on_one_error_line(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bad\nname.txt").write_bytes(b"\x00\x01binary")
+    shutil.copy(SEED, folder / "good.txt")
+    assert main(["label", str(folder), "-o", str(tmp_path / "out.jsonl"), "-q"]) == 6
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad\\nname.txt" in err[0] and "binary" in err[0]
+    assert main(["label", str(tmp_path / "missing\nfile.txt"), "-o", str(tmp_path / "o2.jsonl")]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing\\nfile.txt" in err[0]
+
+
+def test_nul_characters_are_refused_in_jsonl_text_as_in_files(tmp_path):
+    from cppcc_nlp.batch import label_files, load_spec
+
+    lines = tmp_path / "docs.jsonl"
+    lines.write_text('{"id": "a", "text": "政协委员开展调研。"}\n{"id": "b", "text": "政协\\u0000委员。"}\n', encoding="utf-8")
+    (tmp_path / "c.txt").write_bytes("政协\x00委员。".encode("utf-8"))
+    result = label_files([lines, tmp_path / "c.txt"], tmp_path / "out.jsonl", load_spec(), id_field="id",
+                         progress=False)
+    assert result.documents == 1 and result.failed == 2
+    reasons = dict(result.failures)
+    assert "NUL characters" in reasons[f"{lines}:2"] and "NUL bytes" in reasons[str(tmp_path / "c.txt")]
+
+
+def test_with_glob_star_and_the_output_inside_the_input_the_run_never_labels_its_own_files(tmp_path, capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SEED, folder / "report.txt")
+    out = folder / "out.jsonl"
+    for attempt in range(2):  # the second run finds the first one's output, manifest and errors beside the report
+        (folder / ".out.jsonl.spool-stale").mkdir(exist_ok=True)
+        (folder / ".out.jsonl.spool-stale" / "x.pickle").write_bytes(b"\x80\x04stale")
+        assert main(["label", str(folder), "--glob", "*", "-o", str(out), "--profiles", str(folder / "p.csv"),
+                     "-q", "--jobs", "2"]) == 0, capsys.readouterr().err
+        docs = {__import__("json").loads(line)["doc"] for line in out.read_text(encoding="utf-8").splitlines()}
+        assert docs == {"report"}
+    assert "skipped" not in capsys.readouterr().err

@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from ..optional import require
 from ..progress import progress_bar, show_progress
 from ..records import SCORE_TEXT, profile_fields, record_fields, score_steps
-from ..errors import OutputError, UsageError
+from ..errors import OutputError, UsageError, one_line
 from .cluster import run_dask
-from .inputs import Item, check_inputs, check_outputs, count_items, empty_directories, iter_items
+from .inputs import Item, OwnFiles, check_inputs, check_outputs, count_items, empty_directories, iter_items
 from .journal import COMMIT_SECONDS, FileOutput
 from .labeller import STREAM_BYTES, ModelSpec, Options, Outcome, label_batch, labeller_for, load_spec, model_spec
 from .plan import BATCH_BYTES, BATCH_DOCS, batches, plan
@@ -128,13 +128,14 @@ def label_files(
                          commit_seconds)
     if errors is None and not to_stdout:
         errors = sidecar_path(output, "errors")
+    own = OwnFiles.of(output, profiles, errors)
     show = show_progress(progress)
-    bar = progress_bar(total=count_items(inputs, glob) if show else None, unit="doc", show=show, smoothing=0.05)
+    bar = progress_bar(total=count_items(inputs, glob, own) if show else None, unit="doc", show=show, smoothing=0.05)
     failures = FailureLog(Path(errors) if errors is not None else None, bar.write if show else _print_stderr)
     result = BatchResult(output=None if to_stdout else str(output), errors_path=str(errors) if errors else None)
     _run(inputs, spec, options, out, failures, result, bar, glob=glob, text_field=text_field, id_field=id_field,
          jobs=jobs, backend=backend, scheduler=scheduler, resume=resume, batch_docs=batch_docs,
-         batch_bytes=batch_bytes, pool=pool)
+         batch_bytes=batch_bytes, pool=pool, own=own)
     if failures.count == 0:
         result.errors_path = None
     return result
@@ -195,7 +196,8 @@ def _check_run(backend: str, scheduler, jobs: int) -> int:
 
 def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: FailureLog, result: BatchResult, bar,
          *, glob: str, text_field: str | None, id_field: str | None, jobs: int, backend: str, scheduler,
-         resume: bool, batch_docs: int, batch_bytes: int, pool: WorkerPool | None) -> None:
+         resume: bool, batch_docs: int, batch_bytes: int, pool: WorkerPool | None,
+         own: OwnFiles = OwnFiles()) -> None:
     """The one pipeline: inputs -> plan -> batches -> labelled (here, workers, Dask) -> ``out``, in input order."""
     processes = backend == "local" and jobs > 1
     if processes and pool is not None and (pool.spec.key != spec.key or pool.workers != jobs - 1):
@@ -210,11 +212,11 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
         with WorkerPool(spec, jobs - 1, **spool) if local_pool else nullcontext(pool) as workers:
             done = out.start(resume)
             for note in getattr(out, "notes", ()):
-                bar.write(note)
+                bar.write(one_line(note))
             result.notes.extend(getattr(out, "notes", ()))
             if output_file is not None:  # under the output's lock: no other run is using these
                 remove_stale_spools(output_file, keep=workers.spool if workers is not None else None)
-            items = plan(iter_items(inputs, glob, text_field, id_field), done)
+            items = plan(iter_items(inputs, glob, text_field, id_field, own), done)
             cut = batches(items, batch_docs, batch_bytes)
             if backend == "dask":
                 results = run_dask(cut, spec, options, scheduler, jobs if jobs > 1 else None)

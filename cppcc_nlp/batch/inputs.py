@@ -36,11 +36,43 @@ class Item:
     size: int = 0  # bytes or characters, for cutting batches
 
 
+@dataclass(frozen=True)
+class OwnFiles:
+    """The files a run writes (outputs, their parts, manifest, journal, lock) and its spool directories.
+
+    A directory walk passes over them, so that with ``--glob '*'`` and the
+    output inside an input directory a run never labels its own files.
+    """
+
+    paths: frozenset[str] = frozenset()
+    spools: frozenset[tuple[str, str]] = frozenset()  # (directory, name prefix)
+
+    @classmethod
+    def of(cls, output=None, profiles=None, errors=None) -> "OwnFiles":
+        finals = [Path(p) for p in (output, profiles, errors) if p not in (None, "-")]
+        if output not in (None, "-"):
+            output = Path(output)
+            finals.append(output.with_name(f"{output.stem}.manifest.jsonl"))
+            finals += [output.with_name(output.name + suffix) for suffix in (".journal", ".journal.tmp", ".lock")]
+        paths = set()
+        for final in finals:
+            paths.update(os.path.abspath(final.with_name(final.name + suffix)) for suffix in ("", ".part", ".tmp"))
+        spools = {(os.path.abspath(output.parent), f".{output.name}.spool-")} if isinstance(output, Path) else set()
+        return cls(frozenset(paths), frozenset(spools))
+
+    def __contains__(self, entry: os.DirEntry) -> bool:
+        if os.path.abspath(entry.path) in self.paths:
+            return True
+        return any(entry.name.startswith(prefix) and os.path.abspath(os.path.dirname(entry.path)) == folder
+                   for folder, prefix in self.spools)
+
+
 def iter_items(
     inputs: Iterable[str | os.PathLike],
     glob: str = "*.txt",
     text_field: str | None = None,
     id_field: str | None = None,
+    own: OwnFiles = OwnFiles(),
 ) -> Iterator[Item]:
     """Every document of ``inputs``, lazily, in a fixed order.
 
@@ -51,6 +83,8 @@ def iter_items(
       (default ``"text"``), id in ``id_field`` (default ``<file id>:<line>``).
     - ``-``: standard input, one plain-text report (id ``stdin``), or JSONL
       records when ``text_field`` or ``id_field`` is given.
+
+    ``own``: the run's own files, passed over in directories.
     """
     for raw in inputs:
         if str(raw) == "-":
@@ -62,7 +96,7 @@ def iter_items(
             continue
         path = Path(raw)
         if path.is_dir():
-            for file, relative in _walk(path, glob):
+            for file, relative in _walk(path, glob, own=own):
                 if isinstance(file, Item):
                     yield file
                 else:
@@ -71,14 +105,14 @@ def iter_items(
             yield from _file_items(path, document_id(path.name), text_field, id_field)
 
 
-def count_items(inputs: Iterable[str | os.PathLike], glob: str = "*.txt") -> int | None:
+def count_items(inputs: Iterable[str | os.PathLike], glob: str = "*.txt", own: OwnFiles = OwnFiles()) -> int | None:
     """The number of documents ``iter_items`` will give (counting JSONL lines), or None for stdin."""
     total = 0
     for raw in inputs:
         if str(raw) == "-":
             return None
         path = Path(raw)
-        files = (f for f, _ in _walk(path, glob) if not isinstance(f, Item)) if path.is_dir() else [path]
+        files = (f for f, _ in _walk(path, glob, own=own) if not isinstance(f, Item)) if path.is_dir() else [path]
         for file in files:
             if file.suffix.lower() in JSONL_SUFFIXES:
                 try:
@@ -168,14 +202,16 @@ def read_item(item: Item) -> Report:
     if item.text is not None:
         if not item.text.strip():
             raise InputError(f"{item.source}: text is empty")
+        if "\x00" in item.text:
+            raise InputError(f"{item.source}: text holds NUL characters (binary data), not a report")
         return parse_report(item.text, item.doc_id, item.source)
     data = item.data if item.data is not None else read_bytes(item.path)
     text, encoding = decode_bytes(data, item.source)
     return parse_report(text, item.doc_id, item.source, encoding)
 
 
-def _walk(root: Path, pattern: str, relative: str = "") -> Iterator[tuple[Path | Item, str]]:
-    """Files under ``root`` matching ``pattern``, in path order.
+def _walk(root: Path, pattern: str, relative: str = "", own: OwnFiles = OwnFiles()) -> Iterator[tuple[Path | Item, str]]:
+    """Files under ``root`` matching ``pattern``, in path order, but not the run's ``own``.
 
     Symbolic links are not followed (a link named on the command line is the
     user's choice; one inside a directory may point anywhere, ``/etc/passwd``
@@ -189,6 +225,8 @@ def _walk(root: Path, pattern: str, relative: str = "") -> Iterator[tuple[Path |
         yield item, relative
         return
     for entry in entries:
+        if entry in own:
+            continue
         rel = f"{relative}/{entry.name}" if relative else entry.name
         try:
             is_link = entry.is_symlink()
@@ -197,7 +235,7 @@ def _walk(root: Path, pattern: str, relative: str = "") -> Iterator[tuple[Path |
         except OSError:
             is_link, is_dir, is_file = False, False, True  # let the reader report it
         if is_dir:
-            yield from _walk(Path(entry.path), pattern, rel)
+            yield from _walk(Path(entry.path), pattern, rel, own)
         elif not _matches(entry.name, rel, pattern):
             continue
         elif is_file:

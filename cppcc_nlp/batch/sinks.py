@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, one_line
 from ..optional import require
 from ..records import (
     RecordEncoder,
@@ -351,7 +351,7 @@ class FailureLog:
             self.kept.append((source, reason))
         if self.echo is not None:
             if self.count <= STDERR_FAILURES:
-                self.echo(f"skipped: {reason}")
+                self.echo(one_line(f"skipped: {reason}"))
             elif self.count == STDERR_FAILURES + 1:
                 self.echo(f"skipped: more inputs; all are listed in {self.path or 'the errors file'}")
         if self.part is not None:
