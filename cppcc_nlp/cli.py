@@ -5,7 +5,8 @@ Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 unreadable input;
 7 no font that can draw the Chinese labels of a plot; 8 no unit left to select;
 9 a needed optional dependency is missing (the message names the extra to install);
 10 nothing labelled: no input document (an empty directory, a --glob that matches nothing,
-an empty JSONL file); 11 another run is writing the same output; 130 interrupted (Ctrl-C);
+an empty JSONL file); 11 another run is writing the same output; 12 an output could not be
+written (a full disk, an I/O error); 130 interrupted (Ctrl-C);
 141 the reader of standard output went away (a pipe into head).
 """
 
@@ -34,7 +35,7 @@ EPILOG = (
     "Start with: cppcc-nlp label REPORT.txt -o labels.csv. Exit codes: 0 success, 1 unexpected error, "
     "2 usage error, 3 unreadable input, 4 malformed corpus, 5 refused model, 6 some inputs skipped, "
     "7 no Chinese font, 8 no unit to select, 9 optional dependency missing, 10 nothing labelled, "
-    "11 output busy (another run), 130 interrupted, 141 output pipe closed."
+    "11 output busy (another run), 12 output not writable (disk full), 130 interrupted, 141 output pipe closed."
 )
 
 

@@ -460,3 +460,34 @@ def test_with_glob_star_and_the_output_inside_the_input_the_run_never_labels_its
         docs = {__import__("json").loads(line)["doc"] for line in out.read_text(encoding="utf-8").splitlines()}
         assert docs == {"report"}
     assert "skipped" not in capsys.readouterr().err
+
+
+def test_a_model_file_that_holds_a_pickle_is_refused_without_running_it(tmp_path):
+    import io
+    import json
+
+    import numpy as np
+
+    from cppcc_nlp.errors import ModelError
+    from cppcc_nlp.persist import ARRAYS_FILE, CARD_FILE, load_engine, sha256_of
+
+    model = tmp_path / "model"
+    shutil.copytree(ROOT / "models" / "default", model, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    with np.load(model / ARRAYS_FILE, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["coef"] = np.array([Payload()], dtype=object)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # pickles the object array
+    (model / ARRAYS_FILE).write_bytes(buffer.getvalue())
+    card = json.loads((model / CARD_FILE).read_text(encoding="utf-8"))
+    card["files"][ARRAYS_FILE] = sha256_of(buffer.getvalue())  # a card that vouches for it: still refused
+    (model / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelError, match="do not describe a model"):
+        load_engine(model)
+    assert not marker.exists()
