@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import shutil
 import signal
 import statistics
@@ -74,12 +75,12 @@ class Trial:
 
 
 def interrupt_once(archive: Path, work: Path, delay: float, jobs: int = 2, grace: float = 10.0,
-                   reference: bytes | None = None) -> Trial:
+                   reference: bytes | None = None, program: list[str] | None = None) -> Trial:
     """One run of ``label`` sent SIGINT (to its process group) after ``delay`` seconds; see the module doc."""
     out = work / "out.jsonl"
     for leftover in work.glob("out*"):
         leftover.unlink()
-    command = cli() + ["label", str(archive), "-o", str(out), "--jobs", str(jobs), "-q"]
+    command = (program or cli()) + ["label", str(archive), "-o", str(out), "--jobs", str(jobs), "-q"]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, preexec_fn=default_sigint)
     time.sleep(delay)
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grace", type=float, default=10.0, help="seconds a run may take to end after SIGINT")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="write the trials here")
+    parser.add_argument("--program", help="run this instead of the installed cppcc-nlp (e.g. an older checkout's, "
+                                          "for a side-by-side baseline)")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="interrupt-trials-") as scratch:
@@ -120,14 +123,15 @@ def main(argv: list[str] | None = None) -> int:
         work = scratch / "work"
         work.mkdir()
         started = time.perf_counter()
-        subprocess.run(cli() + ["label", str(archive), "-o", str(scratch / "ref.jsonl"), "--jobs", "1", "-q"],
+        program = shlex.split(args.program) if args.program else cli()
+        subprocess.run(program + ["label", str(archive), "-o", str(scratch / "ref.jsonl"), "--jobs", "1", "-q"],
                        check=True)
         run_seconds = time.perf_counter() - started
         reference = (scratch / "ref.jsonl").read_bytes()
         trials = []
         for number in range(args.trials):
             delay = rng.uniform(0.0, 0.3) if number % 4 == 0 else rng.uniform(0.0, run_seconds)
-            trial = interrupt_once(archive, work, delay, args.jobs, args.grace, reference)
+            trial = interrupt_once(archive, work, delay, args.jobs, args.grace, reference, program)
             trials.append(trial)
             print(f"{number + 1:3d} delay {delay:5.2f} s: exit {trial.returncode}, ended {trial.seconds_to_exit:.2f} s "
                   f"after SIGINT, {trial.stderr_lines} stderr line(s), traceback {trial.traceback}, "

@@ -182,9 +182,6 @@ def cmd_label(args: argparse.Namespace) -> int:
     if args.backend == "dask" and not args.scheduler:
         print("cppcc-nlp label: error: --backend dask needs --scheduler ADDRESS", file=sys.stderr)
         return 2
-    if args.jobs < 1 and args.jobs != -1:
-        print("cppcc-nlp label: error: --jobs takes a positive number of processes, or -1 for all cores", file=sys.stderr)
-        return 2
     from .batch.inputs import check_outputs
 
     check_inputs(args.inputs)
@@ -226,7 +223,8 @@ def cmd_label(args: argparse.Namespace) -> int:
             + (f"; {result.already_done} already in the output" if result.already_done else "")
             + (f"; skipped {result.failed} input(s), listed in {result.errors_path}" if result.errors_path else "")
             + (f"; skipped {result.failed} input(s)" if result.failed and not result.errors_path else "")
-            + (f" -> {args.output}" if args.output and args.output != "-" else ""),
+            + (f" -> {args.output}" if args.output and args.output != "-" else "")
+            + (f" ({result.jobs} processes)" if result.jobs > 1 and args.backend == "local" else ""),
             file=sys.stderr,
         )
     if not (result.documents or result.failed or result.already_done):
@@ -567,7 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--errors", help="list of skipped inputs with the reason (default: <output>.errors.jsonl)")
     label.add_argument("--text-field", help="JSONL inputs: field holding the text (default: text)")
     label.add_argument("--id-field", help="JSONL inputs: field holding the document id (default: <file>:<line>)")
-    label.add_argument("-j", "--jobs", type=int, default=1, help="worker processes, or -1 for all cores (default: 1)")
+    label.add_argument("-j", "--jobs", type=_jobs_value, default="auto",
+                       help="processes: a number, -1 for every core, or auto (the default: one for small inputs, "
+                            "every core from 24 MiB of input)")
     label.add_argument(
         "--backend", choices=("local", "dask"), default="local", help="local processes (default) or a Dask cluster"
     )
@@ -677,6 +677,19 @@ class _VersionAction(argparse.Action):
 
         print(version_text())
         parser.exit(0)
+
+
+def _jobs_value(text: str) -> int | str:
+    """``--jobs``: "auto", -1 or a positive number."""
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, -1 or auto, got {text!r}") from None
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes (1 or more), -1 or auto, got {value}")
+    return value
 
 
 def _import_holding_interrupts(module: str) -> None:

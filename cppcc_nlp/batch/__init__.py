@@ -37,7 +37,7 @@ from .cluster import run_dask
 from .inputs import Item, OwnFiles, check_inputs, check_outputs, count_items, empty_directories, iter_items
 from .journal import COMMIT_SECONDS, FileOutput
 from .labeller import STREAM_BYTES, ModelSpec, Options, Outcome, label_batch, labeller_for, load_spec, model_spec
-from .plan import BATCH_BYTES, BATCH_DOCS, batches, plan
+from .plan import BATCH_BYTES, BATCH_DOCS, auto_jobs, batches, plan, usable_cpus
 from .sinks import FailureLog, MemoryOutput, PartFile, StdoutOutput, output_format, sidecar_path, write_documents
 from .workers import keep_freed_memory, remove_stale_spools, run_here, run_processes, spool_prefix, WorkerPool
 
@@ -61,6 +61,7 @@ class BatchResult:
     errors_path: str | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what resuming repaired in the output
+    jobs: int = 1  # processes (or Dask tasks in flight) the run used
 
 
 def label_files(
@@ -73,7 +74,7 @@ def label_files(
     errors: str | os.PathLike | None = None,
     text_field: str | None = None,
     id_field: str | None = None,
-    jobs: int = 1,
+    jobs: int | str = 1,
     backend: str = "local",
     scheduler=None,
     resume: bool = False,
@@ -91,7 +92,8 @@ def label_files(
     the shipped model. ``profiles``: also write one row per
     section with its theme shares. ``errors``: where to list the inputs that
     failed (default ``<output stem>.errors.jsonl``). ``jobs``: worker processes
-    (``backend="local"``) or tasks in flight on a Dask cluster
+    (``backend="local"``; ``"auto"``: one for small inputs, every usable core
+    from ``plan.AUTO_JOBS_BYTES`` of input, see ``plan.auto_jobs``) or tasks in flight on a Dask cluster
     (``backend="dask"``, ``scheduler``: its address or a ``distributed.Client``).
     ``resume``: skip documents already in ``output`` (same id and content) and
     append the rest. ``progress``: a progress bar on stderr (default: when
@@ -101,10 +103,15 @@ def label_files(
     with, kept running for the next call; without one, a local run with
     ``jobs > 1`` starts its own and stops it before returning.
     """
-    jobs = _check_run(backend, scheduler, jobs)
     inputs = [str(i) for i in inputs]
     check_inputs(inputs)
     check_outputs(inputs, output, profiles, errors)
+    if jobs == "auto" and backend == "local":
+        own = OwnFiles.of(output, profiles, errors if errors is not None else (
+            sidecar_path(output, "errors") if output not in (None, "-") else None))
+        jobs = auto_jobs(iter_items(inputs, glob, text_field, id_field, own) if "-" not in inputs else iter(()),
+                         usable_cpus(), stream_bytes)
+    jobs = _check_run(backend, scheduler, jobs)
     if not (commit_seconds >= 0 and commit_seconds != float("inf")):  # also refuses NaN
         raise UsageError(f"commit_seconds must be a finite number of seconds, 0 or more, got {commit_seconds!r}")
     to_stdout = output is None or str(output) == "-"
@@ -132,7 +139,8 @@ def label_files(
     show = show_progress(progress)
     bar = progress_bar(total=count_items(inputs, glob, own) if show else None, unit="doc", show=show, smoothing=0.05)
     failures = FailureLog(Path(errors) if errors is not None else None, bar.write if show else _print_stderr)
-    result = BatchResult(output=None if to_stdout else str(output), errors_path=str(errors) if errors else None)
+    result = BatchResult(output=None if to_stdout else str(output), errors_path=str(errors) if errors else None,
+                         jobs=jobs)
     _run(inputs, spec, options, out, failures, result, bar, glob=glob, text_field=text_field, id_field=id_field,
          jobs=jobs, backend=backend, scheduler=scheduler, resume=resume, batch_docs=batch_docs,
          batch_bytes=batch_bytes, pool=pool, own=own)
@@ -187,10 +195,12 @@ def _check_run(backend: str, scheduler, jobs: int) -> int:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "dask" and scheduler is None:
         raise ValueError("backend='dask' needs a scheduler address or a distributed.Client")
+    if jobs == "auto":  # for local runs decided by label_files from the input's size; Dask: its default
+        jobs = 1
     if jobs == -1:
-        jobs = os.cpu_count() or 1
-    if jobs < 1:
-        raise ValueError(f"jobs must be a positive number of processes or -1, got {jobs}")
+        jobs = usable_cpus()
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive number of processes, -1 or 'auto', got {jobs!r}")
     return jobs
 
 

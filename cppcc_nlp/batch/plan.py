@@ -8,6 +8,7 @@ same output.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import deque
 from dataclasses import replace
 from typing import Iterable, Iterator, Protocol
@@ -78,3 +79,37 @@ def finer_at_the_end(batches: Iterable[list[Item]], last: int, pieces: int) -> I
         size = -(-len(batch) // pieces)
         for start in range(0, len(batch), size):
             yield batch[start : start + size]
+
+
+# -- how many processes ----------------------------------------------------------------------------
+
+AUTO_JOBS_BYTES = 24 << 20  # ``jobs="auto"``: more than one process from this much input (benchmarks/jobs_crossover.py)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def auto_jobs(items: Iterable[Item], cpus: int, stream_bytes: int, threshold: int | None = None) -> int:
+    """``jobs="auto"``: one process for small inputs, ``cpus`` once the input holds ``threshold`` bytes
+    (default ``AUTO_JOBS_BYTES``).
+
+    Worker processes cost a start-up (the model, the tokenizer) and shared
+    cores; below the measured crossover one process is faster. Files larger
+    than ``stream_bytes`` are streamed by the main process and do not count.
+    Reads ``items`` only until the threshold is reached.
+    """
+    if cpus < 2:
+        return 1
+    threshold = AUTO_JOBS_BYTES if threshold is None else threshold
+    total = 0
+    for item in items:
+        if item.size <= stream_bytes or item.path is None:
+            total += item.size
+        if total >= threshold:
+            return cpus
+    return 1
