@@ -31,6 +31,11 @@ _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 # jieba and rjieba disagree on ASCII runs joined by - _ / . ("1963-1968", "www.x.cn");
 # splitting tokens at those joiners (but not at a decimal point) makes them agree.
 _ASCII_JOINER = re.compile(r"([-_/]|(?<!\d)\.|\.(?!\d))")
+# Characters that rjieba segments as Chinese and jieba (U+4E00-U+9FD5) does not: CJK extensions A to F, U+9FD6-U+9FFF,
+# compatibility ideographs. jieba makes each one a token of its own; rjieba is given the text between them.
+_RJIEBA_ONLY_HAN = re.compile(
+    "([\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00020000-\U0002a6df\U0002a700-\U0002ebef\U0002f800-\U0002fa1f])"
+)
 
 
 def split_joined_ascii(token: str) -> list[str]:
@@ -231,6 +236,30 @@ class JiebaTokenizer:
             out.extend(run)
 
 
+class RjiebaTokenizer:
+    """rjieba with the lexicon, cutting as jieba does also where their ideas of a Chinese character differ."""
+
+    def __init__(self, lexicon: tuple[tuple[str, int], ...]) -> None:
+        import rjieba
+
+        self._jieba = rjieba.Jieba()
+        for word, freq in lexicon:
+            self._jieba.add_word(word, freq, None)
+
+    def cut(self, text: str) -> list[str]:
+        """The tokens of ``text``, those of ``jieba.Tokenizer.lcut(text)`` (HMM on)."""
+        cut = self._jieba.cut
+        if not _RJIEBA_ONLY_HAN.search(text):
+            return cut(text)
+        out: list[str] = []
+        for i, piece in enumerate(_RJIEBA_ONLY_HAN.split(text)):
+            if i % 2:
+                out.append(piece)
+            elif piece:
+                out.extend(cut(piece))
+        return out
+
+
 def _table_key(lexicon: tuple[tuple[str, int], ...]) -> str:
     """What the table depends on: jieba's version and dictionary file, and the lexicon."""
     import jieba
@@ -288,12 +317,7 @@ class Segmenter:
 
     def _build(self) -> object:
         if self.resolved_backend == "rjieba":
-            import rjieba
-
-            tokenizer = rjieba.Jieba()
-            for word, freq in self.lexicon:
-                tokenizer.add_word(word, freq, None)
-            return tokenizer
+            return RjiebaTokenizer(self.lexicon)
         return JiebaTokenizer.load(self.lexicon, Path(self.cache_dir) if self.cache_dir else user_cache_dir())
 
     @property
