@@ -31,11 +31,10 @@ _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 # jieba and rjieba disagree on ASCII runs joined by - _ / . ("1963-1968", "www.x.cn");
 # splitting tokens at those joiners (but not at a decimal point) makes them agree.
 _ASCII_JOINER = re.compile(r"([-_/]|(?<!\d)\.|\.(?!\d))")
-# Characters that rjieba segments as Chinese and jieba (U+4E00-U+9FD5) does not: CJK extensions A to F, U+9FD6-U+9FFF,
-# compatibility ideographs. jieba makes each one a token of its own; rjieba is given the text between them.
-_RJIEBA_ONLY_HAN = re.compile(
-    "([\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00020000-\U0002a6df\U0002a700-\U0002ebef\U0002f800-\U0002fa1f])"
-)
+# Characters that rjieba segments as Chinese and jieba (U+4E00-U+9FD5) does not: CJK extension A, U+9FD6-U+9FFF,
+# compatibility ideographs, and (beyond U+FFFF) the other extensions. jieba makes each one a token of its own, and so
+# does rjieba with any other character beyond U+FFFF: rjieba is given the text between them.
+_RJIEBA_ONLY_HAN = ((0x3400, 0x4DBF), (0x9FD6, 0x9FFF), (0xF900, 0xFAFF), (0x10000, 0x10FFFF))
 
 
 def split_joined_ascii(token: str) -> list[str]:
@@ -240,23 +239,33 @@ class RjiebaTokenizer:
     """rjieba with the lexicon, cutting as jieba does also where their ideas of a Chinese character differ."""
 
     def __init__(self, lexicon: tuple[tuple[str, int], ...]) -> None:
+        import numpy as np
         import rjieba
 
         self._jieba = rjieba.Jieba()
         for word, freq in lexicon:
             self._jieba.add_word(word, freq, None)
+        self._np = np
+        self._apart = np.zeros(sys.maxunicode + 1, dtype=bool)  # code point -> a token of its own, cut around
+        for first, last in _RJIEBA_ONLY_HAN:
+            self._apart[first:last + 1] = True
 
     def cut(self, text: str) -> list[str]:
         """The tokens of ``text``, those of ``jieba.Tokenizer.lcut(text)`` (HMM on)."""
         cut = self._jieba.cut
-        if not _RJIEBA_ONLY_HAN.search(text):
+        codes = self._np.frombuffer(text.encode("utf-32-le"), dtype=self._np.uint32)
+        apart = self._np.flatnonzero(self._apart[codes])  # a table lookup: several times faster than a regex
+        if not len(apart):
             return cut(text)
         out: list[str] = []
-        for i, piece in enumerate(_RJIEBA_ONLY_HAN.split(text)):
-            if i % 2:
-                out.append(piece)
-            elif piece:
-                out.extend(cut(piece))
+        start = 0
+        for at in apart.tolist():
+            if at > start:
+                out.extend(cut(text[start:at]))
+            out.append(text[at])
+            start = at + 1
+        if start < len(text):
+            out.extend(cut(text[start:]))
         return out
 
 
