@@ -487,9 +487,12 @@ class _CuckooTable:
         return placed
 
     def __call__(self, keys: np.ndarray) -> np.ndarray:
-        unsigned = keys.astype(np.uint64)
-        first = (unsigned * self.multipliers[0]) >> self.shift
-        second = (unsigned * self.multipliers[1]) >> self.shift
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
+        unsigned = keys.view(np.uint64)
+        first = unsigned * self.multipliers[0]
+        first >>= self.shift
+        second = unsigned * self.multipliers[1]
+        second >>= self.shift
         found = np.where(self.keys[1][second] == keys, self.values[1][second], -1)
         return np.where(self.keys[0][first] == keys, self.values[0][first], found)
 
