@@ -41,18 +41,21 @@ def shipped_model_info() -> dict:
 
 
 def segmentation_backend(requested: str = "auto") -> str:
-    """The tokenizer a model asking for ``requested`` would get here: rjieba when installed (for "auto"), else jieba."""
-    from .segment import rjieba_available
+    """The tokenizer a model asking for ``requested`` would get here (``segment.resolve_backend``)."""
+    from .segment import resolve_backend
 
-    if requested == "auto":
-        return "rjieba" if rjieba_available() else "jieba"
-    return requested
+    return resolve_backend(requested)
 
 
 def version_info() -> dict:
     """Package version, shipped model (card sha256, format, date, training units) and segmentation backend."""
     model = shipped_model_info()
-    backend = segmentation_backend(model.get("backend", "auto"))
+    from .errors import CppccNlpError
+
+    try:
+        backend = segmentation_backend(model.get("backend", "auto"))
+    except CppccNlpError as exc:  # a bad $CPPCC_NLP_TOKENIZER: --version says so rather than failing
+        return {"cppcc_nlp": package_version(), "model": model, "segmentation": "error:", "segmentation_version": str(exc)}
     try:
         backend_version = metadata.version(backend)
     except metadata.PackageNotFoundError:

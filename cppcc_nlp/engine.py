@@ -31,8 +31,8 @@ from .segment import Segmenter
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
 _RAW_CACHE_SIZE = 200_000  # raw tokens remembered per word part (cleared when full)
 _HAS_SPACE = -2
-_MAX_PAIR_CELLS = 8_000_000  # cells of a dense table of character pairs at most; binary search beyond
-_MAX_TRIGRAM_CELLS = 8_000_000  # cells of the dense trigram table at most; binary search beyond
+_MAX_PAIR_CELLS = 8_000_000  # cells of a dense table of pairs at most; a hash table beyond
+_MAX_TRIGRAM_CELLS = 8_000_000  # cells of the dense trigram table at most; a hash table beyond
 LINKS = ("expit", "sigmoid")
 
 
@@ -324,9 +324,9 @@ class CharNgrams:
     character, in a table over all of Unicode). The texts of a batch are joined
     with NUL, which is never in the vocabulary, so no n-gram counted crosses
     two texts. A bigram is the cell r0*R + r1 of a dense table (or, when R*R
-    is too large, found by binary search); a trigram is looked up, only where
+    is too large, found in a hash table); a trigram is looked up, only where
     its first two characters start a trigram of the vocabulary, in a dense
-    table of (prefix, third rank) or by binary search.
+    table of (prefix, third rank) or a hash table.
     """
 
     kind = "char_ngrams"
@@ -360,30 +360,29 @@ class CharNgrams:
         self._build_tables()
 
     def _build_tables(self) -> None:
-        chars = sorted({ch for term in self.terms for ch in term})
+        lengths = np.fromiter(map(len, self.terms), dtype=np.int64, count=len(self.terms))
+        codes = np.frombuffer("".join(self.terms).encode("utf-32-le"), dtype=np.uint32)
+        chars = np.unique(codes)  # in code point order
         size = self.size = len(chars)
         rank_type = np.int16 if size < 2**15 else np.int32
         self.rank = np.full(sys.maxunicode + 1, -1, dtype=rank_type)
-        for r, ch in enumerate(chars):
-            self.rank[ord(ch)] = r
+        self.rank[chars] = np.arange(size)
+        ranks = self.rank[codes].astype(np.int64)
+        starts = np.cumsum(lengths) - lengths  # of each term in ``codes``
         # feature indices in the smallest type that holds them: smaller tables stay in the CPU cache
         index_type = np.int16 if len(self.terms) < 2**15 else np.int32
         self.unigram = np.full(size, -1, dtype=index_type)
-        bigrams, trigrams = [], []
-        for index, term in enumerate(self.terms):
-            ranks = [int(self.rank[ord(ch)]) for ch in term]
-            if len(term) == 1:
-                self.unigram[ranks[0]] = index
-            elif len(term) == 2:
-                bigrams.append((ranks[0] * size + ranks[1], index))
-            elif len(term) == 3:
-                trigrams.append((ranks[0] * size + ranks[1], ranks[2], index))
-        self.bigram = _Lookup(bigrams, size * size, index_type)
-        pairs = sorted({pair for pair, _, _ in trigrams})
-        self.prefix = _Lookup([(pair, k) for k, pair in enumerate(pairs)], size * size,
-                              np.int16 if len(pairs) < 2**15 else np.int32)
-        self.trigram = _Lookup([(self.prefix.keys_of[pair] * size + third, index) for pair, third, index in trigrams],
-                               len(pairs) * size, index_type, max_cells=_MAX_TRIGRAM_CELLS)
+        one = np.flatnonzero(lengths == 1)
+        self.unigram[ranks[starts[one]]] = one
+        two = np.flatnonzero(lengths == 2)
+        self.bigram = _Lookup(ranks[starts[two]] * size + ranks[starts[two] + 1], two, size * size, index_type)
+        three = np.flatnonzero(lengths == 3)
+        first = starts[three]
+        prefix_of = ranks[first] * size + ranks[first + 1]
+        pairs = np.unique(prefix_of)  # a trigram's prefix id: the rank of its first two characters' pair among these
+        self.prefix = _Lookup(pairs, np.arange(len(pairs)), size * size, np.int16 if len(pairs) < 2**15 else np.int32)
+        self.trigram = _Lookup(np.searchsorted(pairs, prefix_of) * size + ranks[first + 2], three, len(pairs) * size,
+                               index_type, max_cells=_MAX_TRIGRAM_CELLS)
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
         joined = "\x00".join(texts) + "\x00"
@@ -420,28 +419,82 @@ class CharNgrams:
 
 
 class _Lookup:
-    """key -> value for integer keys below ``cells``: a dense table when small enough, else binary search; -1 if absent."""
+    """key -> value for integer keys below ``cells``: a dense table when small enough, else a hash table; -1 if absent.
 
-    def __init__(self, pairs: list[tuple[int, int]], cells: int, value_type, max_cells: int | None = None) -> None:
-        self.keys_of = dict(pairs)
+    The hash table is cuckoo hashing: two arrays of slots, each key in one of
+    its two slots (multiply-shift hashes), so a lookup is a fixed handful of
+    array operations, several times faster than a binary search over the keys.
+    """
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray, cells: int, value_type, max_cells: int | None = None) -> None:
+        keys, values = np.asarray(keys, dtype=np.int64), np.asarray(values, dtype=np.int64)
         if cells <= (_MAX_PAIR_CELLS if max_cells is None else max_cells):
             self.table = np.full(max(cells, 1), -1, dtype=value_type)
-            for key, value in pairs:
-                self.table[key] = value
-            self.keys = self.values = None
+            self.table[keys] = values
+            self.hashed = None
         else:
             self.table = None
-            ordered = sorted(pairs)
-            self.keys = np.array([k for k, _ in ordered], dtype=np.int64)
-            self.values = np.array([v for _, v in ordered], dtype=value_type)
+            self.hashed = _CuckooTable(keys, values, value_type)
 
     def __call__(self, keys: np.ndarray) -> np.ndarray:
         if self.table is not None:
             return self.table[keys]
-        if not len(self.keys):
-            return np.full(len(keys), -1, dtype=np.int64)
-        where = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        return np.where(self.keys[where] == keys, self.values[where], -1)
+        return self.hashed(keys)
+
+
+class _CuckooTable:
+    """Distinct non-negative int64 keys -> values: each key is in slot h0(key) of array 0 or h1(key) of array 1."""
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray, value_type) -> None:
+        bits = max(4, (2 * len(keys) - 1).bit_length())  # each array has 2n slots or more: a quarter full
+        self.shift = np.uint64(64 - bits)
+        for attempt in range(64):
+            self.multipliers = np.random.default_rng(attempt).integers(1, 2**63, size=2, dtype=np.uint64) * 2 + 1
+            placed = self._place(keys)
+            if placed is not None:
+                break
+        else:  # pragma: no cover - 64 failures in a row at a quarter load do not happen
+            raise RuntimeError("no cuckoo hash placement found")
+        size = 1 << bits
+        self.keys = [np.full(size, -1, dtype=np.int64) for _ in range(2)]
+        self.values = [np.full(size, -1, dtype=value_type) for _ in range(2)]
+        for side in range(2):
+            slots = np.fromiter(placed[side].keys(), dtype=np.int64, count=len(placed[side]))
+            items = np.fromiter(placed[side].values(), dtype=np.int64, count=len(placed[side]))
+            self.keys[side][slots] = keys[items]
+            self.values[side][slots] = values[items]
+
+    def _slots(self, keys: np.ndarray, side: int) -> np.ndarray:
+        return ((keys.astype(np.uint64) * self.multipliers[side]) >> self.shift).astype(np.int64)
+
+    def _place(self, keys: np.ndarray) -> list[dict[int, int]] | None:
+        """Slot -> item (index into ``keys``) for each array, or None when these multipliers cannot place every key."""
+        first = self._slots(keys, 0)
+        _, once = np.unique(first, return_index=True)  # the first key of each slot of array 0 takes it
+        placed: list[dict[int, int]] = [dict(zip(first[once].tolist(), once.tolist())), {}]
+        rest = np.setdiff1d(np.arange(len(keys)), once)
+        slot_of = [first.tolist(), self._slots(keys, 1).tolist()]
+        for item in rest.tolist():  # cuckoo insertion: take a slot, move its key to its other array, ...
+            side = 1
+            for _ in range(100):
+                slot = slot_of[side][item]
+                item, placed[side][slot] = placed[side].get(slot), item
+                if item is None:
+                    break
+                side = 1 - side
+            else:
+                return None
+        return placed
+
+    def __call__(self, keys: np.ndarray) -> np.ndarray:
+        keys = np.ascontiguousarray(keys, dtype=np.int64)
+        unsigned = keys.view(np.uint64)
+        first = unsigned * self.multipliers[0]
+        first >>= self.shift
+        second = unsigned * self.multipliers[1]
+        second >>= self.shift
+        found = np.where(self.keys[1][second] == keys, self.values[1][second], -1)
+        return np.where(self.keys[0][first] == keys, self.values[0][first], found)
 
 
 class WordNgrams:
@@ -478,7 +531,7 @@ class WordNgrams:
         unigrams = [(term, index) for index, term in enumerate(self.terms) if " " not in term]
         self.rank = {term: r for r, (term, _) in enumerate(unigrams)}  # unigram term -> its rank
         self.unigram_ids = np.array([index for _, index in unigrams], dtype=np.int64)  # rank -> feature index
-        keys = []
+        keys, ids = [], []
         self.exact = True  # every bigram term is a pair of unigram terms: counted from ranks
         for index, term in enumerate(self.terms):
             if " " in term:
@@ -486,10 +539,11 @@ class WordNgrams:
                 if first not in self.rank or second not in self.rank or " " in second:
                     self.exact = False
                     continue
-                keys.append((self.rank[first] * len(self.rank) + self.rank[second], index))
-        keys.sort()
-        self.keys = np.array([key for key, _ in keys], dtype=np.int64)  # rank pair -> ...
-        self.ids = np.array([index for _, index in keys], dtype=np.int64)  # ... bigram feature index
+                keys.append(self.rank[first] * len(self.rank) + self.rank[second])
+                ids.append(index)
+        self.n_bigrams = len(keys)
+        # rank pair -> bigram feature index
+        self.bigram = _Lookup(keys, ids, len(self.rank) ** 2, np.int32 if len(self.terms) < 2**31 else np.int64)
         self._reset_cache()
 
     def __getstate__(self) -> dict:
@@ -510,15 +564,14 @@ class WordNgrams:
         known = ranks >= 0
         rows = [rows_of[known]]
         cols = [self.unigram_ids[ranks[known]]]
-        if self.max_n >= 2 and len(ranks) > 1 and len(self.keys):
+        if self.max_n >= 2 and len(ranks) > 1 and self.n_bigrams:
             ends = np.repeat(np.cumsum(lengths), lengths)
             first = np.arange(len(ranks) - 1)
             first = first[(first + 2 <= ends[:-1]) & known[:-1] & known[1:]]
-            key = ranks[first] * len(self.rank) + ranks[first + 1]
-            where = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
-            hit = self.keys[where] == key
+            found = self.bigram(ranks[first] * len(self.rank) + ranks[first + 1])
+            hit = found >= 0
             rows.append(rows_of[first[hit]])
-            cols.append(self.ids[where[hit]])
+            cols.append(found[hit])
         return self.weights(np.concatenate(rows), np.concatenate(cols), len(texts))
 
     def _count_slowly(self, texts: list[str]) -> sparse.csr_matrix:
@@ -613,12 +666,11 @@ class _Unsupported(Exception):
 class CueWords:
     """One column per codebook cue word: does the text contain it (``weight``, else 0)?
 
-    Found in one scan of the whole batch: at each position of the joined texts,
-    a lookahead regex finds the longest cue starting there (alternatives longest
-    first; the leading character class lets the regex engine skip positions
-    fast); every shorter cue starting there is a prefix of that one, so the cues
-    found at a position are the longest one's prefixes that are cues. Texts are
-    joined with NUL, which no cue holds, so no match crosses two texts.
+    The cues are a trie whose transitions are a table (node, character rank).
+    The texts of a batch are joined with NUL, which no cue holds, and every
+    position whose character starts a cue walks the trie, all positions at
+    once, one character deeper per step (array arithmetic); each cue node
+    reached is a cue found at that position.
     """
 
     kind = "cue_words"
@@ -652,34 +704,60 @@ class CueWords:
         self._build()
 
     def _build(self) -> None:
-        cues = self.cues
-        longest_first = sorted(cues, key=len, reverse=True)
-        first_chars = "".join(sorted({cue[0] for cue in cues}))
-        alternatives = "|".join(map(re.escape, longest_first))
-        self._pattern = re.compile(f"(?=[{re.escape(first_chars)}])(?=({alternatives}))") if cues else None
-        prefixes = [[j for j, other in enumerate(cues) if cue.startswith(other)] for cue in cues]
-        self._found = {cue: i for i, cue in enumerate(cues)}  # the cue matched -> its index
-        self._prefix_len = np.array([len(p) for p in prefixes], dtype=np.int64)
-        self._prefix_start = np.cumsum(self._prefix_len) - self._prefix_len
-        self._prefix_flat = np.array([j for p in prefixes for j in p], dtype=np.int64)
+        chars = sorted({ch for cue in self.cues for ch in cue})
+        self._rank = np.full(sys.maxunicode + 1, -1, dtype=np.int32)  # code point -> rank among the cues' characters
+        self._rank[[ord(ch) for ch in chars]] = np.arange(len(chars))
+        children: list[dict[str, int]] = [{}]  # node -> next character -> node; node 0 is the root
+        ends: list[list[int]] = [[]]  # node -> the cues (indices) spelt by the path to it
+        for index, cue in enumerate(self.cues):
+            node = 0
+            for ch in cue:
+                if ch not in children[node]:
+                    children[node][ch] = len(children)
+                    children.append({})
+                    ends.append([])
+                node = children[node][ch]
+            ends[node].append(index)
+        self._next = np.full((len(children), max(len(chars), 1)), -1, dtype=np.int32)
+        for node, edges in enumerate(children):
+            for ch, child in edges.items():
+                self._next[node, self._rank[ord(ch)]] = child
+        self._ends_len = np.array([len(e) for e in ends], dtype=np.int64)
+        self._ends_start = np.cumsum(self._ends_len) - self._ends_len
+        self._ends_flat = np.array([i for e in ends for i in e], dtype=np.int64)
+        self._depth = max(map(len, self.cues), default=0)
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
         n_cues = len(self.cues)
-        if self._pattern is None or not texts:
-            return _counts(np.zeros(0, np.int64), np.zeros(0, np.int64), len(texts), n_cues, self.weight)
-        joined = "\x00".join(texts)
-        found = self._found
-        hits = [(m.start(), found[m.group(1)]) for m in self._pattern.finditer(joined)]
-        if not hits:
-            return _counts(np.zeros(0, np.int64), np.zeros(0, np.int64), len(texts), n_cues, self.weight)
-        at, cue = np.array(hits, dtype=np.int64).T
+        none = np.zeros(0, np.int64)
+        if not n_cues or not texts:
+            return _counts(none, none, len(texts), n_cues, self.weight)
+        joined = "\x00".join(texts) + "\x00"  # a walk stops at the NUL after the last text too
+        ranks = self._rank[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
+        at = np.flatnonzero(ranks >= 0)
+        node = self._next[0, ranks[at]]
+        at_all, node_all = [], []
+        for depth in range(1, self._depth + 1):
+            going = node >= 0
+            at, node = at[going], node[going]
+            if not len(at):
+                break
+            at_all.append(at)
+            node_all.append(node)
+            if depth < self._depth:
+                following = ranks[at + depth]  # in range: the last character is the NUL
+                going = following >= 0
+                at, node = at[going], self._next[node[going], following[going]]
+        if not at_all:
+            return _counts(none, none, len(texts), n_cues, self.weight)
+        at, node = np.concatenate(at_all), np.concatenate(node_all)
+        lens = self._ends_len[node]
+        at = np.repeat(at, lens)
+        offsets = np.arange(len(at), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+        cols = self._ends_flat[np.repeat(self._ends_start[node], lens) + offsets]
         sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1  # with the NUL after each
-        starts = np.cumsum(sizes) - sizes
-        rows = np.searchsorted(starts, at, side="right") - 1
-        lens = self._prefix_len[cue]
-        offsets = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
-        cols = self._prefix_flat[np.repeat(self._prefix_start[cue], lens) + offsets]
-        return _counts(np.repeat(rows, lens), cols, len(texts), n_cues, self.weight)
+        rows = np.searchsorted(np.cumsum(sizes) - sizes, at, side="right") - 1
+        return _counts(rows, cols, len(texts), n_cues, self.weight)
 
 
 _PART_KINDS = {kind.kind: kind for kind in (CharNgrams, WordNgrams, CueWords)}

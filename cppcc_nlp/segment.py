@@ -1,21 +1,40 @@
-"""Word segmentation: a Segmenter owns its jieba tokenizer, lexicon and stop-words."""
+"""Word segmentation: a Segmenter owns its tokenizer (rjieba, or jieba's algorithm), lexicon and stop-words.
+
+Which tokenizer ``backend="auto"`` gets is decided once per process by
+``resolve_backend``: rjieba when installed, else jieba, unless the
+environment variable ``CPPCC_NLP_TOKENIZER`` says ``jieba`` or ``rjieba``
+(the jieba fallback can so be run in an install that has rjieba, exactly as
+an install without it would). Both give the same tokens.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import logging
+import marshal
 import os
 import re
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from importlib import resources
+from math import log
 from pathlib import Path
 
+from .errors import MissingDependencyError, UsageError
 
 BACKENDS = ("auto", "jieba", "rjieba")
+TOKENIZER_VARIABLE = "CPPCC_NLP_TOKENIZER"
 _WORD = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 # jieba and rjieba disagree on ASCII runs joined by - _ / . ("1963-1968", "www.x.cn");
 # splitting tokens at those joiners (but not at a decimal point) makes them agree.
 _ASCII_JOINER = re.compile(r"([-_/]|(?<!\d)\.|\.(?!\d))")
+# Characters that rjieba segments as Chinese and jieba (U+4E00-U+9FD5) does not: CJK extension A, U+9FD6-U+9FFF,
+# compatibility ideographs, and (beyond U+FFFF) the other extensions. jieba makes each one a token of its own, and so
+# does rjieba with any other character beyond U+FFFF: rjieba is given the text between them.
+_RJIEBA_ONLY_HAN = ((0x3400, 0x4DBF), (0x9FD6, 0x9FFF), (0xF900, 0xFAFF), (0x10000, 0x10FFFF))
 
 
 def split_joined_ascii(token: str) -> list[str]:
@@ -51,11 +70,229 @@ def user_cache_dir() -> Path:
 
 
 def rjieba_available() -> bool:
+    """Whether rjieba is installed (found, not imported: importing it builds a tokenizer of its own)."""
+    if "rjieba" in sys.modules:
+        return sys.modules["rjieba"] is not None
     try:
-        import rjieba  # noqa: F401
-    except ImportError:
+        return importlib.util.find_spec("rjieba") is not None
+    except (ImportError, ValueError):
         return False
-    return True
+
+
+def tokenizer_choice() -> str:
+    """What ``$CPPCC_NLP_TOKENIZER`` asks ``backend="auto"`` to be: "auto" (unset or empty), "jieba" or "rjieba"."""
+    value = os.environ.get(TOKENIZER_VARIABLE, "").strip().lower() or "auto"
+    if value not in BACKENDS:
+        raise UsageError(
+            f"{TOKENIZER_VARIABLE}={os.environ[TOKENIZER_VARIABLE]!r} is not a tokenizer: "
+            f"set it to one of {', '.join(BACKENDS)}, or leave it unset"
+        )
+    return value
+
+
+def resolve_backend(backend: str = "auto") -> str:
+    """The tokenizer ``backend`` gets here, "jieba" or "rjieba".
+
+    "auto" follows ``$CPPCC_NLP_TOKENIZER``; left at "auto" it is rjieba when
+    installed, else jieba. rjieba asked for (by the backend or the variable)
+    but not installed is a ``MissingDependencyError``.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    asked_by = "backend='rjieba'"
+    if backend == "auto":
+        backend = tokenizer_choice()
+        asked_by = f"{TOKENIZER_VARIABLE}=rjieba"
+        if backend == "auto":
+            return "rjieba" if rjieba_available() else "jieba"
+    if backend == "rjieba" and not rjieba_available():
+        raise MissingDependencyError(
+            f"{asked_by} needs rjieba, which is not installed: pip install rjieba "
+            f"(or set {TOKENIZER_VARIABLE}=jieba, which gives the same tokens, slower)"
+        )
+    return backend
+
+
+class JiebaTokenizer:
+    """jieba's accurate mode with HMM (``jieba.Tokenizer.lcut``), computed in one pass over each text.
+
+    jieba builds a graph of the dictionary words at every position, then a
+    second pass scores the routes through it, calling ``log`` for every word.
+    Here the dictionary is a table of ``log(freq) - log(total)`` per word
+    (0.0 for a prefix of words that is no word itself), and one backward pass
+    scores the words starting at each position as it finds them: the same
+    floating-point sums, compared in the same order (a tie goes to the longer
+    word, as in jieba), so the same route and the same tokens. Runs of single
+    characters unknown as a whole go to jieba's own HMM (``jieba.finalseg``).
+    """
+
+    def __init__(self, table: dict[str, float], logtotal: float) -> None:
+        self.table = table
+        self.unknown = 0.0 - logtotal  # the score of a character that starts no word: log(1) - log(total)
+        from jieba import re_han_default, re_skip_default
+        from jieba.finalseg import cut as hmm_cut
+
+        self._han = re_han_default
+        self._skip = re_skip_default
+        self._hmm_cut = hmm_cut
+
+    @classmethod
+    def load(cls, lexicon: tuple[tuple[str, int], ...], cache_dir: Path) -> "JiebaTokenizer":
+        """The tokenizer of jieba's dictionary plus ``lexicon``, its table read from ``cache_dir`` when kept there.
+
+        The first process builds the table from a ``jieba.Tokenizer`` (its own
+        dictionary cache in ``cache_dir`` too) and writes it there; later ones
+        read only the table: one dictionary load per process.
+        """
+        import jieba
+        from jieba import finalseg
+
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = cache_dir / f"jieba-logfreq-{_table_key(lexicon)}.marshal"
+        for word, freq in lexicon:
+            if freq == 0:
+                finalseg.add_force_split(word)  # what jieba's add_word does for such a word
+        try:
+            with open(path, "rb") as handle:
+                logtotal, table = marshal.load(handle)
+            if isinstance(table, dict) and isinstance(logtotal, float):
+                return cls(table, logtotal)
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+        logging.getLogger("jieba").setLevel(logging.WARNING)
+        tokenizer = jieba.Tokenizer()
+        tokenizer.tmp_dir = str(cache_dir)
+        tokenizer.initialize()
+        for word, freq in lexicon:
+            tokenizer.add_word(word, freq)
+        logtotal = log(tokenizer.total)
+        table = {word: log(freq) - logtotal if freq else 0.0 for word, freq in tokenizer.FREQ.items()}
+        _write_atomically(path, marshal.dumps((logtotal, table)))
+        return cls(table, logtotal)
+
+    def lcut(self, text: str) -> list[str]:
+        """The tokens of ``text``: ``jieba.Tokenizer.lcut(text)`` (HMM on)."""
+        out: list[str] = []
+        han, skip = self._han, self._skip
+        for block in han.split(text):
+            if not block:
+                continue
+            if han.match(block):
+                self._cut_block(block, out)
+            else:
+                for piece in skip.split(block):
+                    if skip.match(piece):
+                        out.append(piece)
+                    else:
+                        out.extend(piece)
+        return out
+
+    cut = lcut
+
+    def _cut_block(self, block: str, out: list[str]) -> None:
+        get = self.table.get
+        n = len(block)
+        best = [0.0] * (n + 1)  # best[k]: score of the best route through block[k:]
+        stop = [0] * n  # its first word is block[k:stop[k]]
+        for k in range(n - 1, -1, -1):
+            score = None
+            i = k + 1
+            value = get(block[k])
+            while value is not None:  # block[k:i] starts a word
+                if value:  # and is one
+                    candidate = value + best[i]
+                    if score is None or candidate >= score:
+                        score, end = candidate, i
+                if i == n:
+                    break
+                i += 1
+                value = get(block[k:i])
+            if score is None:
+                score, end = self.unknown + best[k + 1], k + 1
+            best[k] = score
+            stop[k] = end
+        x, run = 0, ""
+        while x < n:
+            y = stop[x]
+            if y - x == 1:
+                run += block[x]
+            else:
+                if run:
+                    self._add_run(run, out)
+                    run = ""
+                out.append(block[x:y])
+            x = y
+        if run:
+            self._add_run(run, out)
+
+    def _add_run(self, run: str, out: list[str]) -> None:
+        """A run of single-character words: one token, or the HMM's words when the run is no word, else its characters."""
+        if len(run) == 1:
+            out.append(run)
+        elif not self.table.get(run):
+            out.extend(self._hmm_cut(run))
+        else:
+            out.extend(run)
+
+
+class RjiebaTokenizer:
+    """rjieba with the lexicon, cutting as jieba does also where their ideas of a Chinese character differ."""
+
+    def __init__(self, lexicon: tuple[tuple[str, int], ...]) -> None:
+        import numpy as np
+        import rjieba
+
+        self._jieba = rjieba.Jieba()
+        for word, freq in lexicon:
+            self._jieba.add_word(word, freq, None)
+        self._np = np
+        self._apart = np.zeros(sys.maxunicode + 1, dtype=bool)  # code point -> a token of its own, cut around
+        for first, last in _RJIEBA_ONLY_HAN:
+            self._apart[first:last + 1] = True
+
+    def cut(self, text: str) -> list[str]:
+        """The tokens of ``text``, those of ``jieba.Tokenizer.lcut(text)`` (HMM on)."""
+        cut = self._jieba.cut
+        codes = self._np.frombuffer(text.encode("utf-32-le"), dtype=self._np.uint32)
+        apart = self._np.flatnonzero(self._apart[codes])  # a table lookup: several times faster than a regex
+        if not len(apart):
+            return cut(text)
+        out: list[str] = []
+        start = 0
+        for at in apart.tolist():
+            if at > start:
+                out.extend(cut(text[start:at]))
+            out.append(text[at])
+            start = at + 1
+        if start < len(text):
+            out.extend(cut(text[start:]))
+        return out
+
+
+def _table_key(lexicon: tuple[tuple[str, int], ...]) -> str:
+    """What the table depends on: jieba's version and dictionary file, and the lexicon."""
+    import jieba
+
+    dictionary = Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME
+    digest = hashlib.sha256(f"{jieba.__version__}\0{dictionary.stat().st_size}\0".encode())
+    for word, freq in lexicon:
+        digest.update(f"{word}\0{freq}\0".encode())
+    return digest.hexdigest()[:20]
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file beside it; a cache that cannot be written is skipped."""
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        pass
 
 
 @dataclass(eq=False)
@@ -63,8 +300,10 @@ class Segmenter:
     """Segment Chinese text into tokens with a domain lexicon and stop-words.
 
     Holds only plain data, so it pickles and clones; the tokenizer is built on
-    first use in each process. ``backend="auto"`` uses rjieba when installed
-    (same tokens as jieba, several times faster) and jieba otherwise.
+    first use in each process. ``backend="auto"`` is rjieba when installed
+    (same tokens as jieba, several times faster) and jieba otherwise, unless
+    ``$CPPCC_NLP_TOKENIZER`` chooses (``resolve_backend``); a choice that
+    cannot be served is an error when the segmenter is made or unpickled.
     """
 
     lexicon: tuple[tuple[str, int], ...] = field(default_factory=default_lexicon)
@@ -75,37 +314,20 @@ class Segmenter:
     _lock: object = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        resolve_backend(self.backend)
         self.lexicon = tuple((str(w), int(f)) for w, f in self.lexicon)
         self.stopwords = frozenset(self.stopwords)
         self._lock = threading.Lock()
 
     @property
     def resolved_backend(self) -> str:
-        if self.backend == "auto":
-            return "rjieba" if rjieba_available() else "jieba"
-        return self.backend
+        """The tokenizer this segmenter uses here: "jieba" or "rjieba"."""
+        return resolve_backend(self.backend)
 
     def _build(self) -> object:
-        backend = self.resolved_backend
-        if backend == "rjieba":
-            import rjieba
-
-            tokenizer = rjieba.Jieba()
-            for word, freq in self.lexicon:
-                tokenizer.add_word(word, freq, None)
-            return tokenizer
-        import jieba
-
-        logging.getLogger("jieba").setLevel(logging.WARNING)
-        tokenizer = jieba.Tokenizer()
-        cache = Path(self.cache_dir) if self.cache_dir else user_cache_dir()
-        cache.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tokenizer.tmp_dir = str(cache)
-        for word, freq in self.lexicon:
-            tokenizer.add_word(word, freq)
-        return tokenizer
+        if self.resolved_backend == "rjieba":
+            return RjiebaTokenizer(self.lexicon)
+        return JiebaTokenizer.load(self.lexicon, Path(self.cache_dir) if self.cache_dir else user_cache_dir())
 
     @property
     def tokenizer(self) -> object:
@@ -116,9 +338,8 @@ class Segmenter:
         return self._tokenizer
 
     def raw_cut(self, text: str) -> list[str]:
-        """The tokenizer's own tokens, as a list (jieba's ``cut`` is a generator, rjieba's a list)."""
-        tokenizer = self.tokenizer
-        return getattr(tokenizer, "lcut", tokenizer.cut)(text)
+        """The tokenizer's own tokens, as a list: jieba's ``lcut`` (HMM on), or rjieba's ``cut``."""
+        return self.tokenizer.cut(text)
 
     def cut(self, text: str) -> list[str]:
         """All tokens, punctuation and whitespace included (jieba's ``cut``, HMM on)."""
@@ -156,6 +377,7 @@ class Segmenter:
         self.__dict__.update(state)
         self.stopwords = frozenset(self.stopwords)
         self._lock = threading.Lock()
+        resolve_backend(self.backend)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Segmenter):

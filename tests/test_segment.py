@@ -80,16 +80,10 @@ def test_rjieba_tokens_equal_jieba_tokens_on_external_texts(jieba_segmenter):
 
 
 def test_auto_backend_falls_back_to_jieba_without_rjieba(monkeypatch):
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_rjieba(name, *args, **kwargs):
-        if name == "rjieba":
-            raise ImportError("simulated")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_rjieba)
+    monkeypatch.setitem(sys.modules, "rjieba", None)  # what an install without rjieba finds
+    monkeypatch.delenv("CPPCC_NLP_TOKENIZER", raising=False)
     segmenter = Segmenter()
     assert segmenter.resolved_backend == "jieba"
     assert "履职档案" in segmenter.cut("建立委员履职档案")
