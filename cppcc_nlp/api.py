@@ -4,27 +4,59 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Iterable, Sequence, overload
+from itertools import compress
+from typing import TYPE_CHECKING, Iterable, Sequence, overload
 
 import numpy as np
 
-from .model import ThemeClassifier
 from .reader import Report, Source, parse_report, read_report
-from .records import flatten, label_mask, profile_fields, record_fields, score_value, section_profiles, sentence_record
+from .records import (flatten, label_mask, profile_fields, record_fields, score_steps, score_value, section_profiles,
+                      sentence_record)
 
+if TYPE_CHECKING:
+    from typing import Union
+
+    from .engine import Engine
+    from .model import ThemeClassifier
+    from .persist import LoadedModel
+
+    Model = Union[ThemeClassifier, Engine]
+
+_default_loaded: LoadedModel | None = None
 _default_model: ThemeClassifier | None = None
 _default_lock = threading.Lock()
 
 
+def _shipped() -> LoadedModel:
+    global _default_loaded
+    if _default_loaded is None:
+        with _default_lock:
+            if _default_loaded is None:
+                from .persist import load_engine
+
+                _default_loaded = load_engine()
+    return _default_loaded
+
+
+def default_engine() -> Engine:
+    """The shipped model's engine, loaded once on first use: pure data, no scikit-learn.
+
+    ``classify``, ``label_report`` and ``label_text`` predict with it when no
+    model is given.
+    """
+    return _shipped().engine
+
+
 def default_model() -> ThemeClassifier:
-    """The shipped default model, loaded once on first use."""
+    """The shipped model as a ``ThemeClassifier`` around ``default_engine()`` (imports scikit-learn)."""
     global _default_model
     if _default_model is None:
+        loaded = _shipped()
         with _default_lock:
             if _default_model is None:
-                from .persist import load_model
+                from .model import ThemeClassifier
 
-                _default_model = load_model()
+                _default_model = ThemeClassifier.from_engine(loaded.engine, loaded.params)
     return _default_model
 
 
@@ -40,29 +72,37 @@ class Prediction:
         return {"text": self.text, "labels": list(self.labels), "scores": dict(self.scores)}
 
 
-def predict_many(model: ThemeClassifier, texts: Sequence[str]) -> list[Prediction]:
-    """Predictions for many texts in one vectorisation."""
+def themes_and_thresholds(model: Model) -> tuple[tuple[str, ...], np.ndarray]:
+    """A model's themes (column order) and per-theme thresholds: a ``ThemeClassifier``'s or an ``Engine``'s."""
+    if hasattr(model, "thresholds_"):
+        return tuple(str(c) for c in model.classes_), np.asarray(model.thresholds_, dtype=np.float64)
+    return tuple(model.themes), model.thresholds
+
+
+def predict_many(model: Model, texts: Sequence[str]) -> list[Prediction]:
+    """Predictions for many texts in one vectorisation, with a ``ThemeClassifier`` or an ``Engine``.
+
+    Both are asked the same ``predict_proba(texts)``. Scores are rounded to 4
+    digits (``records.score_steps``, as every output of ``cppcc-nlp label``).
+    """
     if not texts:
         return []
     probabilities = model.predict_proba(texts)
-    chosen = probabilities >= model.thresholds_
-    classes = [str(c) for c in model.classes_]
+    themes, thresholds = themes_and_thresholds(model)
+    chosen = (probabilities >= thresholds).tolist()
+    scores = score_value(score_steps(probabilities)).tolist()
     return [
-        Prediction(
-            text=text,
-            labels=tuple(classes[k] for k in np.flatnonzero(chosen[i])),
-            scores={theme: round(float(probabilities[i, k]), 4) for k, theme in enumerate(classes)},
-        )
-        for i, text in enumerate(texts)
+        Prediction(text, tuple(compress(themes, flags)), dict(zip(themes, row)))
+        for text, flags, row in zip(texts, chosen, scores)
     ]
 
 
 @overload
-def classify(texts: str, model: ThemeClassifier | None = None) -> Prediction: ...
+def classify(texts: str, model: Model | None = None) -> Prediction: ...
 @overload
-def classify(texts: Report, model: ThemeClassifier | None = None) -> "LabelledReport": ...
+def classify(texts: Report, model: Model | None = None) -> "LabelledReport": ...
 @overload
-def classify(texts: Iterable[str], model: ThemeClassifier | None = None) -> list[Prediction]: ...
+def classify(texts: Iterable[str], model: Model | None = None) -> list[Prediction]: ...
 
 
 def classify(texts, model=None):
@@ -73,14 +113,15 @@ def classify(texts, model=None):
     element, in order; a ``Report`` (from ``read_report``) gives a
     ``LabelledReport`` with every sentence's prediction and each section's
     profile, as ``label_report`` does. A DataFrame is refused with a
-    ``TypeError``: pass the column that holds the texts. ``model`` defaults to
-    the shipped model, loaded lazily once.
+    ``TypeError``: pass the column that holds the texts. ``model``, a
+    ``ThemeClassifier`` or an ``Engine``, defaults to the shipped model's
+    engine (``default_engine``), loaded lazily once.
     """
     if isinstance(texts, Report):
         return label_report(texts, model=model)
     single = isinstance(texts, str)
     items = [texts] if single else _texts_of(texts)  # refused before the model is loaded
-    predictions = predict_many(model if model is not None else default_model(), items)
+    predictions = predict_many(model if model is not None else default_engine(), items)
     return predictions[0] if single else predictions
 
 
@@ -165,18 +206,19 @@ class LabelledReport:
         return pd.DataFrame([flatten(r, join_labels=False) for r in self.to_records()], columns=record_fields(self.themes))
 
 
-def label_report(source: Source | Report, model: ThemeClassifier | None = None) -> LabelledReport:
+def label_report(source: Source | Report, model: Model | None = None) -> LabelledReport:
     """Predict the themes of every sentence of a report: a ``Report``, a path (``str`` or ``Path``) or raw bytes.
 
     A ``str`` is a path, never the report's text (an InputError when no such
-    file exists): label text you already have with ``label_text``.
+    file exists): label text you already have with ``label_text``. ``model``
+    is a ``ThemeClassifier`` or an ``Engine`` (default: ``default_engine()``).
     """
-    model = model if model is not None else default_model()
+    model = model if model is not None else default_engine()
     report = source if isinstance(source, Report) else read_report(source)
     predictions = predict_many(model, [s.text for s in report.sentences])
-    return LabelledReport(report, tuple(predictions), tuple(str(c) for c in model.classes_))
+    return LabelledReport(report, tuple(predictions), themes_and_thresholds(model)[0])
 
 
-def label_text(text: str, model: ThemeClassifier | None = None, doc_id: str = "report") -> LabelledReport:
+def label_text(text: str, model: Model | None = None, doc_id: str = "report") -> LabelledReport:
     """``label_report`` of a report's text (split by ``parse_report``; its document id is ``doc_id``)."""
     return label_report(parse_report(text, doc_id), model=model)

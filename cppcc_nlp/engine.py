@@ -18,6 +18,7 @@ saved as arrays and JSON (``persist.py``) and predicts without scikit-learn.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import sys
 from itertools import chain
@@ -34,6 +35,7 @@ _HAS_SPACE = -2
 _MAX_PAIR_CELLS = 8_000_000  # cells of a dense table of pairs at most; a hash table beyond
 _MAX_TRIGRAM_CELLS = 8_000_000  # cells of the dense trigram table at most; a hash table beyond
 LINKS = ("expit", "sigmoid")
+_FEW_SCORES = 1024  # at most this many scores take the logistic function one by one (``logistic``)
 
 
 class Engine:
@@ -96,6 +98,12 @@ class Engine:
             if weight != 1.0:
                 block = block * weight
             blocks.append(block)
+        if len(texts) == 1:
+            # one row: the stacked row holds each block's entries one block after another, as hstack stores them
+            offsets = np.cumsum([0] + [block.shape[1] for block in blocks[:-1]])
+            data = np.concatenate([block.data for block in blocks])
+            indices = np.concatenate([block.indices.astype(np.int64) + offset for block, offset in zip(blocks, offsets)])
+            return sparse.csr_matrix((data, indices, np.array([0, len(data)])), shape=(1, self.n_features))
         return sparse.hstack(blocks, format="csr")
 
     def decision_function(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
@@ -109,12 +117,7 @@ class Engine:
 
     def raw_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
         """Per-theme probabilities of the link function, before calibration."""
-        scores = self.decision_function(texts, contexts)
-        if self.link == "expit":
-            from scipy.special import expit
-
-            return expit(scores, out=scores)
-        return 1.0 / (1.0 + np.exp(-scores))
+        return logistic(self.decision_function(texts, contexts))
 
     def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
         """Per-theme probabilities, shape ``(len(texts), len(themes))``, calibrated when the engine is."""
@@ -189,6 +192,24 @@ class Engine:
             digest.update(name.encode() + str(value.dtype).encode() + str(value.shape).encode())
             digest.update(value.tobytes())
         return digest.hexdigest()
+
+
+def logistic(scores: np.ndarray) -> np.ndarray:
+    """``1 / (1 + exp(-scores))`` in place, to the bit as scipy's ``expit`` (and so scikit-learn) computes it.
+
+    A few moderate values are computed with ``math.exp``, the C library's
+    ``exp`` that ``expit`` calls, which spares importing ``scipy.special`` for
+    one sentence or one paragraph; many values, or any below -700 (where
+    ``math.exp`` overflows) or not a number, are computed by ``expit``.
+    """
+    if scores.size <= _FEW_SCORES:
+        values = scores.ravel().tolist()
+        if all(x > -700.0 for x in values):
+            scores[...] = np.reshape([1.0 / (1.0 + math.exp(-x)) for x in values], scores.shape)
+            return scores
+    from scipy.special import expit
+
+    return expit(scores, out=scores)
 
 
 def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, thresholds, context_vectorizer=None,
@@ -267,13 +288,14 @@ class TfidfWeights:
         if self.idf is not None:
             X.data *= self.idf[X.indices]
         if self.norm is not None:
-            # row sums in storage order (csr matvec), as scikit-learn's inplace row normalisation
+            # row sums added up in storage order, as scikit-learn's inplace row normalisation
             values = X.data * X.data if self.norm == "l2" else np.abs(X.data)
-            totals = sparse.csr_matrix((values, X.indices, X.indptr), shape=X.shape) @ np.ones(X.shape[1])
+            row_of = np.repeat(np.arange(n_texts), np.diff(X.indptr))
+            totals = np.bincount(row_of, weights=values, minlength=n_texts)
             if self.norm == "l2":
                 totals = np.sqrt(totals)
             totals[totals == 0.0] = 1.0  # empty rows stay as they are
-            X.data /= np.repeat(totals, np.diff(X.indptr))
+            X.data /= totals[row_of]
         return X
 
 
