@@ -166,7 +166,8 @@ class JiebaTokenizer:
         for word, freq in lexicon:
             tokenizer.add_word(word, freq)
         logtotal = log(tokenizer.total)
-        table = {word: log(freq) - logtotal if freq else 0.0 for word, freq in tokenizer.FREQ.items()}
+        scores = {freq: log(freq) - logtotal if freq else 0.0 for freq in set(tokenizer.FREQ.values())}
+        table = {word: scores[freq] for word, freq in tokenizer.FREQ.items()}  # one float per frequency: a smaller file
         _write_atomically(path, marshal.dumps((logtotal, table)))
         return cls(table, logtotal)
 
