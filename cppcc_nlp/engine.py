@@ -309,11 +309,11 @@ def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, value:
             counts[:] = value
     else:
         counts = np.zeros(0, dtype=np.float64)
-    row_of = keys // n_cols
     index_dtype = np.int32 if max(len(keys), n_cols, n_rows) < 2**31 - 1 else np.int64  # as scipy chooses
-    indptr = np.zeros(n_rows + 1, dtype=index_dtype)
-    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
-    X = sparse.csr_matrix((counts, (keys - row_of * n_cols).astype(index_dtype), indptr), shape=(n_rows, n_cols))
+    # where each row's keys start in the sorted keys: a binary search per row, not a pass over the keys
+    indptr = np.searchsorted(keys, np.arange(n_rows + 1, dtype=key_type) * key_type(n_cols)).astype(index_dtype)
+    X = sparse.csr_matrix((counts, (keys % key_type(n_cols)).astype(index_dtype, copy=False), indptr),
+                          shape=(n_rows, n_cols))
     X.has_sorted_indices = True
     return X
 
