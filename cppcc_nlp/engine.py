@@ -30,6 +30,7 @@ from scipy import sparse
 from .segment import Segmenter
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
+_LAST_SPACE = 0x3000  # the last code point that is white space (\s, str.isspace), U+3000 IDEOGRAPHIC SPACE
 _RAW_CACHE_SIZE = 200_000  # raw tokens remembered per word part (cleared when full)
 _HAS_SPACE = -2
 _MAX_PAIR_CELLS = 8_000_000  # cells of a dense table of pairs at most; a hash table beyond
@@ -330,11 +331,11 @@ def _counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, value:
             counts[:] = value
     else:
         counts = np.zeros(0, dtype=np.float64)
-    row_of = keys // n_cols
     index_dtype = np.int32 if max(len(keys), n_cols, n_rows) < 2**31 - 1 else np.int64  # as scipy chooses
-    indptr = np.zeros(n_rows + 1, dtype=index_dtype)
-    np.cumsum(np.bincount(row_of, minlength=n_rows), out=indptr[1:])
-    X = sparse.csr_matrix((counts, (keys - row_of * n_cols).astype(index_dtype), indptr), shape=(n_rows, n_cols))
+    # where each row's keys start in the sorted keys: a binary search per row, not a pass over the keys
+    indptr = np.searchsorted(keys, np.arange(n_rows + 1, dtype=key_type) * key_type(n_cols)).astype(index_dtype)
+    X = sparse.csr_matrix((counts, (keys % key_type(n_cols)).astype(index_dtype, copy=False), indptr),
+                          shape=(n_rows, n_cols))
     X.has_sorted_indices = True
     return X
 
@@ -405,13 +406,18 @@ class CharNgrams:
         self.prefix = _Lookup(pairs, np.arange(len(pairs)), size * size, np.int16 if len(pairs) < 2**15 else np.int32)
         self.trigram = _Lookup(np.searchsorted(pairs, prefix_of) * size + ranks[first + 2], three, len(pairs) * size,
                                index_type, max_cells=_MAX_TRIGRAM_CELLS)
+        self.space = np.zeros(_LAST_SPACE + 2, dtype=bool)  # code point (the last cell: any above) -> white space?
+        self.space[[c for c in range(_LAST_SPACE + 1) if chr(c).isspace()]] = True
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
         joined = "\x00".join(texts) + "\x00"
-        if _WHITE_SPACES.search(joined):  # no run of white space crosses the NULs
+        codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        space = self.space[np.minimum(codes, len(self.space) - 1)]
+        if (space[:-1] & space[1:]).any():  # a run of white space (none crosses the NULs): one space, as scikit-learn
             texts = [_WHITE_SPACES.sub(" ", t) for t in texts]
             joined = "\x00".join(texts) + "\x00"
-        ranks = self.rank[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)].astype(np.int64)
+            codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        ranks = self.rank[codes].astype(np.int64)
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
         row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         all_rows, all_cols = [], []

@@ -1,10 +1,11 @@
 """Word segmentation: a Segmenter owns its tokenizer (rjieba, or jieba's algorithm), lexicon and stop-words.
 
-Which tokenizer ``backend="auto"`` gets is decided once per process by
-``resolve_backend``: rjieba when installed, else jieba, unless the
-environment variable ``CPPCC_NLP_TOKENIZER`` says ``jieba`` or ``rjieba``
-(the jieba fallback can so be run in an install that has rjieba, exactly as
-an install without it would). Both give the same tokens.
+Which tokenizer ``backend="auto"`` gets is decided by ``resolve_backend``
+when a segmenter is made or unpickled: rjieba when installed, else jieba,
+unless the environment variable ``CPPCC_NLP_TOKENIZER`` says ``jieba`` or
+``rjieba`` (so the jieba fallback runs in an install that has rjieba exactly
+as in one without it). Both give the same tokens. The jieba fallback is
+``JiebaTokenizer``: jieba's algorithm and dictionary, computed faster.
 """
 
 from __future__ import annotations
@@ -166,7 +167,8 @@ class JiebaTokenizer:
         for word, freq in lexicon:
             tokenizer.add_word(word, freq)
         logtotal = log(tokenizer.total)
-        table = {word: log(freq) - logtotal if freq else 0.0 for word, freq in tokenizer.FREQ.items()}
+        scores = {freq: log(freq) - logtotal if freq else 0.0 for freq in set(tokenizer.FREQ.values())}
+        table = {word: scores[freq] for word, freq in tokenizer.FREQ.items()}  # one float per frequency: a smaller file
         _write_atomically(path, marshal.dumps((logtotal, table)))
         return cls(table, logtotal)
 
