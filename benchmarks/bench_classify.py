@@ -95,10 +95,13 @@ class _Precomputed:
 
 
 def _environment(**extra: str) -> dict[str, str]:
-    """The environment of the timed processes: this checkout's package first, bytecode caches written and used
-    (as an installed package has them), whatever PYTHONDONTWRITEBYTECODE says here."""
+    """The environment of the timed processes: the cppcc_nlp this process imported first, bytecode caches
+    written and used (as an installed package has them), whatever PYTHONDONTWRITEBYTECODE says here."""
+    import cppcc_nlp
+
     env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    home = str(Path(cppcc_nlp.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join([home] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env.update(extra)
     return env
 
@@ -155,13 +158,15 @@ def measure(runs: int = 5, external: str | os.PathLike = EXTERNAL, startup: bool
       ``pipeline.predict_proba(list)``; ``list_speedup``: pipeline time / classify time;
     - ``single_classify_per_s``, ``single_pipeline_per_s``: calls per second of ``classify(s)`` and of
       ``pipeline.predict_proba([s])``; ``single_speedup``;
+    - ``list_speedup_runs``, ``single_speedup_runs``: the ratio of each run;
     - ``list_prediction_share``, ``single_prediction_share``: the part of classify's time spent building
       ``Prediction`` objects (``predict_many`` with the probabilities already known);
     - with ``startup``: ``import_first_classify_s`` (in a fresh process, from before ``import cppcc_nlp`` to
       the end of the first ``classify``), ``process_first_classify_s`` (the whole process),
       ``first_classify_imports_sklearn`` (bool); ``label_warm_s`` and ``label_first_s`` (``cppcc-nlp label``
       of a one-paragraph report, warm and with an empty XDG_CACHE_HOME), ``jieba_initialize_s``
-      (``python -c "import jieba; jieba.initialize()"``), ``label_warm_over_jieba``, ``label_first_over_warm``.
+      (``python -c "import jieba; jieba.initialize()"``), ``label_warm_over_jieba``, ``label_first_over_warm``;
+    - ``rows``: one dict per target (``measurement``, ``median_ratio``, ``target`` such as ``">= 4"``).
     """
     if runs < 1:
         raise ValueError(f"runs must be 1 or more, got {runs}")
@@ -208,6 +213,8 @@ def measure(runs: int = 5, external: str | os.PathLike = EXTERNAL, startup: bool
 
     result = {
         "runs": runs, "sentences": SENTENCES, "singles": SINGLES, "loadavg_before": loadavg_before,
+        "list_speedup_runs": [p / c for p, c in zip(times["list_pipeline"], times["list_classify"])],
+        "single_speedup_runs": [p / c for p, c in zip(times["single_pipeline"], times["single_classify"])],
         "list_classify_per_s": SENTENCES / median(times["list_classify"]),
         "list_pipeline_per_s": SENTENCES / median(times["list_pipeline"]),
         "list_speedup": ratio("list_pipeline", "list_classify"),
@@ -217,9 +224,14 @@ def measure(runs: int = 5, external: str | os.PathLike = EXTERNAL, startup: bool
         "list_prediction_share": ratio("list_objects", "list_classify"),
         "single_prediction_share": ratio("single_objects", "single_classify"),
     }
+    rows = [("classify(list of 10k) speed-up over the pipeline", result["list_speedup"], ">= 4"),
+            ("classify(one sentence) x1000 speed-up over the pipeline", result["single_speedup"], ">= 3")]
     if startup:
         result.update(_startup(runs))
         result.update(_label_cli(runs, "".join(sentences[:4])))  # a paragraph: a document's first sentences
+        rows += [("cppcc-nlp label one paragraph, warm / jieba.initialize()", result["label_warm_over_jieba"], "<= 0.5"),
+                 ("cppcc-nlp label, first run / warm", result["label_first_over_warm"], "<= 2")]
+    result["rows"] = [{"measurement": name, "median_ratio": value, "target": target} for name, value, target in rows]
     result["loadavg_after"] = os.getloadavg()[0]
     return result
 
