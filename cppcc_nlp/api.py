@@ -72,7 +72,7 @@ class Prediction:
         return {"text": self.text, "labels": list(self.labels), "scores": dict(self.scores)}
 
 
-def themes_and_thresholds(model: Model) -> tuple[tuple[str, ...], np.ndarray]:
+def _themes_and_thresholds(model: Model) -> tuple[tuple[str, ...], np.ndarray]:
     """A model's themes (column order) and per-theme thresholds: a ``ThemeClassifier``'s or an ``Engine``'s."""
     if hasattr(model, "thresholds_"):
         return tuple(str(c) for c in model.classes_), np.asarray(model.thresholds_, dtype=np.float64)
@@ -88,7 +88,7 @@ def predict_many(model: Model, texts: Sequence[str]) -> list[Prediction]:
     if not texts:
         return []
     probabilities = model.predict_proba(texts)
-    themes, thresholds = themes_and_thresholds(model)
+    themes, thresholds = _themes_and_thresholds(model)
     chosen = (probabilities >= thresholds).tolist()
     scores = score_value(score_steps(probabilities)).tolist()
     return [
@@ -216,7 +216,7 @@ def label_report(source: Source | Report, model: Model | None = None) -> Labelle
     model = model if model is not None else default_engine()
     report = source if isinstance(source, Report) else read_report(source)
     predictions = predict_many(model, [s.text for s in report.sentences])
-    return LabelledReport(report, tuple(predictions), themes_and_thresholds(model)[0])
+    return LabelledReport(report, tuple(predictions), _themes_and_thresholds(model)[0])
 
 
 def label_text(text: str, model: Model | None = None, doc_id: str = "report") -> LabelledReport:

@@ -101,10 +101,14 @@ class Engine:
             blocks.append(block)
         if len(texts) == 1:
             # one row: the stacked row holds each block's entries one block after another, as hstack stores them
-            offsets = np.cumsum([0] + [block.shape[1] for block in blocks[:-1]])
+            index_type = np.int32 if self.n_features < 2**31 else np.int64
+            indices, offset = [], 0
+            for block in blocks:
+                indices.append(block.indices.astype(index_type, copy=False) + index_type(offset))
+                offset += block.shape[1]
             data = np.concatenate([block.data for block in blocks])
-            indices = np.concatenate([block.indices.astype(np.int64) + offset for block, offset in zip(blocks, offsets)])
-            return sparse.csr_matrix((data, indices, np.array([0, len(data)])), shape=(1, self.n_features))
+            indptr = np.array([0, len(data)], dtype=index_type)
+            return sparse.csr_matrix((data, np.concatenate(indices), indptr), shape=(1, self.n_features))
         return sparse.hstack(blocks, format="csr")
 
     def decision_function(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:

@@ -143,3 +143,8 @@ def test_start_up_imports_only_what_it_uses():
     assert not _has(after_import, "scipy") and "cppcc_nlp.engine" not in after_import  # the model loads on first use
     first = _modules_after("from cppcc_nlp import classify\nclassify('政协委员开展民主监督。')")
     assert "scipy.sparse" in first and not _has(first, "scipy.special")
+
+
+def test_the_command_lines_parser_imports_no_numpy():
+    """``cppcc-nlp --help``, ``read`` and the other light commands start without numpy."""
+    assert not _has(_modules_after("from cppcc_nlp.cli import build_parser\nbuild_parser()"), "numpy")

@@ -13,14 +13,14 @@ import random
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING, Sequence
 
 from ..corpus.records import STRATEGIES
 from ..corpus.sources import Unit
 from ..themes import CUE_WORDS, THEME_IDS
 
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,8 @@ def uncertainty_order(units: Sequence[Unit], model) -> tuple[list[int], np.ndarr
     A unit's uncertainty is its smallest distance, over the themes, between the
     log-odds of its probability and of that theme's decision threshold.
     """
+    import numpy as np  # here, not at the top: the command line's parser imports this module for every command
+
     probabilities = model.predict_proba(_model_input(units))
     clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
     thresholds = np.clip(np.asarray(model.thresholds_, dtype=float), 1e-6, 1 - 1e-6)
@@ -102,6 +104,7 @@ def uncertainty_order(units: Sequence[Unit], model) -> tuple[list[int], np.ndarr
 
 def diversity_order(units: Sequence[Unit], n: int, rng: random.Random, pool: int = 5000) -> list[Unit]:
     """Farthest-first traversal in character-bigram TF-IDF space over a random pool of units."""
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     candidates = list(units)
