@@ -201,6 +201,10 @@ def run_processes(
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    # imported before the starter thread imports loky: both threads importing it at once deadlock
+    # (importlib's _DeadlockError) when this one reaches _outcomes first, as with a single batch
+    import joblib.externals.loky.process_executor  # noqa: F401
+
     workers = jobs - 1
     # The first submit starts the workers and blocks until each has read the model (a few
     # tenths of a second): a thread submits the first batch while this process labels.
