@@ -21,6 +21,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 from bench_label import MiB, ROOT, _label_command, build_corpus, corpus_files, measure
 from timing import load_average, paired_ratios, round_order, summarise
@@ -79,8 +80,10 @@ def crossover(points: list[tuple[int, float]]) -> dict:
     return {"wins_from_bytes": points[wins_from][0], "break_even_bytes": break_even}
 
 
-def run(work: Path, sizes: list[float], runs: int) -> dict:
-    """Build the inputs, run the paired rounds, return the report (see markdown())."""
+def run(work: Path, sizes: list[float], runs: int, large_mb: float, large_runs: int,
+        write: Callable[[dict], None]) -> dict:
+    """Build the inputs, run the paired rounds (sizes from ``large_mb`` on in the first ``large_runs`` only)
+    and ``write`` the report (see markdown()) after every round; return the last one."""
     label = _label_command()
     cases = []
     for size in sizes:
@@ -93,43 +96,60 @@ def run(work: Path, sizes: list[float], runs: int) -> dict:
         for kind, source in zip(KINDS, (corpus, huge)):
             cases.append({"size_mb": size, "kind": kind, "input": str(source), "input_bytes": input_bytes(source),
                           "files": info["files"] if kind == "archive" else 1, "characters": info["characters"],
-                          "out_dir": out_dir, "walls": {"1": [], "2": []}, "cpu": {"1": [], "2": []}})
+                          "out_dir": out_dir, "rounds": runs if size < large_mb else min(runs, large_runs),
+                          "walls": {"1": [], "2": []}, "cpu": {"1": [], "2": []}, "load": []})
     smallest = Path(cases[0]["input"])
     for jobs in ("1", "2"):  # untimed: imports and model files into the page cache
         measure(label_command(label, smallest, cases[0]["out_dir"] / "warm-up.jsonl", jobs), ROOT, sample_memory=False)
     load_before = load_average()
     print(f"load average before: {load_before}", file=sys.stderr, flush=True)
+    report = {}
     for round_index in range(runs):
         for index, case in enumerate(cases):
+            if round_index >= case["rounds"]:
+                continue
             for jobs in round_order(["1", "2"], round_index + index):
-                tag = "onefile" if case["kind"] == "one file" else "archive"
-                output = case["out_dir"] / f"{tag}-j{jobs}.jsonl"
-                result = measure(label_command(label, Path(case["input"]), output, jobs), ROOT, sample_memory=False)
+                result = measure(label_command(label, Path(case["input"]), output_path(case, jobs), jobs), ROOT,
+                                 sample_memory=False)
                 case["walls"][jobs].append(result["wall"])
                 case["cpu"][jobs].append(result["cpu"])
-                print(f"  round {round_index + 1}/{runs} {case['size_mb']:>5g} MiB {case['kind']:<8} --jobs {jobs}: "
-                      f"{result['wall']:6.2f} s wall, {result['cpu']:6.2f} s CPU (load {result['load_before']:.2f})",
-                      file=sys.stderr, flush=True)
-    load_after = load_average()
-    print(f"load average after: {load_after}", file=sys.stderr, flush=True)
+                case["load"].append(result["load_before"])
+                print(f"  round {round_index + 1}/{case['rounds']} {case['size_mb']:>5g} MiB {case['kind']:<8} "
+                      f"--jobs {jobs}: {result['wall']:6.2f} s wall, {result['cpu']:6.2f} s CPU "
+                      f"(load {result['load_before']:.2f})", file=sys.stderr, flush=True)
+        load_after = load_average()
+        print(f"load average after round {round_index + 1}: {load_after}", file=sys.stderr, flush=True)
+        report = summary(cases, label, round_index + 1 == runs, load_before, load_after)
+        write(report)
+    return report
+
+
+def output_path(case: dict, jobs: str) -> Path:
+    return case["out_dir"] / f"{'onefile' if case['kind'] == 'one file' else 'archive'}-j{jobs}.jsonl"
+
+
+def summary(cases: list[dict], label: str, complete: bool, load_before: list[float], load_after: list[float]) -> dict:
+    """The report of the rounds run so far."""
     rows = []
     for case in cases:
-        tag = "onefile" if case["kind"] == "one file" else "archive"
-        same = (case["out_dir"] / f"{tag}-j1.jsonl").read_bytes() == (case["out_dir"] / f"{tag}-j2.jsonl").read_bytes()
+        walls, cpu = case["walls"], case["cpu"]
         rows.append({
             "size_mb": case["size_mb"], "kind": case["kind"], "input_bytes": case["input_bytes"],
             "files": case["files"], "characters": case["characters"],
-            "jobs1_s": summarise(case["walls"]["1"]), "jobs2_s": summarise(case["walls"]["2"]),
-            "speedup": summarise(paired_ratios(case["walls"]["1"], case["walls"]["2"])),
-            "jobs2_cpu_per_wall": summarise(paired_ratios(case["cpu"]["2"], case["walls"]["2"]))["median"],
-            "outputs_identical": same,
+            "jobs1_s": summarise(walls["1"]), "jobs2_s": summarise(walls["2"]),
+            "jobs1_cpu_s": summarise(cpu["1"])["median"], "jobs2_cpu_s": summarise(cpu["2"])["median"],
+            "speedup": summarise(paired_ratios(walls["1"], walls["2"])),
+            "jobs2_cpu_per_wall": summarise(paired_ratios(cpu["2"], walls["2"]))["median"],
+            "load_median": summarise(case["load"])["median"],
+            "outputs_identical": output_path(case, "1").read_bytes() == output_path(case, "2").read_bytes(),
         })
     found = {kind: crossover([(r["input_bytes"], r["speedup"]["median"]) for r in rows if r["kind"] == kind])
              for kind in KINDS}
     version = subprocess.run([label, "--version"], capture_output=True, text=True).stdout.strip().splitlines()
     return {
         "command": f"cppcc-nlp label INPUT -o OUT --jobs 1|2 --quiet (whole process, {label})",
-        "runs": runs, "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}",
+        "complete": complete, "runs": max(len(r["speedup"]["runs"]) for r in rows),
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}",
         "version": version, "load_before": load_before, "load_after": load_after, "rows": rows, "crossover": found,
     }
 
@@ -137,19 +157,22 @@ def run(work: Path, sizes: list[float], runs: int) -> dict:
 def markdown(report: dict) -> str:
     """The report as a Markdown table with the crossover under it."""
     lines = [
-        f"`--jobs 2` against `--jobs 1`, whole `cppcc-nlp label` processes; {report['runs']} paired rounds "
+        ("**Partial: not all rounds run yet.** " if not report.get("complete", True) else "")
+        + f"`--jobs 2` against `--jobs 1`, whole `cppcc-nlp label` processes; up to {report['runs']} paired rounds "
         f"(order alternating), medians; speed-up = wall(--jobs 1) / wall(--jobs 2) per round. {report['machine']}; "
         f"load average (1, 5, 15 min) before {report['load_before']}, after {report['load_after']}.",
         "",
-        "| input | MiB | files | input bytes | --jobs 1 s | --jobs 2 s | speed-up (min–max) | jobs 2 CPU/wall | same output |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| input | MiB | files | input bytes | rounds | --jobs 1 s (CPU) | --jobs 2 s (CPU) | speed-up (min–max) "
+        "| load | same output |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in report["rows"]:
         s = r["speedup"]
         lines.append(
-            f"| {r['kind']} | {r['size_mb']:g} | {r['files']:,} | {r['input_bytes']:,} | {r['jobs1_s']['median']:.2f} | "
-            f"{r['jobs2_s']['median']:.2f} | **{s['median']:.2f}×** ({s['min']:.2f}–{s['max']:.2f}) | "
-            f"{r['jobs2_cpu_per_wall']:.2f} | {'yes' if r['outputs_identical'] else 'NO'} |"
+            f"| {r['kind']} | {r['size_mb']:g} | {r['files']:,} | {r['input_bytes']:,} | {s['n']} | "
+            f"{r['jobs1_s']['median']:.2f} ({r['jobs1_cpu_s']:.1f}) | {r['jobs2_s']['median']:.2f} ({r['jobs2_cpu_s']:.1f}) | "
+            f"**{s['median']:.2f}×** ({s['min']:.2f}–{s['max']:.2f}) | {r['load_median']:.1f} | "
+            f"{'yes' if r['outputs_identical'] else 'NO'} |"
         )
     lines.append("")
     for kind, found in report["crossover"].items():
@@ -172,16 +195,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=float, nargs="+", default=list(SIZES_MB), help="archive sizes in MiB of UTF-8")
     parser.add_argument("--runs", type=int, default=5, help="paired rounds (default: 5)")
+    parser.add_argument("--large-mb", type=float, default=50.0, help="sizes from this one on get --large-runs")
+    parser.add_argument("--large-runs", type=int, help="paired rounds at the large sizes (default: --runs)")
     parser.add_argument("--work-dir", default=str(ROOT / "benchmarks" / "work"), help="inputs and outputs go here")
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results"), help="where to write the table")
     args = parser.parse_args(argv)
-    report = run(Path(args.work_dir), args.sizes, args.runs)
-    table = markdown(report)
-    print(table)
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
-    (results / "jobs_crossover.json").write_text(json.dumps(report, indent=2) + "\n")
-    (results / "jobs_crossover.md").write_text(table)
+
+    def write(report: dict) -> None:
+        (results / "jobs_crossover.json").write_text(json.dumps(report, indent=2) + "\n")
+        (results / "jobs_crossover.md").write_text(markdown(report))
+
+    report = run(Path(args.work_dir), args.sizes, args.runs, args.large_mb, args.large_runs or args.runs, write)
+    print(markdown(report))
     print(f"written to {results / 'jobs_crossover'}.md and .json", file=sys.stderr)
     return 0
 
