@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from bench_label import MiB, ROOT, _label_command, build_corpus, corpus_files, measure
+from bench_label import ROOT, _label_command, build_corpus, corpus_files, measure
 from timing import load_average, paired_ratios, round_order, summarise
 
 SIZES_MB = (1.0, 2.0, 5.0, 12.5, 25.0, 50.0)
