@@ -92,6 +92,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 MiB archive, 300 documents, 2 runs")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and exit")
     parser.add_argument("--runs", type=int, help="paired rounds per section (default: 5; --quick: 2)")
+    parser.add_argument("--archive-runs", type=int, help="paired rounds of the archive section (default: --runs)")
     parser.add_argument("--archive-mb", type=float, help="archive size in MiB of UTF-8 (default: 50; --quick: 5)")
     parser.add_argument("--small-docs", type=int, help=f"documents of the small job (default: {SMALL_DOCS:,}; --quick: 300)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="sections to run (default: all)")
@@ -102,12 +103,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     quick = args.quick
     args.runs = args.runs or (2 if quick else 5)
+    args.archive_runs = args.archive_runs or args.runs
     args.archive_mb = args.archive_mb or (5.0 if quick else 50.0)
     args.small_docs = args.small_docs or (300 if quick else SMALL_DOCS)
     args.only = args.only or list(SECTIONS)
     if args.results is None:
         args.results = args.work_dir if quick else str(ROOT / "benchmarks" / "results")
-    if args.runs < 1 or args.archive_mb <= 0 or args.small_docs < 1:
+    if args.runs < 1 or args.archive_runs < 1 or args.archive_mb <= 0 or args.small_docs < 1:
         parser.error("--runs, --archive-mb and --small-docs must be positive")
     return args
 
@@ -470,8 +472,10 @@ def seconds_table(sections: dict) -> str:
 
 def markdown(report: dict) -> str:
     rows = [r for section in report["sections"].values() for r in section["rows"]]
-    head = (f"{report['runs']} paired rounds per section (all commands of a section back to back, order reversed "
-            f"every other round), ratios per round, medians; whole processes. {report['machine']}; commit "
+    partial = "" if report.get("complete", True) else "**Partial: not every section has run yet.** "
+    head = (partial + f"{report['runs']} paired rounds per section, {report['archive_runs']} for the archive (all "
+            f"commands of a section back to back, order reversed every other round), ratios per round, medians; whole "
+            f"processes. {report['machine']}; commit "
             f"{report['commit']}; load average (1, 5, 15 min) before {report['load_before']}, after {report['load_after']}.")
     lines = [head, "", table(rows)]
     small = report["sections"].get("small")
@@ -499,7 +503,7 @@ def git_commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     work = Path(args.work_dir)
-    plan = {"runs": args.runs, "archive_mb": args.archive_mb, "small_docs": args.small_docs, "sections": args.only,
+    plan = {"runs": args.runs, "archive_runs": args.archive_runs, "archive_mb": args.archive_mb, "small_docs": args.small_docs, "sections": args.only,
             "plain_venv": args.plain_venv, "work_dir": str(work), "results": args.results}
     if args.dry_run:
         print(json.dumps(plan, indent=2))
@@ -513,31 +517,33 @@ def main(argv: list[str] | None = None) -> int:
     load_before = load_average()
     print(f"load average before: {load_before}", file=sys.stderr, flush=True)
     started = time.perf_counter()
-    sections: dict[str, dict] = {}
-    if "small" in args.only:
-        sections["small"] = small_job(work, installs, args.small_docs, args.runs)
-    if "archive" in args.only:
-        sections["archive"] = archive(work, installs, args.archive_mb, args.runs, notes)
-    if "classify" in args.only:
-        found = classify(installs, args.runs, notes)
-        if found is not None:
-            sections["classify"] = found
-    if "startup" in args.only:
-        sections["startup"] = startup(work, installs, args.runs)
-    report = {
-        **plan, "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}",
-        "commit": git_commit(), "load_before": load_before, "load_after": load_average(),
-        "seconds": round(time.perf_counter() - started, 1), "notes": notes,
-        "installs": [{"name": i.name, "how": i.how, "python": i.python, "version": i.version} for i in installs],
-        "sections": sections,
-    }
-    print(f"load average after: {report['load_after']}; {report['seconds']:.0f} s in all", file=sys.stderr)
-    text = markdown(report)
-    print(text)
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
-    (results / "speed.json").write_text(json.dumps(report, indent=2) + "\n")
-    (results / "speed.md").write_text(text)
+    sections: dict[str, dict] = {}
+    runners = {
+        "small": lambda: small_job(work, installs, args.small_docs, args.runs),
+        "archive": lambda: archive(work, installs, args.archive_mb, args.archive_runs, notes),
+        "classify": lambda: classify(installs, args.runs, notes),
+        "startup": lambda: startup(work, installs, args.runs),
+    }
+    for name in SECTIONS:
+        if name not in args.only:
+            continue
+        found = runners[name]()
+        if found is not None:
+            sections[name] = found
+        report = {
+            **plan, "complete": name == [s for s in SECTIONS if s in args.only][-1],
+            "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.machine()}",
+            "commit": git_commit(), "load_before": load_before, "load_after": load_average(),
+            "seconds": round(time.perf_counter() - started, 1), "notes": notes,
+            "installs": [{"name": i.name, "how": i.how, "python": i.python, "version": i.version} for i in installs],
+            "sections": sections,
+        }
+        (results / "speed.json").write_text(json.dumps(report, indent=2) + "\n")
+        (results / "speed.md").write_text(markdown(report))
+    print(f"load average after: {report['load_after']}; {report['seconds']:.0f} s in all", file=sys.stderr)
+    print(markdown(report))
     print(f"written to {results / 'speed'}.md and .json", file=sys.stderr)
     return 0
 
