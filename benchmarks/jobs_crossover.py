@@ -2,6 +2,9 @@
 
     python benchmarks/jobs_crossover.py --work-dir /tmp/bench-scratch/work     # 1 … 50 MiB, 5 rounds
     python benchmarks/jobs_crossover.py --sizes 1 5 --runs 2                    # a quick look
+    PLAIN/bin/python benchmarks/jobs_crossover.py --kinds archive --stem jobs_crossover-jieba   # a venv without rjieba
+
+The command measured is the ``cppcc-nlp`` of the interpreter's venv.
 
 For each size it builds the report-like archive of bench_label.py (same builder,
 same seed, same GB18030 share) and one huge file holding the same text as a
@@ -28,7 +31,7 @@ from timing import load_average, paired_ratios, round_order, summarise
 
 SIZES_MB = (1.0, 2.0, 5.0, 12.5, 25.0, 50.0)
 GBK_SHARE = 0.05  # as bench_label.py's default
-KINDS = ("archive", "one file")
+KINDS = ("archive", "one-file")
 
 
 def build_huge_file(corpus: Path, directory: Path) -> Path:
@@ -80,7 +83,7 @@ def crossover(points: list[tuple[int, float]]) -> dict:
     return {"wins_from_bytes": points[wins_from][0], "break_even_bytes": break_even}
 
 
-def run(work: Path, sizes: list[float], runs: int, large_mb: float, large_runs: int,
+def run(work: Path, sizes: list[float], kinds: list[str], runs: int, large_mb: float, large_runs: int,
         write: Callable[[dict], None]) -> dict:
     """Build the inputs, run the paired rounds (sizes from ``large_mb`` on in the first ``large_runs`` only)
     and ``write`` the report (see markdown()) after every round; return the last one."""
@@ -90,10 +93,12 @@ def run(work: Path, sizes: list[float], runs: int, large_mb: float, large_runs: 
         corpus = work / f"corpus-{size:g}MB"
         print(f"building {size:g} MiB archive and one-file copy under {work} …", file=sys.stderr, flush=True)
         info = build_corpus(corpus, size, GBK_SHARE)
-        huge = build_huge_file(corpus, work / f"onefile-{size:g}MB")
+        huge = build_huge_file(corpus, work / f"onefile-{size:g}MB") if "one-file" in kinds else None
         out_dir = work / f"crossover-out-{size:g}MB"
         out_dir.mkdir(parents=True, exist_ok=True)
         for kind, source in zip(KINDS, (corpus, huge)):
+            if kind not in kinds:
+                continue
             cases.append({"size_mb": size, "kind": kind, "input": str(source), "input_bytes": input_bytes(source),
                           "files": info["files"] if kind == "archive" else 1, "characters": info["characters"],
                           "out_dir": out_dir, "rounds": runs if size < large_mb else min(runs, large_runs),
@@ -125,7 +130,7 @@ def run(work: Path, sizes: list[float], runs: int, large_mb: float, large_runs: 
 
 
 def output_path(case: dict, jobs: str) -> Path:
-    return case["out_dir"] / f"{'onefile' if case['kind'] == 'one file' else 'archive'}-j{jobs}.jsonl"
+    return case["out_dir"] / f"{case['kind']}-j{jobs}.jsonl"
 
 
 def summary(cases: list[dict], label: str, complete: bool, load_before: list[float], load_after: list[float]) -> dict:
@@ -144,7 +149,7 @@ def summary(cases: list[dict], label: str, complete: bool, load_before: list[flo
             "outputs_identical": output_path(case, "1").read_bytes() == output_path(case, "2").read_bytes(),
         })
     found = {kind: crossover([(r["input_bytes"], r["speedup"]["median"]) for r in rows if r["kind"] == kind])
-             for kind in KINDS}
+             for kind in KINDS if any(r["kind"] == kind for r in rows)}
     version = subprocess.run([label, "--version"], capture_output=True, text=True).stdout.strip().splitlines()
     return {
         "command": f"cppcc-nlp label INPUT -o OUT --jobs 1|2 --quiet (whole process, {label})",
@@ -197,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="paired rounds (default: 5)")
     parser.add_argument("--large-mb", type=float, default=50.0, help="sizes from this one on get --large-runs")
     parser.add_argument("--large-runs", type=int, help="paired rounds at the large sizes (default: --runs)")
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS), help="inputs to measure")
+    parser.add_argument("--stem", default="jobs_crossover", help="name of the result files (default: jobs_crossover)")
     parser.add_argument("--work-dir", default=str(ROOT / "benchmarks" / "work"), help="inputs and outputs go here")
     parser.add_argument("--results", default=str(ROOT / "benchmarks" / "results"), help="where to write the table")
     args = parser.parse_args(argv)
@@ -204,12 +211,13 @@ def main(argv: list[str] | None = None) -> int:
     results.mkdir(parents=True, exist_ok=True)
 
     def write(report: dict) -> None:
-        (results / "jobs_crossover.json").write_text(json.dumps(report, indent=2) + "\n")
-        (results / "jobs_crossover.md").write_text(markdown(report))
+        (results / f"{args.stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+        (results / f"{args.stem}.md").write_text(markdown(report))
 
-    report = run(Path(args.work_dir), args.sizes, args.runs, args.large_mb, args.large_runs or args.runs, write)
+    report = run(Path(args.work_dir), args.sizes, args.kinds, args.runs, args.large_mb, args.large_runs or args.runs,
+                 write)
     print(markdown(report))
-    print(f"written to {results / 'jobs_crossover'}.md and .json", file=sys.stderr)
+    print(f"written to {results / args.stem}.md and .json", file=sys.stderr)
     return 0
 
 
