@@ -52,6 +52,15 @@ def test_console_script_labels_a_directory_and_reports_bad_files(tmp_path):
     assert {json.loads(line)["doc"] for line in (tmp_path / "p.jsonl").read_text(encoding="utf-8").splitlines()} == {"a", "b"}
 
 
+def test_console_script_labels_a_single_file_with_two_jobs(tmp_path):
+    # one batch: the main thread took it back while the starter thread still imported loky (import deadlock)
+    (tmp_path / "one.txt").write_text(sections()[1], encoding="utf-8")
+    proc = run("label", tmp_path / "one.txt", "-o", tmp_path / "j2.jsonl", "--jobs", "2", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert run("label", tmp_path / "one.txt", "-o", tmp_path / "j1.jsonl", "-q").returncode == 0
+    assert (tmp_path / "j2.jsonl").read_bytes() == (tmp_path / "j1.jsonl").read_bytes()
+
+
 def test_console_script_reads_plain_text_and_jsonl_from_stdin(tmp_path):
     proc = run("label", "-", stdin=sections()[3].encode("gb18030"))
     assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,112 @@
+"""The speed benchmark's own logic: pairing, medians, targets, the table, argument parsing. No timing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import jobs_crossover  # noqa: E402
+import speed  # noqa: E402
+import timing  # noqa: E402
+
+
+def test_round_order_alternates():
+    assert timing.round_order(["a", "b", "c"], 0) == ["a", "b", "c"]
+    assert timing.round_order(["a", "b", "c"], 1) == ["c", "b", "a"]
+    assert timing.round_order(["a", "b"], 4) == ["a", "b"]
+
+
+def test_paired_ratios_are_per_round_and_refuse_unpaired_runs():
+    assert timing.paired_ratios([2.0, 9.0, 3.0], [1.0, 3.0, 3.0]) == [2.0, 3.0, 1.0]
+    with pytest.raises(ValueError):
+        timing.paired_ratios([1.0, 2.0], [1.0])
+
+
+def test_summarise_takes_the_median_of_the_ratios_not_the_ratio_of_medians():
+    numerators, denominators = [10.0, 2.0, 3.0], [5.0, 2.0, 1.0]
+    ratios = timing.paired_ratios(numerators, denominators)  # 2, 1, 3
+    summary = timing.summarise(ratios)
+    assert summary["median"] == 2.0 and summary["min"] == 1.0 and summary["max"] == 3.0 and summary["n"] == 3
+    assert timing.summarise([4.0, 1.0])["median"] == 2.5
+    with pytest.raises(ValueError):
+        timing.summarise([])
+
+
+def test_ratio_runs_with_the_fastest_of_several_commands_per_round():
+    walls = {"j1": [4.0, 3.0], "j2": [2.0, 6.0], "auto": [2.0, 3.0], "jieba": [8.0, 9.0]}
+    assert speed.ratio_runs(walls, "jieba", "j1") == [2.0, 3.0]
+    assert speed.ratio_runs(walls, ("j1", "j2"), "auto") == [1.0, 1.0]
+
+
+def test_targets_and_met():
+    assert speed.met(3.2, (">=", 3.0)) is True
+    assert speed.met(2.9, (">=", 3.0)) is False
+    assert speed.met(1.2, ("<=", 1.5)) is True and speed.met(1.6, ("<=", 1.5)) is False
+    assert speed.met(5.0, None) is None
+    assert speed.parse_target(1.5) == (">=", 1.5)
+    assert speed.parse_target("≥ 1.2×") == (">=", 1.2)
+    assert speed.parse_target("<= 0.5") == ("<=", 0.5)
+    assert speed.parse_target(None) is None and speed.parse_target("fast") is None
+
+
+def test_table_rows_and_verdicts():
+    rows = [speed.row("archive_jobs1", "archive: jieba / jobs 1", "extras (rjieba)", [3.5, 3.1, 3.3]),
+            speed.row("archive_jobs2", "archive: jieba / jobs 2", "extras (rjieba)", [5.0]),
+            speed.row("startup_warm", "start-up", "plain (jieba)", [2.0, 3.0])]
+    assert rows[0]["met"] is True and rows[1]["met"] is None and rows[2]["met"] is False
+    lines = speed.table(rows).splitlines()
+    assert lines[0].startswith("| measurement | install | target |")
+    assert lines[2] == "| archive: jieba / jobs 1 | extras (rjieba) | ≥ 3× | 3.30× (3.10–3.50) | yes |"
+    assert lines[3] == "| archive: jieba / jobs 2 | extras (rjieba) | — | 5.00× | — |"
+    assert lines[4] == "| start-up | plain (jieba) | ≤ 1× | 2.50× (2.00–3.00) | **no** |"
+
+
+def test_classify_rows_from_either_shape_of_result():
+    own = speed.classify_rows({"rows": [{"measurement": "classify 1,000 sentences", "median_ratio": 1.4,
+                                         "target": "≥ 1.2×"}]}, "extras (rjieba)")
+    assert [(r["measurement"], r["ratio"]["median"], r["target"], r["met"]) for r in own] == [
+        ("classify 1,000 sentences", 1.4, (">=", 1.2), True)]
+    flat = speed.classify_rows({"speed_ratio": 0.8, "runs": [0.7, 0.8, 0.9], "seconds": 2.0}, "plain (jieba)")
+    assert len(flat) == 1 and flat[0]["ratio"]["n"] == 3 and flat[0]["target"] == speed.TARGETS["classify"]
+    assert flat[0]["met"] is False
+
+
+def test_quick_fills_in_smaller_settings_and_explicit_ones_win():
+    args = speed.parse_args(["--quick", "--dry-run", "--work-dir", "/tmp/w"])
+    assert (args.runs, args.archive_mb, args.small_docs, args.results) == (2, 5.0, 300, "/tmp/w")
+    assert args.only == list(speed.SECTIONS)
+    args = speed.parse_args(["--quick", "--runs", "3", "--only", "startup"])
+    assert args.runs == 3 and args.only == ["startup"]
+    full = speed.parse_args([])
+    assert (full.runs, full.archive_mb, full.small_docs) == (5, 50.0, 1208)
+    assert full.results.endswith("benchmarks/results")
+    with pytest.raises(SystemExit):
+        speed.parse_args(["--runs", "-1"])
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(capsys, tmp_path):
+    assert speed.main(["--quick", "--dry-run", "--work-dir", str(tmp_path)]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["runs"] == 2 and plan["archive_mb"] == 5.0 and plan["work_dir"] == str(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_segmentation_is_read_from_the_version_lines():
+    assert speed.segmentation_of(["cppcc_nlp 0.1.0", "segmentation: rjieba 0.2.2"]) == "rjieba"
+    assert speed.segmentation_of(["model: …; segmentation: jieba 0.42.1"]) is None
+    assert speed.segmentation_of([]) is None
+
+
+def test_crossover_is_the_size_from_which_jobs_2_always_wins():
+    points = [(1_000_000, 0.6), (2_000_000, 0.9), (4_000_000, 1.1), (8_000_000, 1.3)]
+    found = jobs_crossover.crossover(points)
+    assert found["wins_from_bytes"] == 4_000_000
+    assert 2_000_000 < found["break_even_bytes"] < 4_000_000
+    assert jobs_crossover.crossover([(1, 1.2), (2, 0.9), (3, 1.1)]) == {"wins_from_bytes": 3, "break_even_bytes": 2}
+    assert jobs_crossover.crossover([(1, 0.5), (2, 0.9)]) == {"wins_from_bytes": None, "break_even_bytes": None}
+    assert jobs_crossover.crossover([(1, 1.5)]) == {"wins_from_bytes": 1, "break_even_bytes": None}
