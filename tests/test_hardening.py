@@ -378,7 +378,8 @@ def test_ctrl_c_with_two_jobs_ends_at_once_in_one_line_and_resumes(tmp_path, pha
 def test_a_ctrl_c_during_the_numpy_import_arrives_after_it_as_an_interrupt(tmp_path):
     (tmp_path / "slow_module.py").write_text("import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\n"
                                              "time.sleep(0.2)\nDONE = True\n", encoding="utf-8")
-    code = ("import sys\nfrom cppcc_nlp.cli import _import_holding_interrupts\n"
+    code = ("import signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it\n"
+            "from cppcc_nlp.cli import _import_holding_interrupts\n"
             "try:\n    _import_holding_interrupts('slow_module')\n"
             "except KeyboardInterrupt:\n    print('interrupt after import', sys.modules['slow_module'].DONE)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,
