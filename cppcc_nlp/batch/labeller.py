@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import pickle
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
@@ -42,14 +42,24 @@ class ModelSpec:
     key: str
     pickled: bytes
     themes: tuple[str, ...]
+    engine: "Engine | None" = field(default=None, compare=False, repr=False)  # this process's, not sent
 
     @classmethod
     def of_engine(cls, engine: "Engine") -> "ModelSpec":
-        return cls(engine.fingerprint(), pickle.dumps(engine, protocol=4), engine.themes)
+        return cls(engine.fingerprint(), pickle.dumps(engine, protocol=4), engine.themes, engine)
+
+    def __getstate__(self) -> dict:
+        return {"key": self.key, "pickled": self.pickled, "themes": self.themes}  # workers unpickle ``pickled``
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in {**state, "engine": None}.items():
+            object.__setattr__(self, name, value)
 
     @classmethod
     def of(cls, model: "ThemeClassifier") -> "ModelSpec":
-        return cls.of_engine(model._engine())
+        """A user's model: labelled with a copy of its engine (the model may be in use elsewhere)."""
+        engine = model._engine()
+        return cls(engine.fingerprint(), pickle.dumps(engine, protocol=4), engine.themes)
 
 
 def load_spec(directory: str | os.PathLike | None = None) -> ModelSpec:
@@ -109,7 +119,9 @@ def labeller_for(spec: ModelSpec) -> "Labeller":
             if labeller is None:
                 while len(_LABELLERS) >= _MAX_LABELLERS:
                     _LABELLERS.pop(next(iter(_LABELLERS)))
-                labeller = _LABELLERS[spec.key] = Labeller(pickle.loads(spec.pickled))
+                # in the process that loaded the model its engine is used as it is (no second build of its tables)
+                engine = spec.engine if spec.engine is not None else pickle.loads(spec.pickled)
+                labeller = _LABELLERS[spec.key] = Labeller(engine)
     return labeller
 
 
