@@ -140,6 +140,24 @@ def test_the_fallback_cuts_as_jieba_does(sentences, tmp_path, lexicon):
         assert fallback.lcut(text) == reference.lcut(text), text
 
 
+def test_the_fallback_splits_a_zero_frequency_word_as_jieba_does(tmp_path, monkeypatch):
+    import jieba
+    from jieba import finalseg
+
+    monkeypatch.setattr(finalseg, "Force_Split_Words", set())  # jieba keeps such words in a module-wide set
+    lexicon = (("鑫淼焱", 0), ("履职档案", 5000))
+    reference = jieba.Tokenizer()
+    reference.tmp_dir = str(tmp_path)
+    for word, freq in lexicon:
+        reference.add_word(word, freq)
+    text = "张鑫淼焱建立履职档案，鑫淼焱垚说"
+    expected = reference.lcut(text)
+    finalseg.Force_Split_Words.clear()
+    assert JiebaTokenizer.load(lexicon, tmp_path).lcut(text) == expected
+    finalseg.Force_Split_Words.clear()
+    assert JiebaTokenizer.load(lexicon, tmp_path).lcut(text) == expected  # from the cached table
+
+
 @needs_rjieba
 def test_the_fallback_tokens_equal_rjiebas(sentences):
     fallback, fast = Segmenter(backend="jieba"), Segmenter(backend="rjieba")
