@@ -128,3 +128,19 @@ def test_classify_rows_from_bench_classify_targets():
         {"measurement": "cppcc-nlp label, first run / warm", "median_ratio": 1.1, "target": "<= 2"}]}
     rows = speed.classify_rows(result, "extras (rjieba)")
     assert [(r["target"], r["met"]) for r in rows] == [((">=", 4.0), True), (("<=", 2.0), True)]
+
+
+def test_render_takes_the_targets_again(tmp_path, capsys):
+    rows = [speed.row("startup_warm", "start-up", "extras (rjieba)", [0.4], target=("<=", 1.0)),
+            speed.row("classify", "classify list", "extras (rjieba)", [5.0], target=(">=", 4.0))]
+    rows[0]["target"] = ("<=", 0.1)  # as an earlier TARGETS had it
+    rows[0]["met"] = False
+    report = {"runs": 1, "archive_runs": 1, "machine": "m", "commit": "c", "load_before": [1, 1, 1],
+              "load_after": [1, 1, 1], "installs": [], "notes": [], "sections": {"startup": {"rows": rows}}}
+    path = tmp_path / "speed.json"
+    path.write_text(json.dumps(report))
+    assert speed.main(["--render", str(path)]) == 0
+    again = json.loads(path.read_text())["sections"]["startup"]["rows"]
+    assert again[0]["target"] == list(speed.TARGETS["startup_warm"]) and again[0]["met"] is True
+    assert again[1]["target"] == [">=", 4.0] and again[1]["met"] is True
+    assert "| start-up | extras (rjieba) | ≤ 0.5× | 0.40× | yes |" in (tmp_path / "speed.md").read_text()
