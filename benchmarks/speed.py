@@ -1,7 +1,7 @@
 """Issue 13 ("fast by default") in one run: the plain install and the install with extras, side by side.
 
-    python benchmarks/speed.py --work-dir /tmp/bench-scratch/work                 # full: about half an hour on 2 cores
-    python benchmarks/speed.py --quick --work-dir /tmp/bench-scratch/work         # smoke run: a few minutes
+    python benchmarks/speed.py --work-dir /tmp/bench-scratch/work                 # full: 45 min at load 5 on 2 cores
+    python benchmarks/speed.py --quick --work-dir /tmp/bench-scratch/work         # smoke run: about 8 min there
     python benchmarks/speed.py --quick --dry-run                                  # print the plan, run nothing
 
 Installs: "plain" (jieba, no rjieba) and "extras" (rjieba). The extras install is
@@ -13,8 +13,8 @@ it is skipped with a note.
 Sections, each in paired rounds (all commands of the section back to back, the
 order reversed every other round; ratios per round, median over rounds):
 
-- small job: 1,208 real documents from ../shared/external (fixed seed) as .txt
-  files; whole processes: ``cppcc-nlp label DIR --jobs 1`` and with the default
+- small job: 1,208 real documents from ../shared/external (fixed seed; 1.63 M
+  characters) as .txt files; whole processes: ``cppcc-nlp label DIR --jobs 1`` and with the default
   --jobs, against ``python -c "import jieba; jieba.initialize(); [jieba.lcut(t) ...]"``;
 - archive: bench_label.py's 50 MiB report-like archive at --jobs 1, 2 and auto
   (when the command line has it), against plain jieba.lcut of the same documents
@@ -56,18 +56,18 @@ SEED = 0
 TOKENIZER_VARIABLE = "CPPCC_NLP_TOKENIZER"
 
 # Targets, each ratio defined in its row: ">=" for speed-ups (baseline time / ours), "<=" for time ratios.
-# Where the brief gave none these are this benchmark's choices (see benchmarks/README.md).
+# "own": this benchmark's choice, not issue 13's (see benchmarks/README.md).
 TARGETS: dict[str, tuple[str, float] | None] = {
-    "small_jobs1": (">=", 1.0),
-    "small_default": (">=", 1.0),
+    "small_jobs1": (">=", 1.0),  # own
+    "small_default": (">=", 1.0),  # own
     "archive_jobs1": (">=", 3.0),
     "archive_jobs2": None,
     "archive_jobs2_over_jobs1": (">=", 1.7),
     "archive_auto": None,
-    "archive_auto_over_best": (">=", 0.95),
-    "classify": (">=", 1.0),
-    "startup_warm": ("<=", 1.0),
-    "startup_first": ("<=", 1.5),
+    "archive_auto_over_best": (">=", 0.95),  # own
+    "classify": (">=", 1.0),  # own, for a row of measure() without a target
+    "startup_warm": ("<=", 0.5),
+    "startup_first": ("<=", 2.0),
     "startup_first_no_bytecode": None,
 }
 
@@ -77,9 +77,10 @@ JIEBA_LOOP = (
     "[jieba.lcut(t) for t in texts]"
 )
 JIEBA_INIT = "import jieba; jieba.initialize()"
-CLASSIFY = (
-    "import json, sys; sys.path.insert(0, sys.argv[1]); import bench_classify; "
-    "print(json.dumps(bench_classify.measure(runs=int(sys.argv[2])), default=str))"
+CLASSIFY = (  # start-up has its own section here: measure(startup=False) where measure() has that parameter
+    "import inspect, json, sys; sys.path.insert(0, sys.argv[1]); import bench_classify; "
+    "extra = {'startup': False} if 'startup' in inspect.signature(bench_classify.measure).parameters else {}; "
+    "print(json.dumps(bench_classify.measure(runs=int(sys.argv[2]), **extra), default=str))"
 )
 
 
@@ -91,6 +92,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: 5 MiB archive, 300 documents, 2 runs")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and exit")
+    parser.add_argument("--render", metavar="JSON", help="rewrite the table of an earlier speed.json against the "
+                        "current TARGETS (beside it, as .md) and exit")
     parser.add_argument("--runs", type=int, help="paired rounds per section (default: 5; --quick: 2)")
     parser.add_argument("--archive-runs", type=int, help="paired rounds of the archive section (default: --runs)")
     parser.add_argument("--archive-mb", type=float, help="archive size in MiB of UTF-8 (default: 50; --quick: 5)")
@@ -178,8 +181,13 @@ def find_installs(plain_venv: str | None, notes: list[str]) -> list[Install]:
 def supports_jobs_auto(install: Install) -> bool:
     """Whether ``cppcc-nlp label --help`` offers ``--jobs auto``."""
     proc = subprocess.run([install.label, "label", "--help"], capture_output=True, text=True, env=install.environ())
-    help_text = " ".join(proc.stdout.split())
-    return bool(re.search(r"--jobs JOBS[^-]*\bauto\b", help_text)) or "--jobs auto" in help_text
+    return jobs_auto_in_help(proc.stdout)
+
+
+def jobs_auto_in_help(help_text: str) -> bool:
+    """Whether the help of ``--jobs`` (up to the next option) mentions auto."""
+    found = re.search(r"--jobs JOBS(.*?)(?:\s--?[a-z]|$)", " ".join(help_text.split()))
+    return bool(found and re.search(r"\bauto\b", found.group(1)))
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -443,6 +451,16 @@ def startup(work: Path, installs: list[Install], runs: int) -> dict:
 # -- report ---------------------------------------------------------------------------------------
 
 
+def retarget(report: dict) -> dict:
+    """``report`` with every row's target and verdict taken again from TARGETS (classify rows keep measure()'s)."""
+    for section in report["sections"].values():
+        for r in section["rows"]:
+            if r["key"] != "classify":
+                r["target"] = TARGETS.get(r["key"])
+            r["met"] = met(r["ratio"]["median"], r["target"])
+    return report
+
+
 def target_text(target: tuple[str, float] | None) -> str:
     if target is None:
         return "—"
@@ -507,6 +525,13 @@ def main(argv: list[str] | None = None) -> int:
             "plain_venv": args.plain_venv, "work_dir": str(work), "results": args.results}
     if args.dry_run:
         print(json.dumps(plan, indent=2))
+        return 0
+    if args.render:
+        path = Path(args.render)
+        report = retarget(json.loads(path.read_text()))
+        path.write_text(json.dumps(report, indent=2) + "\n")
+        path.with_suffix(".md").write_text(markdown(report))
+        print(markdown(report))
         return 0
     notes: list[str] = []
     installs = find_installs(args.plain_venv, notes)

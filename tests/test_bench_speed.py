@@ -63,7 +63,7 @@ def test_table_rows_and_verdicts():
     assert lines[0].startswith("| measurement | install | target |")
     assert lines[2] == "| archive: jieba / jobs 1 | extras (rjieba) | ≥ 3× | 3.30× (3.10–3.50) | yes |"
     assert lines[3] == "| archive: jieba / jobs 2 | extras (rjieba) | — | 5.00× | — |"
-    assert lines[4] == "| start-up | plain (jieba) | ≤ 1× | 2.50× (2.00–3.00) | **no** |"
+    assert lines[4] == "| start-up | plain (jieba) | ≤ 0.5× | 2.50× (2.00–3.00) | **no** |"
 
 
 def test_classify_rows_from_either_shape_of_result():
@@ -110,3 +110,37 @@ def test_crossover_is_the_size_from_which_jobs_2_always_wins():
     assert jobs_crossover.crossover([(1, 1.2), (2, 0.9), (3, 1.1)]) == {"wins_from_bytes": 3, "break_even_bytes": 2}
     assert jobs_crossover.crossover([(1, 0.5), (2, 0.9)]) == {"wins_from_bytes": None, "break_even_bytes": None}
     assert jobs_crossover.crossover([(1, 1.5)]) == {"wins_from_bytes": 1, "break_even_bytes": None}
+
+
+def test_jobs_auto_is_found_in_the_help_of_jobs_only():
+    before = ("  -j JOBS, --jobs JOBS  worker processes, or -1 for all cores (default: 1)\n"
+              "  --backend {local,dask}\n                        local processes (default) or auto")
+    after = ("  -j JOBS, --jobs JOBS  processes: a number, -1 for every core, or auto (the\n"
+             "                        default: one for small inputs, every core from 24 MiB)\n  --backend {local,dask}")
+    assert speed.jobs_auto_in_help(before) is False
+    assert speed.jobs_auto_in_help(after) is True
+    assert speed.jobs_auto_in_help("usage: cppcc-nlp label [-j JOBS]") is False
+
+
+def test_classify_rows_from_bench_classify_targets():
+    result = {"list_speedup": 5.6, "rows": [
+        {"measurement": "classify(list of 10k) speed-up over the pipeline", "median_ratio": 5.6, "target": ">= 4"},
+        {"measurement": "cppcc-nlp label, first run / warm", "median_ratio": 1.1, "target": "<= 2"}]}
+    rows = speed.classify_rows(result, "extras (rjieba)")
+    assert [(r["target"], r["met"]) for r in rows] == [((">=", 4.0), True), (("<=", 2.0), True)]
+
+
+def test_render_takes_the_targets_again(tmp_path, capsys):
+    rows = [speed.row("startup_warm", "start-up", "extras (rjieba)", [0.4], target=("<=", 1.0)),
+            speed.row("classify", "classify list", "extras (rjieba)", [5.0], target=(">=", 4.0))]
+    rows[0]["target"] = ("<=", 0.1)  # as an earlier TARGETS had it
+    rows[0]["met"] = False
+    report = {"runs": 1, "archive_runs": 1, "machine": "m", "commit": "c", "load_before": [1, 1, 1],
+              "load_after": [1, 1, 1], "installs": [], "notes": [], "sections": {"startup": {"rows": rows}}}
+    path = tmp_path / "speed.json"
+    path.write_text(json.dumps(report))
+    assert speed.main(["--render", str(path)]) == 0
+    again = json.loads(path.read_text())["sections"]["startup"]["rows"]
+    assert again[0]["target"] == list(speed.TARGETS["startup_warm"]) and again[0]["met"] is True
+    assert again[1]["target"] == [">=", 4.0] and again[1]["met"] is True
+    assert "| start-up | extras (rjieba) | ≤ 0.5× | 0.40× | yes |" in (tmp_path / "speed.md").read_text()
