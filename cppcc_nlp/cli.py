@@ -567,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
     label.add_argument("--id-field", help="JSONL inputs: field holding the document id (default: <file>:<line>)")
     label.add_argument("-j", "--jobs", type=_jobs_value, default="auto",
                        help="processes: a number, -1 for every core, or auto (the default: one for small inputs, "
-                            "every idle core from 8 MiB of input)")
+                            "every core from 8 MiB of input)")
     label.add_argument(
         "--backend", choices=("local", "dask"), default="local", help="local processes (default) or a Dask cluster"
     )

@@ -37,14 +37,6 @@ def test_auto_leaves_out_files_that_stream_and_stops_reading_at_the_threshold():
     assert len(consumed) == 10
 
 
-def test_idle_cpus_leave_out_the_cores_other_work_keeps_busy(monkeypatch):
-    monkeypatch.setattr(plan, "usable_cpus", lambda: 4)
-    monkeypatch.setattr(plan.os, "getloadavg", lambda: (2.6, 0.0, 0.0))
-    assert plan.idle_cpus() == 2
-    monkeypatch.setattr(plan.os, "getloadavg", lambda: (9.0, 0.0, 0.0))
-    assert plan.idle_cpus() == 1
-
-
 def test_auto_is_the_default_of_the_command_line():
     args = build_parser().parse_args(["label", "x.txt"])
     assert args.jobs == "auto"
@@ -61,7 +53,7 @@ def test_label_files_runs_what_auto_decides(tmp_path, monkeypatch):
     assert small.jobs == 1
     import cppcc_nlp.batch as batch
 
-    monkeypatch.setattr(batch, "idle_cpus", lambda: 2)
+    monkeypatch.setattr(batch, "usable_cpus", lambda: 2)
     monkeypatch.setattr(plan, "AUTO_JOBS_BYTES", SEED.stat().st_size * 2)
     large = label_files([folder], tmp_path / "b.jsonl", spec, jobs="auto", progress=False)
     assert large.jobs == 2

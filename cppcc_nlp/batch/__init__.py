@@ -37,7 +37,7 @@ from .cluster import run_dask
 from .inputs import Item, OwnFiles, check_inputs, check_outputs, count_items, empty_directories, iter_items
 from .journal import COMMIT_SECONDS, FileOutput
 from .labeller import STREAM_BYTES, ModelSpec, Options, Outcome, label_batch, labeller_for, load_spec, model_spec
-from .plan import BATCH_BYTES, BATCH_DOCS, auto_jobs, batches, idle_cpus, plan, usable_cpus
+from .plan import BATCH_BYTES, BATCH_DOCS, auto_jobs, batches, plan, usable_cpus
 from .sinks import FailureLog, MemoryOutput, PartFile, StdoutOutput, output_format, sidecar_path, write_documents
 from .workers import keep_freed_memory, remove_stale_spools, run_here, run_processes, spool_prefix, WorkerPool
 
@@ -92,7 +92,7 @@ def label_files(
     the shipped model. ``profiles``: also write one row per
     section with its theme shares. ``errors``: where to list the inputs that
     failed (default ``<output stem>.errors.jsonl``). ``jobs``: worker processes
-    (``backend="local"``; ``"auto"``: one for small inputs, every idle core
+    (``backend="local"``; ``"auto"``: one for small inputs, every usable core
     from ``plan.AUTO_JOBS_BYTES`` of input, see ``plan.auto_jobs``) or tasks in flight on a Dask cluster
     (``backend="dask"``, ``scheduler``: its address or a ``distributed.Client``).
     ``resume``: skip documents already in ``output`` (same id and content) and
@@ -110,7 +110,7 @@ def label_files(
         own = OwnFiles.of(output, profiles, errors if errors is not None else (
             sidecar_path(output, "errors") if output not in (None, "-") else None))
         jobs = auto_jobs(iter_items(inputs, glob, text_field, id_field, own) if "-" not in inputs else iter(()),
-                         idle_cpus(), stream_bytes)
+                         usable_cpus(), stream_bytes)
     jobs = _check_run(backend, scheduler, jobs)
     if not (commit_seconds >= 0 and commit_seconds != float("inf")):  # also refuses NaN
         raise UsageError(f"commit_seconds must be a finite number of seconds, 0 or more, got {commit_seconds!r}")

@@ -84,8 +84,9 @@ def finer_at_the_end(batches: Iterable[list[Item]], last: int, pieces: int) -> I
 # -- how many processes ----------------------------------------------------------------------------
 
 # ``jobs="auto"``: more than one process from this much input. On 2 idle cores (benchmarks/bench_label.py)
-# --jobs 2 against --jobs 1 was 0.84x at 2 MiB, 1.34x at 12.5 MiB and 1.77x at 50 MiB; on cores busy with
-# other work it lost at every size up to 50 MiB (benchmarks/results/jobs_crossover.md), hence idle_cpus.
+# --jobs 2 against --jobs 1 was 0.84x at 2 MiB, 1.34x at 12.5 MiB and 1.77x at 50 MiB. (On cores busy with
+# other work it lost at every size, benchmarks/results/jobs_crossover.md; the load average lags too much to
+# tell, so auto does not look at it.)
 AUTO_JOBS_BYTES = 8 << 20
 
 
@@ -95,15 +96,6 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def idle_cpus() -> int:
-    """The usable CPUs that other work is not already keeping busy (by the 1-minute load average); at least 1."""
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        load = 0.0
-    return max(1, usable_cpus() - int(load))
 
 
 def auto_jobs(items: Iterable[Item], cpus: int, stream_bytes: int, threshold: int | None = None) -> int:
