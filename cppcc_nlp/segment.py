@@ -247,16 +247,17 @@ class RjiebaTokenizer:
         self._jieba = rjieba.Jieba()
         for word, freq in lexicon:
             self._jieba.add_word(word, freq, None)
-        self._np = np
         self._apart = np.zeros(sys.maxunicode + 1, dtype=bool)  # code point -> a token of its own, cut around
         for first, last in _RJIEBA_ONLY_HAN:
             self._apart[first:last + 1] = True
 
     def cut(self, text: str) -> list[str]:
         """The tokens of ``text``, those of ``jieba.Tokenizer.lcut(text)`` (HMM on)."""
+        import numpy as np
+
         cut = self._jieba.cut
-        codes = self._np.frombuffer(text.encode("utf-32-le"), dtype=self._np.uint32)
-        apart = self._np.flatnonzero(self._apart[codes])  # a table lookup: several times faster than a regex
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        apart = np.flatnonzero(self._apart[codes])  # a table lookup: several times faster than a regex
         if not len(apart):
             return cut(text)
         out: list[str] = []
