@@ -144,3 +144,8 @@ def test_render_takes_the_targets_again(tmp_path, capsys):
     assert again[0]["target"] == list(speed.TARGETS["startup_warm"]) and again[0]["met"] is True
     assert again[1]["target"] == [">=", 4.0] and again[1]["met"] is True
     assert "| start-up | extras (rjieba) | ≤ 0.5× | 0.40× | yes |" in (tmp_path / "speed.md").read_text()
+
+
+def test_fastest_is_the_ratio_of_the_fastest_runs():
+    row = {"jobs1_s": timing.summarise([9.0, 6.0, 8.0]), "jobs2_s": timing.summarise([4.0, 3.0, 7.0])}
+    assert jobs_crossover.fastest(row) == 2.0
