@@ -3,6 +3,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def source_copy(destination: Path) -> Path:
+    """The project's files copied to ``destination``, to build from: a build writes build/ and *.egg-info
+    where it runs, and two builds in one tree at once fail."""
+    import shutil
+
+    skip = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "work",
+                                  ".ipynb_checkpoints", ".pytest_cache")
+    return Path(shutil.copytree(ROOT, destination, ignore=skip))
 EXTERNAL = ROOT.parent / "shared" / "external"
 SEED_DOC = "hebei-2019-cppcc-highlights"
 

@@ -7,10 +7,8 @@ import tarfile
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, source_copy
 
-# builds in the source tree (build/, *.egg-info): one worker at a time
-pytestmark = pytest.mark.xdist_group("builds-in-the-source-tree")
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +16,9 @@ def sdist(tmp_path_factory):
     """Build the sdist with ``python -m build --sdist`` (the test extra installs build and setuptools>=77)."""
     importlib.import_module("build")
     out = tmp_path_factory.mktemp("dist")
+    tree = source_copy(tmp_path_factory.mktemp("tree") / "cppcc_nlp")
     result = subprocess.run(
-        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out), str(ROOT)],
+        [sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(out), str(tree)],
         capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -8,18 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXTERNAL, ROOT
+from conftest import EXTERNAL, source_copy
 
 # builds in the source tree (build/, *.egg-info): one worker at a time
-pytestmark = pytest.mark.xdist_group("builds-in-the-source-tree")
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """The package built as a wheel and installed into a directory of its own (dependencies from this venv)."""
     work = tmp_path_factory.mktemp("wheel")
+    tree = source_copy(work / "tree")
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(tree)],
         capture_output=True, text=True,
     )
     assert build.returncode == 0, build.stderr[-2000:]
