@@ -244,16 +244,7 @@ def _heatmap(values, labels, themes, prop, title, measure):
                 j, i, f"{value:.0%}", ha="center", va="center", fontsize=9,
                 color="white" if value > threshold else "#222222",
             )
-    ax.set_xticks(np.arange(-0.5, len(themes)), minor=True)
-    ax.set_yticks(np.arange(-0.5, len(labels)), minor=True)
-    ax.grid(which="minor", color="white", linewidth=1.5)
-    ax.tick_params(which="minor", length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    colorbar = fig.colorbar(image, ax=ax, shrink=0.8, format=lambda x, _: f"{x:.0%}")
-    colorbar.set_label(f"share of {measure}")
-    ax.set_title(title, fontproperties=prop, fontsize=12, pad=12)
-    return fig
+    return _finish_heatmap(fig, ax, image, f"share of {measure}", title, prop)
 
 
 def _bars(values, labels, themes, prop, title):
@@ -380,16 +371,7 @@ def _share_heatmap(share, low, high, labels, themes, prop, title):
         for j in range(matrix.shape[1]):
             ax.text(j, i, f"{matrix[i, j]:.0%}\n[{low[i][j]:.0%}–{high[i][j]:.0%}]", ha="center", va="center",
                     fontsize=8, color="white" if matrix[i, j] > threshold else "#222222")
-    ax.set_xticks(np.arange(-0.5, len(themes)), minor=True)
-    ax.set_yticks(np.arange(-0.5, len(labels)), minor=True)
-    ax.grid(which="minor", color="white", linewidth=1.5)
-    ax.tick_params(which="minor", length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    colorbar = fig.colorbar(image, ax=ax, shrink=0.8, format=lambda x, _: f"{x:.0%}")
-    colorbar.set_label("share of sentences")
-    ax.set_title(title, fontproperties=prop, fontsize=12, pad=12)
-    return fig
+    return _finish_heatmap(fig, ax, image, "share of sentences", title, prop)
 
 
 def period_value(group) -> float | None:
@@ -464,3 +446,20 @@ def _heatmap_axes(matrix, themes: Sequence[str], labels: Sequence[str], prop, fi
     ax.set_yticklabels(labels, fontproperties=prop, fontsize=11)
     ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)
     return fig, ax, image, 0.6 * image.norm.vmax
+
+
+def _finish_heatmap(fig, ax, image, colorbar_label: str, title: str, prop):
+    """White lines between the cells, no frame, a colour bar of percentages and the title; returns the figure."""
+    import numpy as np
+
+    rows, columns = image.get_array().shape
+    ax.set_xticks(np.arange(-0.5, columns), minor=True)
+    ax.set_yticks(np.arange(-0.5, rows), minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    colorbar = fig.colorbar(image, ax=ax, shrink=0.8, format=lambda x, _: f"{x:.0%}")
+    colorbar.set_label(colorbar_label)
+    ax.set_title(title, fontproperties=prop, fontsize=12, pad=12)
+    return fig
