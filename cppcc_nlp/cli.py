@@ -700,16 +700,11 @@ def _import_holding_interrupts(module: str) -> None:
     import as an ordinary interrupt.
     """
     import importlib
-    import signal
 
-    if not hasattr(signal, "pthread_sigmask"):
+    from .interrupts import interrupts_held
+
+    with interrupts_held():
         importlib.import_module(module)
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        importlib.import_module(module)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

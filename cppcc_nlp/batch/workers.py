@@ -17,11 +17,11 @@ import tempfile
 import threading
 from collections import deque
 from concurrent.futures import CancelledError
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from ..errors import OutputError
+from ..interrupts import interrupts_held
 from .inputs import Item
 from .labeller import ModelSpec, Options, Outcome, label_batch, labeller_for, loaded_labeller
 from .plan import finer_at_the_end
@@ -66,27 +66,6 @@ def keep_freed_memory() -> bool:
 # -- in a worker process -------------------------------------------------------------------------
 
 
-@contextmanager
-def interrupts_held() -> Iterator[None]:
-    """Hold SIGINT back in this thread: processes and threads started meanwhile inherit the block.
-
-    A Ctrl-C at the terminal goes to every process of the foreground group.
-    The workers leave it to the main process, which stops them: started with
-    SIGINT blocked, they ignore it from their first instruction (see
-    ``_start_worker``), and no Ctrl-C lands inside the executor's locks while
-    this thread starts them. A SIGINT that arrives meanwhile is delivered when
-    the block ends.
-    """
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
-
-
 def _start_resource_trackers() -> None:
     """Start loky's and multiprocessing's resource trackers now, if not running.
 
@@ -103,7 +82,13 @@ def _start_resource_trackers() -> None:
 
 
 def _start_worker(spec: ModelSpec) -> None:
-    """Initializer of a worker process: SIGINT ignored (the main process stops it), its labeller built once."""
+    """Initializer of a worker process: SIGINT ignored (the main process stops it), its labeller built once.
+
+    A Ctrl-C at the terminal goes to every process of the foreground group.
+    Workers are started inside ``interrupts_held``, so they begin with SIGINT
+    blocked and ignore it from their first instruction, and no Ctrl-C lands
+    inside the executor's locks while the main process starts them.
+    """
     if hasattr(signal, "pthread_sigmask"):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
