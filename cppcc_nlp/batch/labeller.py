@@ -182,10 +182,7 @@ class Labeller:
                     if report.content_hash.startswith(item.expected_hash):
                         outcome.already_done = True
                     else:
-                        outcome.error = (
-                            f"{item.source}: document {item.doc_id!r} is already in the output with other content "
-                            "(its text changed since); label it into a new output"
-                        )
+                        outcome.error = _changed_since(item)
                 else:
                     reports.append((i, report, report.sentences))
             outcomes[i] = outcome
@@ -225,8 +222,7 @@ class Labeller:
                 if digest.startswith(item.expected_hash):
                     outcome.content_hash, outcome.already_done = digest, True
                 else:
-                    outcome.error = (f"{item.source}: document {item.doc_id!r} is already in the output with other "
-                                     "content (its text changed since); label it into a new output")
+                    outcome.error = _changed_since(item)
                 return
             tallies: dict[int, SectionTally] = {}
             for piece in stream_report(item.path, item.source, piece_chars or PIECE_CHARS):
@@ -273,3 +269,9 @@ class Labeller:
         if options.profiles is not None:
             rows = section_profiles(report.doc_id, report.sections, sentences, masks, len(self.themes))
             outcome.profiles = self.encoder.profiles(rows, options.profiles).encode("utf-8")
+
+
+def _changed_since(item: Item) -> str:
+    """The error of a document that resume finds in the output with another content hash."""
+    return (f"{item.source}: document {item.doc_id!r} is already in the output with other content "
+            "(its text changed since); label it into a new output")
