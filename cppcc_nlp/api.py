@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence, overload
 
 import numpy as np
 
+from .context import UnitContext, report_contexts
 from .reader import Report, Source, parse_report, read_report
 from .records import (flatten, label_mask, profile_fields, record_fields, score_steps, score_value, section_profiles,
                       sentence_record)
@@ -79,15 +80,22 @@ def _themes_and_thresholds(model: Model) -> tuple[tuple[str, ...], np.ndarray]:
     return tuple(model.themes), model.thresholds
 
 
-def predict_many(model: Model, texts: Sequence[str]) -> list[Prediction]:
+def _engine_of(model: Model) -> Engine:
+    """The engine that predicts for a fitted ``ThemeClassifier`` or an ``Engine``."""
+    return model._engine() if hasattr(model, "engine_") else model
+
+
+def predict_many(model: Model, texts: Sequence[str], contexts: Sequence[UnitContext] | None = None) -> list[Prediction]:
     """Predictions for many texts in one vectorisation, with a ``ThemeClassifier`` or an ``Engine``.
 
-    Both are asked the same ``predict_proba(texts)``. Scores are rounded to 4
-    digits (``records.score_steps``, as every output of ``cppcc-nlp label``).
+    ``contexts`` (one per text) reach a model that reads context; without
+    them a text has none. Scores are rounded to 4 digits
+    (``records.score_steps``, as every output of ``cppcc-nlp label``).
     """
     if not texts:
         return []
-    probabilities = model.predict_proba(texts)
+    engine = _engine_of(model)
+    probabilities = engine.predict_proba(texts, contexts if engine.reads_context else None)
     themes, thresholds = _themes_and_thresholds(model)
     chosen = (probabilities >= thresholds).tolist()
     scores = score_value(score_steps(probabilities)).tolist()
@@ -210,12 +218,14 @@ def label_report(source: Source | Report, model: Model | None = None) -> Labelle
     """Predict the themes of every sentence of a report: a ``Report``, a path (``str`` or ``Path``) or raw bytes.
 
     A ``str`` is a path, never the report's text (an InputError when no such
-    file exists): label text you already have with ``label_text``. ``model``
+    file exists): label text you already have with ``label_text``. Each
+    sentence reaches the model with its context (``context.report_contexts``). ``model``
     is a ``ThemeClassifier`` or an ``Engine`` (default: ``default_engine()``).
     """
     model = model if model is not None else default_engine()
     report = source if isinstance(source, Report) else read_report(source)
-    predictions = predict_many(model, [s.text for s in report.sentences])
+    contexts = report_contexts(report) if _engine_of(model).reads_context else None
+    predictions = predict_many(model, [s.text for s in report.sentences], contexts)
     return LabelledReport(report, tuple(predictions), _themes_and_thresholds(model)[0])
 
 

@@ -27,6 +27,7 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse
 
+from .context import CONTEXT_INPUTS, UnitContext, context_strings
 from .segment import Segmenter
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
@@ -36,15 +37,17 @@ _HAS_SPACE = -2
 _MAX_PAIR_CELLS = 8_000_000  # cells of a dense table of pairs at most; a hash table beyond
 _MAX_TRIGRAM_CELLS = 8_000_000  # cells of the dense trigram table at most; a hash table beyond
 LINKS = ("expit", "sigmoid")
+_INPUTS = ("text", *CONTEXT_INPUTS)
 _FEW_SCORES = 1024  # at most this many scores take the logistic function one by one (``logistic``)
 
 
 class Engine:
     """Per-theme probabilities from arrays: feature parts, a linear model, a link, calibration, thresholds.
 
-    Each part reads the units' own text, or (``inputs[k] == "context"``) the
-    text around them (neighbouring sentences and heading), its features
-    multiplied by ``weights[k]``. ``calibration`` maps each theme's raw
+    Each part reads the units' own text, or a view of their context
+    (``inputs[k]``: ``"context"``, the neighbouring sentences and heading;
+    ``"frame"``, the document's title and the heading; see ``context.py``),
+    its features multiplied by ``weights[k]``. ``calibration`` maps each theme's raw
     probability through an increasing piecewise-linear function (isotonic
     regression fitted on held-out folds inside ``fit``), or not at all.
 
@@ -61,8 +64,8 @@ class Engine:
         self.parts = list(parts)
         self.inputs = list(inputs) if inputs is not None else ["text"] * len(self.parts)
         self.weights = [float(w) for w in weights] if weights is not None else [1.0] * len(self.parts)
-        if any(i not in ("text", "context") for i in self.inputs) or len(self.inputs) != len(self.parts):
-            raise ValueError(f"each part reads 'text' or 'context', got {self.inputs}")
+        if any(i not in _INPUTS for i in self.inputs) or len(self.inputs) != len(self.parts):
+            raise ValueError(f"each part reads one of {_INPUTS}, got {self.inputs}")
         self.coef = np.ascontiguousarray(coef, dtype=np.float64)  # (n_features, n_themes)
         self.intercept = np.asarray(intercept, dtype=np.float64)  # (n_themes,)
         self.link = link  # "expit" (logistic regression) or "sigmoid" of the SVM's decision function
@@ -84,18 +87,17 @@ class Engine:
 
     @property
     def reads_context(self) -> bool:
-        return "context" in self.inputs
+        """Whether any part reads the units' context (then a unit without one scores differently)."""
+        return any(reads != "text" for reads in self.inputs)
 
-    def transform(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> sparse.csr_matrix:
-        """The feature matrix for ``texts`` (and, for context parts, ``contexts``: one string per text)."""
+    def transform(self, texts: Sequence[str], contexts: Sequence[UnitContext | str | None] | None = None
+                  ) -> sparse.csr_matrix:
+        """The feature matrix for ``texts`` and, for context parts, their ``contexts`` (one per text, or None)."""
         texts = list(texts)
-        if self.reads_context:
-            contexts = [""] * len(texts) if contexts is None else list(contexts)
-            if len(contexts) != len(texts):
-                raise ValueError(f"{len(texts)} texts but {len(contexts)} contexts")
+        views = {reads: context_strings(contexts, len(texts), reads) for reads in set(self.inputs) if reads != "text"}
         blocks = []
         for part, reads, weight in zip(self.parts, self.inputs, self.weights):
-            block = part(texts if reads == "text" else contexts)
+            block = part(texts if reads == "text" else views[reads])
             if weight != 1.0:
                 block = block * weight
             blocks.append(block)
@@ -136,8 +138,8 @@ class Engine:
         return raw
 
     def feature_names(self) -> list[str]:
-        """The name of every feature column, in order (context features prefixed ``context:``)."""
-        return [f"context:{name}" if reads == "context" else name
+        """The name of every feature column, in order (context features prefixed by their view, ``context:``)."""
+        return [f"{reads}:{name}" if reads != "text" else name
                 for part, reads in zip(self.parts, self.inputs) for name in part.feature_names()]
 
     # -- plain data --------------------------------------------------------------------------
@@ -217,9 +219,11 @@ def logistic(scores: np.ndarray) -> np.ndarray:
     return expit(scores, out=scores)
 
 
-def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, thresholds, context_vectorizer=None,
-                       context_weight: float = 1.0, calibration=None, heldout=None) -> Engine:
+def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, thresholds, context_unions=(),
+                       calibration=None, heldout=None) -> Engine:
     """The engine of a fitted ``FeatureUnion`` and the linear models' coefficients (needs scikit-learn).
+
+    ``context_unions``: ``(FeatureUnion, view, weight)`` of each context view's fitted features.
 
     A feature type that the engine cannot compute exactly is a ``ValueError``
     here, at fit time, never a slower path later.
@@ -229,7 +233,7 @@ def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, threshold
     from .features import CueWordFeatures
 
     parts, inputs, weights = [], [], []
-    unions = [(vectorizer, "text", 1.0)] + ([(context_vectorizer, "context", context_weight)] if context_vectorizer else [])
+    unions = [(vectorizer, "text", 1.0), *context_unions]
     for union, reads, weight in unions:
         for name, part in union.transformer_list:
             if type(part) is CueWordFeatures:

@@ -15,6 +15,7 @@ from sklearn.model_selection import GroupKFold, KFold
 from sklearn.pipeline import FeatureUnion
 from sklearn.utils.validation import check_is_fitted
 
+from .context import context_strings, split_inputs  # noqa: F401 (split_inputs: callers import it from here too)
 from .engine import Engine, engine_from_fitted
 from .features import CueWordFeatures, _no_preprocessing, char_vectorizer, word_vectorizer  # noqa: F401 (old pickles name model._no_preprocessing)
 from .segment import Segmenter, default_lexicon
@@ -52,14 +53,17 @@ class ThemeClassifier(BaseEstimator):
     context_weight : above 0, add character n-grams of the unit's context (the
         neighbouring sentences of its paragraph and its section heading),
         multiplied by this weight; units given as plain strings have no context.
+    frame_weight : above 0, add character n-grams of the unit's frame (its
+        document's title and its section heading) as a block of their own,
+        multiplied by this weight.
     calibration : "isotonic" maps each theme's scores to probabilities by isotonic
         regression on the out-of-fold scores of the threshold search; None keeps
         the linear model's own probabilities.
     min_df, random_state : as in scikit-learn.
 
     ``X`` holds strings, or units with ``.text`` and ``.context`` (a
-    ``UnitContext``: ``before``, ``after``, ``heading``) such as the corpus's
-    ``LabelRecord`` objects.
+    ``UnitContext``: ``before``, ``after``, ``heading``, ``title``) such as the
+    corpus's ``LabelRecord`` objects.
 
     Labels ``y`` are lists of theme ids per text or a 0/1 indicator matrix
     with columns in ``THEME_IDS`` order; scikit-learn's model-selection tools
@@ -81,6 +85,7 @@ class ThemeClassifier(BaseEstimator):
         min_df: int = 1,
         cue_words: bool = True,
         context_weight: float = 0.0,
+        frame_weight: float = 0.0,
         calibration: str | None = None,
         random_state: int | None = 0,
     ) -> None:
@@ -94,6 +99,7 @@ class ThemeClassifier(BaseEstimator):
         self.min_df = min_df
         self.cue_words = cue_words
         self.context_weight = context_weight
+        self.frame_weight = frame_weight
         self.calibration = calibration
         self.random_state = random_state
 
@@ -132,8 +138,9 @@ class ThemeClassifier(BaseEstimator):
             raise ValueError(f"C must be positive, got {self.C!r}")
         if self.cue_words not in (True, False, "extended"):
             raise ValueError(f"cue_words must be True, False or 'extended', got {self.cue_words!r}")
-        if not self.context_weight >= 0:
-            raise ValueError(f"context_weight must be 0 or more, got {self.context_weight!r}")
+        for name in ("context_weight", "frame_weight"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)!r}")
         if self.calibration not in CALIBRATIONS:
             raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
 
@@ -172,15 +179,18 @@ class ThemeClassifier(BaseEstimator):
         from scipy import sparse
 
         vectorizer = self._make_vectorizer(segmenter)
-        features = vectorizer.fit_transform(texts)
-        context_vectorizer = None
-        if self.context_weight > 0:
-            if not any(contexts):
-                raise ValueError("context_weight > 0 needs units with a context (e.g. LabelRecord or Unit objects), "
-                                 "not plain strings")
-            context_vectorizer = FeatureUnion([("context", char_vectorizer(self.min_df))])
-            features = sparse.hstack([features, context_vectorizer.fit_transform(contexts) * self.context_weight],
-                                     format="csr")
+        blocks = [vectorizer.fit_transform(texts)]
+        context_unions = []
+        for view, weight in (("context", self.context_weight), ("frame", self.frame_weight)):
+            if weight > 0:
+                strings = context_strings(contexts, len(texts), view)
+                if not any(strings):
+                    raise ValueError(f"{view}_weight > 0 needs units with a context (e.g. LabelRecord or Unit "
+                                     "objects), not plain strings")
+                union = FeatureUnion([(view, char_vectorizer(self.min_df))])
+                blocks.append(union.fit_transform(strings) * weight)
+                context_unions.append((union, view, weight))
+        features = sparse.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
         coef = np.zeros((features.shape[1], Y.shape[1]))
         intercept = np.zeros(Y.shape[1])
         for k in range(Y.shape[1]):
@@ -193,7 +203,7 @@ class ThemeClassifier(BaseEstimator):
             intercept[k] = float(np.ravel(linear.intercept_)[0])
         link = "expit" if self.classifier == "logreg" else "sigmoid"
         return engine_from_fitted(vectorizer, coef, intercept, link, [str(c) for c in self.classes_], thresholds,
-                                  context_vectorizer, self.context_weight, calibration, heldout)
+                                  context_unions, calibration, heldout)
 
     def _out_of_fold(self, texts, contexts, Y, groups, segmenter: Segmenter, progress=None) -> np.ndarray | None:
         """Raw probabilities of every unit from models that did not see its group (None: no inner folds)."""
@@ -374,30 +384,6 @@ def best_f1_threshold(truth: np.ndarray, scores: np.ndarray) -> float:
         best_threshold = (best_threshold + lower.max()) / 2
     return float(min(max(best_threshold, 0.05), 0.95))
 
-
-
-def context_text(context) -> str:
-    """The one string a context part reads: the neighbouring sentences and the heading, a line each."""
-    if context is None:
-        return ""
-    return "\n".join(part for part in (context.before, context.after, context.heading) if part)
-
-
-def split_inputs(X) -> tuple[list[str], list[str]]:
-    """``(texts, contexts)`` of units given as strings (no context) or objects with ``.text`` and ``.context``."""
-    if isinstance(X, str):
-        raise ValueError("expected a sequence of texts, got a single string; wrap it in a list")
-    texts, contexts = [], []
-    for i, item in enumerate(X):
-        if isinstance(item, str):
-            texts.append(item)
-            contexts.append("")
-        elif isinstance(getattr(item, "text", None), str):
-            texts.append(item.text)
-            contexts.append(context_text(getattr(item, "context", None)))
-        else:
-            raise ValueError(f"text {i} is {type(item).__name__}, expected str (or a unit with .text)")
-    return texts, contexts
 
 
 def _isotonic_knots(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

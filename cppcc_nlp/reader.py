@@ -364,12 +364,17 @@ class _ParagraphJoiner:
                     yield self.current
                 self.current = line
             # ends a sentence: a terminator or "…", then only closers (a paragraph holds no line break)
-            self.can_continue = not heading and not self.current.rstrip(_CLOSERS).endswith(_SENTENCE_END_MARKS)
+            self.can_continue = not heading and not ends_sentence(self.current)
 
     def finish(self) -> list[str]:
         """The last paragraph, if any."""
         last, self.current = self.current, None
         return [last] if last is not None else []
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether ``text`` ends as a sentence does: a terminator or "…", then only closing marks."""
+    return text.rstrip(_CLOSERS).endswith(_SENTENCE_END_MARKS)
 
 
 def split_sentences(paragraph: str) -> list[tuple[int, int]]:
@@ -455,13 +460,15 @@ class Piece:
 
     ``paragraphs``: ``(section index, Paragraph)`` each; ``section_names``: the
     names of every section opened so far, by index; ``closed``: the sections
-    that end before this piece's last one (all of them in the last piece).
+    that end before this piece's last one (all of them in the last piece);
+    ``section_titles``: the heading lines of those sections, by index.
     """
 
     paragraphs: tuple[tuple[int, Paragraph], ...]
     section_names: tuple[str, ...]
     closed: range
     last: bool
+    section_titles: tuple[str, ...] = ()
 
     @property
     def sentences(self) -> list[Sentence]:
@@ -527,7 +534,7 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
                 size += len(para)
                 if size >= piece_chars:
                     yield Piece(tuple(pending), tuple(n for n, _ in sectioner.sections), range(closed_until, section_index),
-                                False)
+                                False, tuple(t for _, t in sectioner.sections))
                     closed_until, pending, size = section_index, [], 0
             if last_block:
                 break
@@ -536,7 +543,7 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
         raise InputError(f"{name}: no text after normalisation")
     if not digest_only:
         yield Piece(tuple(pending), tuple(n for n, _ in sectioner.sections),
-                    range(closed_until, len(sectioner.sections)), True)
+                    range(closed_until, len(sectioner.sections)), True, tuple(t for _, t in sectioner.sections))
     yield sectioner.digest.hexdigest()
 
 

@@ -52,6 +52,8 @@ from typing import Any, Hashable, Iterable, Sequence
 
 import numpy as np
 
+from .context import report_contexts, split_inputs
+
 from .errors import ModelError
 from .records import SCORE_DIGITS, csv_cell
 
@@ -451,7 +453,8 @@ def _predictions(units, groups, model, themes):
             probabilities = np.array([[p.scores[t] for t in themes] for item in labelled for p in item.predictions])
             predicted = np.array([[t in p.labels for t in themes] for item in labelled for p in item.predictions])
         else:
-            probabilities = _predict(model, [s.text for _, s in sentences])
+            probabilities = _predict(model, [s.text for _, s in sentences],
+                                     [c for report in reports for c in report_contexts(report)])
             predicted = probabilities >= np.asarray(getattr(model, "engine_", model).thresholds)
         keys, labels = report_groups(reports, sentences, "section" if groups is None else groups)
         return probabilities, predicted, keys, labels
@@ -467,12 +470,13 @@ def _predictions(units, groups, model, themes):
     return probabilities, predicted, None if groups is None else list(groups), None
 
 
-def _predict(model, items) -> np.ndarray:
-    if hasattr(model, "predict_proba"):
-        return np.asarray(model.predict_proba(items), dtype=float)
-    from .model import split_inputs
-
-    return model.predict_proba(*split_inputs(items))  # an Engine
+def _predict(model, items, contexts=None) -> np.ndarray:
+    """Probabilities of texts or units (``items``) by a ``ThemeClassifier`` or an ``Engine``, with their contexts."""
+    if contexts is None and hasattr(model, "engine_"):
+        return np.asarray(model.predict_proba(items), dtype=float)  # a ThemeClassifier reads each unit's context
+    engine = getattr(model, "engine_", model)
+    texts, own = split_inputs(items)
+    return np.asarray(engine.predict_proba(texts, contexts if contexts is not None else own), dtype=float)
 
 
 def report_groups(reports, sentences, groups) -> tuple[list, list | None]:

@@ -29,15 +29,18 @@ def _units(corpus, sources):
 
 
 class _FixedModel:
-    """A stand-in model whose probabilities are given per text."""
+    """A stand-in engine whose probabilities are given per text (and which records the contexts it was given)."""
 
-    classes_ = np.array(["party_building", "consultation", "supervision", "poverty_alleviation", "member_management"])
-    thresholds_ = np.full(5, 0.5)
+    themes = ("party_building", "consultation", "supervision", "poverty_alleviation", "member_management")
+    thresholds = np.full(5, 0.5)
+    reads_context = True
 
     def __init__(self, table):
         self.table = table
+        self.contexts = []
 
-    def predict_proba(self, texts):
+    def predict_proba(self, texts, contexts=None):
+        self.contexts.extend(contexts or [])
         return np.array([self.table[t] for t in texts], dtype=float)
 
 
@@ -62,9 +65,11 @@ def test_uncertainty_selection_puts_the_unit_nearest_a_threshold_first(standoff_
     _, _, units = standoff_corpus
     table = {u.text: [0.01, 0.99, 0.01, 0.01, 0.01] for u in units}
     table[units[2].text] = [0.01, 0.45, 0.01, 0.01, 0.01]
-    chosen = select_units(units, 2, "uncertainty", model=_FixedModel(table), suggest=True)
+    model = _FixedModel(table)
+    chosen = select_units(units, 2, "uncertainty", model=model, suggest=True)
     assert chosen[0].unit.id == units[2].id
     assert chosen[0].suggested["consultation"] == 0.45
+    assert model.contexts[:len(units)] == [u.context for u in units]  # each unit reaches the model with its context
 
 
 def test_diversity_selection_returns_distinct_units(standoff_corpus):

@@ -21,13 +21,14 @@ def test_classify_one_sentence_uses_the_default_model():
 
 def test_classify_a_list_gives_one_prediction_per_text_in_one_vectorisation(small_model, monkeypatch):
     calls = []
-    original = type(small_model).predict_proba
+    engine = small_model.engine_
+    original = type(engine).predict_proba
 
-    def counting(self, X):
-        calls.append(len(X))
-        return original(self, X)
+    def counting(self, texts, contexts=None):
+        calls.append(len(texts))
+        return original(self, texts, contexts)
 
-    monkeypatch.setattr(type(small_model), "predict_proba", counting)
+    monkeypatch.setattr(type(engine), "predict_proba", counting)
     texts = ["成立功能型党支部。", "助力脱贫攻坚。", "七十载砥砺前行。"]
     predictions = classify(texts, model=small_model)
     assert [p.text for p in predictions] == texts

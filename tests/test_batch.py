@@ -273,11 +273,12 @@ class WorkerKiller:
 
     themes = ("a", "b")
     thresholds = np.array([0.5, 0.5])
+    reads_context = False
 
     def __init__(self, main_pid: int) -> None:
         self.main_pid = main_pid
 
-    def predict_proba(self, texts):
+    def predict_proba(self, texts, contexts=None):
         if os.getpid() != self.main_pid and any("KILL" in text for text in texts):
             os._exit(1)
         return np.full((len(texts), 2), 0.25)

@@ -15,7 +15,7 @@ from typing import Iterable
 
 from .select import Selected
 
-BATCH_FIELDS = ("id", "source", "doc", "span", "sha256", "section", "heading", "before", "text", "after",
+BATCH_FIELDS = ("id", "source", "doc", "span", "sha256", "title", "section", "heading", "before", "text", "after",
                 "selection", "suggested", "labels")
 
 
@@ -28,6 +28,7 @@ def batch_line(item: Selected, annotator: str = "") -> dict:
         "doc": unit.doc,
         "span": list(unit.span),
         "sha256": unit.sha256,
+        "title": unit.context.title,
         "section": unit.section,
         "heading": unit.context.heading,
         "before": unit.context.before,

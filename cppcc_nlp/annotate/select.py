@@ -1,4 +1,4 @@
-"""Choose units to hand-label: stratified random, model uncertainty, diversity, or a keyword query.
+"""Choose units to hand-label: all of them, stratified random, model uncertainty, diversity, or a keyword query.
 
 The strategies are a few lines each over the reader's units, so they are kept
 here rather than taken from an active-learning library: small-text and modAL
@@ -83,8 +83,14 @@ def stratified_random(units: Sequence[Unit], n: int, rng: random.Random, max_per
     return chosen
 
 
-def _model_input(units: Sequence[Unit]) -> list[str]:
+def _texts(units: Sequence[Unit]) -> list[str]:
     return [unit.text for unit in units]
+
+
+def _probabilities(model, units: Sequence[Unit]):
+    """The model's probabilities for ``units``, each with its context (a ``ThemeClassifier`` or an ``Engine``)."""
+    engine = model._engine() if hasattr(model, "engine_") else model
+    return engine.predict_proba(_texts(units), [unit.context for unit in units])
 
 
 def uncertainty_order(units: Sequence[Unit], model) -> tuple[list[int], np.ndarray]:
@@ -95,9 +101,9 @@ def uncertainty_order(units: Sequence[Unit], model) -> tuple[list[int], np.ndarr
     """
     import numpy as np  # here, not at the top: the command line's parser imports this module for every command
 
-    probabilities = model.predict_proba(_model_input(units))
+    probabilities = _probabilities(model, units)
     clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
-    thresholds = np.clip(np.asarray(model.thresholds_, dtype=float), 1e-6, 1 - 1e-6)
+    thresholds = np.clip(np.asarray(getattr(model, "engine_", model).thresholds, dtype=float), 1e-6, 1 - 1e-6)
     margin = np.abs(np.log(clipped / (1 - clipped)) - np.log(thresholds / (1 - thresholds))).min(axis=1)
     return [int(i) for i in np.argsort(margin, kind="stable")], probabilities
 
@@ -112,7 +118,7 @@ def diversity_order(units: Sequence[Unit], n: int, rng: random.Random, pool: int
     candidates = candidates[:pool]
     if not candidates:
         return []
-    vectors = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), lowercase=False).fit_transform(_model_input(candidates))
+    vectors = TfidfVectorizer(analyzer="char", ngram_range=(2, 2), lowercase=False).fit_transform(_texts(candidates))
     chosen = [0]
     # cosine distance to the nearest chosen unit (rows are L2-normalised)
     distance = 1.0 - vectors.dot(vectors[0].T).toarray().ravel()
@@ -151,7 +157,9 @@ def select_units(
     rng = random.Random(random_state)
     candidates = [unit for unit in units if unit.id not in exclude]
     probabilities = None
-    if strategy == "random":
+    if strategy == "all":
+        chosen = _take_spread(candidates, n, max_per_doc)
+    elif strategy == "random":
         chosen = stratified_random(candidates, n, rng, max_per_doc)
     elif strategy == "keyword":
         if not query:
@@ -169,7 +177,7 @@ def select_units(
         chosen = _take_spread(diversity_order(candidates, n * 2, rng), n, max_per_doc)
     suggestions: list[dict[str, float] | None] = [None] * len(chosen)
     if suggest and model is not None and chosen:
-        rows = model.predict_proba(_model_input(chosen))
-        classes = [str(c) for c in model.classes_]
+        rows = _probabilities(model, chosen)
+        classes = list(getattr(model, "engine_", model).themes)
         suggestions = [{theme: round(float(p), 3) for theme, p in zip(classes, row)} for row in rows]
     return [Selected(unit, strategy, suggestion) for unit, suggestion in zip(chosen, suggestions)]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
+from ..context import paragraph_contexts, report_contexts, title_line
 from ..errors import InputError
 from ..reader import Report, stream_report
 from ..records import RecordEncoder, SectionTally, score_steps, section_profiles
@@ -145,13 +146,14 @@ class Labeller:
         self.lock = threading.Lock()  # the predictor's token cache is not thread-safe
         self.encoder = RecordEncoder(self.themes)
 
-    def predict(self, texts: list[str]) -> np.ndarray:
-        """Probabilities for ``texts``, vectorised in chunks of about PREDICT_CHARS characters."""
+    def predict(self, texts: list[str], contexts: list | None = None) -> np.ndarray:
+        """Probabilities for ``texts`` (with their ``contexts``), vectorised in chunks of about PREDICT_CHARS characters."""
         blocks, start, size = [], 0, 0
         for end, text in enumerate(texts, start=1):
             size += len(text)
             if size >= PREDICT_CHARS or end == len(texts):
-                blocks.append(self.predictor.predict_proba(texts[start:end]))
+                blocks.append(self.predictor.predict_proba(texts[start:end],
+                                                           contexts[start:end] if contexts is not None else None))
                 start, size = end, 0
         if not blocks:
             return np.zeros((0, len(self.themes)))
@@ -188,7 +190,8 @@ class Labeller:
             outcomes[i] = outcome
         with self.lock:
             try:
-                probabilities = self.predict([s.text for _, _, sentences in reports for s in sentences])
+                probabilities = self.predict([s.text for _, _, sentences in reports for s in sentences],
+                                             self._contexts(report for _, report, _ in reports))
                 masks, steps = self._labels_and_steps(probabilities)
             except Exception:
                 masks = steps = None  # find the document that fails: predict one document at a time
@@ -200,7 +203,7 @@ class Labeller:
                         mine = masks[offset:end], steps[offset:end]
                         offset = end
                     else:
-                        mine = self._labels_and_steps(self.predict([s.text for s in sentences]))
+                        mine = self._labels_and_steps(self.predict([s.text for s in sentences], self._contexts([report])))
                     self._serialise(outcomes[i], report, sentences, *mine, options)
                 except Exception as exc:
                     outcomes[i].error = f"{items[i].source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
@@ -225,13 +228,19 @@ class Labeller:
                     outcome.error = _changed_since(item)
                 return
             tallies: dict[int, SectionTally] = {}
+            title = None
             for piece in stream_report(item.path, item.source, piece_chars or PIECE_CHARS):
                 if isinstance(piece, str):
                     outcome.content_hash = piece
                     break
                 sentences = piece.sentences
+                contexts = None
+                if self.predictor.reads_context:
+                    if title is None:
+                        title = title_line(piece.paragraphs[0][1]) if piece.paragraphs else ""
+                    contexts = paragraph_contexts(((piece.section_titles[k], p) for k, p in piece.paragraphs), title)
                 with self.lock:
-                    masks, steps = self._labels_and_steps(self.predict([s.text for s in sentences]))
+                    masks, steps = self._labels_and_steps(self.predict([s.text for s in sentences], contexts))
                 outcome.sentences += len(sentences)
                 outcome.characters += sum(len(s.text) for s in sentences)
                 records = self.encoder.records(item.doc_id, piece.section_names, sentences, masks, steps,
@@ -251,6 +260,12 @@ class Labeller:
             outcome.error = str(exc)
         except Exception as exc:  # a reader bug on one document must not stop the batch
             outcome.error = f"{item.source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
+
+    def _contexts(self, reports) -> list | None:
+        """The context of every sentence of ``reports``, in order, when the model reads context (else None)."""
+        if not self.predictor.reads_context:
+            return None
+        return [context for report in reports for context in report_contexts(report)]
 
     def _labels_and_steps(self, probabilities: np.ndarray) -> tuple[list[int], list[list[int]]]:
         """Per sentence: the predicted themes as a bit mask, and each score as ``round(p, 4) * 10000``."""

@@ -13,14 +13,16 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from ..context import UnitContext
 from ..errors import CorpusError
 from ..themes import THEME_IDS
 
 INLINE_KEYS = ("id", "doc", "section", "text", "labels")
 STANDOFF_KEYS = ("id", "source", "doc", "span", "sha256", "labels")
 # how a unit came to be labelled (the codebook's "how the unit was selected")
-STRATEGIES = ("random", "uncertainty", "diversity", "keyword")  # how annotate select chooses units
-SELECTIONS = ("all", *STRATEGIES)
+# how annotate select chooses units ("all": every unlabelled unit, in reading order)
+STRATEGIES = ("all", "random", "uncertainty", "diversity", "keyword")
+SELECTIONS = STRATEGIES
 
 
 def unit_id(doc_id: str, section_index: int, sentence_index: int, source: str | None = None) -> str:
@@ -32,15 +34,6 @@ def unit_id(doc_id: str, section_index: int, sentence_index: int, source: str | 
 def text_hash(text: str) -> str:
     """SHA-256 (hex) of a unit's UTF-8 text: what a stand-off record stores instead of the text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class UnitContext:
-    """What surrounds a unit in its document: the neighbouring sentences of its paragraph and its section's title."""
-
-    before: str = ""
-    after: str = ""
-    heading: str = ""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@
 of source copies (``--sources DIR``, ``sources=`` or ``$CPPCC_NLP_SOURCES``),
 and the field that holds each document's id. A document's units are the
 reader's sentences of its ``text``; spans index the reader's normalised text.
+Optional keys: ``text_field`` (default ``text``); ``group_field``, the field
+that names a document's site or host, which evaluation holds out whole; and
+``truncated``, for excerpts that may stop mid-sentence: a document's last
+sentence is then a unit only if it ends as a sentence does.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import CorpusError, InputError
-from ..reader import Report, parse_report, read_report
-from .records import UnitContext, text_hash, unit_id
+from ..reader import Report, ends_sentence, parse_report, read_report
+from ..context import UnitContext, report_contexts, report_title
+from .records import text_hash, unit_id
 
 SOURCES_ENV = "CPPCC_NLP_SOURCES"
 REGISTRY_NAME = "sources.json"
@@ -32,17 +37,25 @@ class SourceSpec:
     genre: str = ""
     description: str = ""
     text_field: str = "text"
+    group_field: str = ""
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
 class Document:
-    """One document of a source, read by the reader."""
+    """One document of a source, read by the reader.
+
+    ``group`` is the site or host the document comes from (the source's
+    ``group_field``), or empty; ``truncated`` says the text may stop mid-sentence.
+    """
 
     source: str
     doc: str
     title: str
     fields: dict
     report: Report
+    group: str = ""
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,7 +137,8 @@ def iter_documents(spec: SourceSpec, path: Path) -> Iterator[Document]:
             except InputError:
                 continue  # a document with no text has no units
             fields = {k: v for k, v in obj.items() if k != spec.text_field}
-            yield Document(spec.name, doc, str(obj.get("title", "")), fields, report)
+            group = str(obj.get(spec.group_field) or "") if spec.group_field else ""
+            yield Document(spec.name, doc, str(obj.get("title") or ""), fields, report, group, spec.truncated)
 
 
 def _iter_report_files(spec: SourceSpec, root: Path) -> Iterator[Document]:
@@ -134,38 +148,32 @@ def _iter_report_files(spec: SourceSpec, root: Path) -> Iterator[Document]:
             report = read_report(path, doc_id=doc)
         except InputError as exc:
             raise CorpusError(f"source {spec.name!r}: {exc}") from None
-        yield Document(spec.name, doc, report.sections[0].title or doc, {}, report)
+        yield Document(spec.name, doc, report_title(report), {}, report)
 
 
-def report_units(report: Report, source: str | None = None) -> list[Unit]:
-    """Every sentence of a report as a Unit, in reading order, with its context."""
+def report_units(report: Report, source: str | None = None, title: str | None = None) -> list[Unit]:
+    """Every sentence of a report as a Unit, in reading order, with its context (``context.report_contexts``)."""
     units = []
-    position = 0
-    for section in report.sections:
-        for paragraph in section.paragraphs:
-            sentences = paragraph.sentences
-            for k, sentence in enumerate(sentences):
-                context = UnitContext(
-                    before=sentences[k - 1].text if k > 0 else "",
-                    after=sentences[k + 1].text if k + 1 < len(sentences) else "",
-                    heading=section.title,
-                )
-                units.append(
-                    Unit(
-                        id=unit_id(report.doc_id, section.index, sentence.index, source),
-                        source=source or report.doc_id,
-                        doc=report.doc_id,
-                        section=section.name,
-                        span=(sentence.start, sentence.end),
-                        text=sentence.text,
-                        context=context,
-                        position=position,
-                    )
-                )
-                position += 1
+    sections = report.sections
+    for position, (sentence, context) in enumerate(zip(report.sentences, report_contexts(report, title))):
+        units.append(
+            Unit(
+                id=unit_id(report.doc_id, sentence.section_index, sentence.index, source),
+                source=source or report.doc_id,
+                doc=report.doc_id,
+                section=sections[sentence.section_index].name,
+                span=(sentence.start, sentence.end),
+                text=sentence.text,
+                context=context,
+                position=position,
+            )
+        )
     return units
 
 
 def document_units(document: Document) -> list[Unit]:
-    """The units of one source document."""
-    return report_units(document.report, document.source)
+    """The units of one source document; a truncated document's unfinished last sentence is not one."""
+    units = report_units(document.report, document.source, document.title)
+    if document.truncated and units and not ends_sentence(units[-1].text):
+        units.pop()
+    return units
