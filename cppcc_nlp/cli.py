@@ -21,6 +21,9 @@ from typing import Sequence
 
 from .errors import CppccNlpError, one_line
 
+# protocols.PROTOCOLS, named here so that parsing the command line imports no scikit-learn (a test keeps them equal)
+PROTOCOL_CHOICES = ("source", "city", "document", "host")
+
 EXIT_SOME_INPUTS_FAILED = 6
 EXIT_NOTHING_SELECTED = 8
 EXIT_NOTHING_LABELLED = 10
@@ -606,8 +609,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_options(evaluate)
     evaluate.add_argument("--json", help="also write the figures as JSON to this file")
     evaluate.add_argument("--quick", action="store_true", help="a small run: a sample of documents, no threshold search")
-    evaluate.add_argument("--protocol", action="append", choices=("source", "city", "document"),
-                          help="only this protocol (repeatable; default: all three)")
+    evaluate.add_argument("--protocol", action="append", choices=PROTOCOL_CHOICES,
+                          help="only this protocol (repeatable; default: all)")
     evaluate.add_argument("--params", help="model parameters as JSON (default: the shipped model's)")
     evaluate.add_argument("-j", "--jobs", type=int, default=1, help="folds fitted in parallel (default: 1)")
     _add_model_options(evaluate)

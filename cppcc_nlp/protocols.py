@@ -1,16 +1,18 @@
 """Evaluation a reviewer believes: held-out sources, held-out cities, held-out documents; never a random split.
 
-Three protocols, each a list of splits (train on ``train``, predict ``test``):
+Four protocols, each a list of splits (train on ``train``, predict ``test``):
 
 - ``source``: leave one source out — train on every other source, test on it;
 - ``city``: leave one section of the single committed report (the seed's
   cities) out — train on everything else;
 - ``document``: inside each large source, 5 folds of whole documents —
-  train on the other sources and the other folds.
+  train on the other sources and the other folds;
+- ``host``: inside each source whose documents name their site (the local
+  committees' pages), 5 folds of whole sites — no site on both sides.
 
 Which units are reported was fixed before any tuning: every document (for
-the seed, every city) falls by a hash of its id into a *development* or a
-*test* half. Configurations are compared on the development half; headline
+the seed, every city; for a source with sites, every site) falls by a hash
+of its id into a *development* or a *test* half. Configurations are compared on the development half; headline
 figures are measured on the test half, on units selected at random (so they
 represent the source) unless said otherwise. Intervals are 95 % bootstrap
 intervals that resample documents, not sentences.
@@ -31,10 +33,11 @@ from .model import split_inputs
 from .reader import LEAD_IN
 from .themes import THEME_IDS
 
-PROTOCOLS = ("source", "city", "document")
+PROTOCOLS = ("source", "city", "document", "host")
 HALVES = ("dev", "test")
 LARGE_SOURCE_DOCS = 100  # a source with at least this many documents gets the document protocol
 DOCUMENT_FOLDS = 5
+HOST_FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,9 @@ class Split:
 
 
 def evaluation_half(record: LabelRecord) -> str:
-    """``dev`` or ``test``: fixed by a hash of the document (the section, for the committed report)."""
-    key = record.fold_group if record.span is None else record.group
+    """``dev`` or ``test``: fixed by a hash of the document (the section, for the committed report; the site,
+    where the source names one)."""
+    key = record.fold_group if record.span is None else f"{record.source}@{record.site}" if record.site else record.group
     return HALVES[hashlib.sha256(key.encode("utf-8")).digest()[0] % 2]
 
 
@@ -70,6 +74,13 @@ def make_splits(records: Sequence[LabelRecord], protocol: str) -> list[Split]:
                     continue
                 held = np.array([r.source == source and r.section == section for r in records])
                 splits.append(Split(protocol, f"{source}#{section}", index[~held], index[held]))
+    elif protocol == "host":
+        sites = np.array([r.site for r in records], dtype=object)
+        for source in sorted({r.source for r in records if r.site}):
+            inside = index[(sources == source) & (sites != "")]
+            for k, (_, test) in enumerate(GroupKFold(HOST_FOLDS).split(inside, groups=sites[inside])):
+                held = inside[test]
+                splits.append(Split(protocol, f"{source}/hosts{k}", np.setdiff1d(index, held), held))
     else:
         groups = np.array([r.group for r in records], dtype=object)
         for source in sorted(set(sources)):
@@ -280,7 +291,8 @@ def heldout_evaluation(
 def format_evaluation(result: dict) -> str:
     """The evaluation as Markdown tables: per held-out group, then per theme pooled."""
     names = {"source": "Leave one source out", "city": "Leave one city out (the committed report)",
-             "document": "Held-out documents inside the large sources (5 folds)"}
+             "document": "Held-out documents inside the large sources (5 folds)",
+             "host": "Held-out sites inside the local committees' pages (5 folds of whole hosts)"}
     lines = [f"Reported units: {result['reported_units']}. Intervals: 95 % bootstrap over documents."]
     for protocol, rows in result["protocols"].items():
         lines += ["", f"### {names[protocol]}", "",

@@ -5,24 +5,53 @@ import re
 import subprocess
 from collections import Counter
 
+import pytest
+
 from cppcc_nlp.corpus import corpus_stats
 from cppcc_nlp.corpus.stats import corpus_agreement
 from cppcc_nlp.themes import THEME_IDS
 
 from conftest import EXTERNAL, ROOT, SEED_DOC
 
-EXTERNAL_SOURCES = {"xwlb-cppcc", "xwlb-poverty", "gwr-national", "gwr-provincial"}
+ROUND_ONE_SOURCES = {"xwlb-cppcc", "xwlb-poverty", "gwr-national", "gwr-provincial"}
+LOCAL = "local-cppcc-web"
 
 
-def test_the_corpus_spans_the_four_external_sources(records):
+def test_the_corpus_spans_the_external_sources(records):
     new = [r for r in records if r.source != SEED_DOC]
-    assert {r.source for r in new} == EXTERNAL_SOURCES
-    assert len(new) >= 2500
-    assert len({r.group for r in new}) >= 250
-    selections = Counter(r.selection for r in new)
+    assert {r.source for r in new} == ROUND_ONE_SOURCES | {LOCAL}
+    sampled = [r for r in new if r.source in ROUND_ONE_SOURCES]
+    assert len(sampled) >= 2500
+    assert len({r.group for r in sampled}) >= 250
+    selections = Counter(r.selection for r in sampled)
     assert set(selections) <= {"random", "uncertainty", "keyword", "diversity"}
-    assert 0.4 <= selections["random"] / len(new) <= 0.6
+    assert 0.4 <= selections["random"] / len(sampled) <= 0.6
     assert all(r.annotator for r in new)
+
+
+def test_local_committee_pages_are_labelled_whole_from_over_300_pages(records):
+    local = [r for r in records if r.source == LOCAL]
+    assert len(local) >= 2500 and len({r.doc for r in local}) >= 300
+    assert {r.selection for r in local} == {"all"}
+    assert all(r.site for r in local) and len({r.site for r in local}) >= 250
+
+
+def test_the_unfinished_last_sentence_of_a_cut_page_is_not_a_unit(records):
+    from cppcc_nlp.corpus.sources import document_units, iter_documents, read_registry
+
+    spec = read_registry(ROOT / "corpus")[LOCAL]
+    labelled = {r.id for r in records if r.source == LOCAL}
+    cut = kept = 0
+    for document in iter_documents(spec, EXTERNAL / spec.path):
+        units = document_units(document)
+        last = document.report.sentences[-1]
+        if units[-1].span != (last.start, last.end):
+            cut += 1
+            assert not last.text.rstrip("”’」』）》】〕)\"'").endswith(tuple("。！？；!?;…")), last.text
+            assert f"{LOCAL}/{document.doc}-s{last.section_index:02d}-{last.index:03d}" not in labelled
+        else:
+            kept += 1
+    assert cut >= 50 and kept >= 50  # many pages stop mid-sentence, many do not
 
 
 def test_every_theme_has_enough_positive_units(records):
@@ -30,10 +59,12 @@ def test_every_theme_has_enough_positive_units(records):
     assert min(stats.units_per_theme.values()) >= 150, stats.units_per_theme
 
 
-def test_a_double_annotation_of_at_least_500_new_units_is_recorded_and_adjudicated(records):
-    result = corpus_agreement(ROOT / "corpus")
-    assert result is not None and result.units >= 500 and result.only_a == result.only_b == 0
-    adjudicated = [json.loads(line) for line in (ROOT / "corpus" / "agreement" / "adjudication.jsonl").open(encoding="utf-8")]
+@pytest.mark.parametrize("round_name, adjudication", [("round 1", "adjudication.jsonl"),
+                                                       (LOCAL, f"{LOCAL}-adjudication.jsonl")])
+def test_each_double_annotation_of_at_least_500_units_is_recorded_and_adjudicated(records, round_name, adjudication):
+    result = corpus_agreement(ROOT / "corpus")[round_name]
+    assert result.units >= 500 and result.only_a == result.only_b == 0
+    adjudicated = [json.loads(line) for line in (ROOT / "corpus" / "agreement" / adjudication).open(encoding="utf-8")]
     assert sorted(a["id"] for a in adjudicated) == sorted(d.id for d in result.disagreements)
     final = {r.id: r for r in records}
     for decision in adjudicated:

@@ -31,7 +31,29 @@ def test_the_source_protocol_tests_every_unit_and_the_city_protocol_the_seed_cit
     cities = make_splits(records, "city")
     assert len(cities) == 13 and all(records[s.test[0]].span is None for s in cities)
     documents = make_splits(records, "document")
-    assert {s.name.split("/")[0] for s in documents} == {"xwlb-cppcc", "xwlb-poverty"}
+    assert {s.name.split("/")[0] for s in documents} == {"xwlb-cppcc", "xwlb-poverty", "local-cppcc-web"}
+
+
+def test_the_host_protocol_keeps_every_site_on_one_side(records):
+    splits = make_splits(records, "host")
+    assert len(splits) == 5
+    sites = np.array([r.site for r in records], dtype=object)
+    tested = np.concatenate([s.test for s in splits])
+    local = [i for i, r in enumerate(records) if r.source == "local-cppcc-web"]
+    assert sorted(tested.tolist()) == local  # every local unit is tested once
+    for split in splits:
+        assert not set(sites[split.train]) & set(sites[split.test]), split.name
+        assert {records[i].source for i in split.train} > {"xwlb-cppcc", "gwr-national"}  # the other sources train
+
+
+def test_a_site_falls_wholly_into_one_half(records):
+    halves = {}
+    for r in records:
+        if r.site:
+            halves.setdefault(r.site, set()).add(evaluation_half(r))
+    assert len(halves) >= 250 and all(len(h) == 1 for h in halves.values())
+    share = np.mean([h == {"test"} for h in halves.values()])
+    assert 0.35 < share < 0.65
 
 
 def test_halves_are_fixed_by_document_and_split_the_corpus(records):
@@ -72,3 +94,10 @@ def test_evaluate_quick_prints_and_writes_the_held_out_figures(tmp_path, capsys)
     assert {"xwlb-cppcc", "gwr-national", "all"} <= set(rows)
     lo, hi = rows["all"]["model"]["interval"]["micro_f1"]
     assert lo <= rows["all"]["model"]["micro_f1"] <= hi
+
+
+def test_the_command_line_offers_every_protocol():
+    from cppcc_nlp.cli import PROTOCOL_CHOICES
+    from cppcc_nlp.protocols import PROTOCOLS
+
+    assert PROTOCOL_CHOICES == PROTOCOLS

@@ -164,7 +164,7 @@ def _resolve_standoff(
                     )
                 resolved[line.id] = LabelRecord(
                     line.id, line.doc, unit.section, unit.text, line.labels, name, line.span,
-                    line.annotator, line.selection, unit.context,
+                    line.annotator, line.selection, unit.context, document.group,
                 )
         if docs:
             doc, pending = next(iter(docs.items()))

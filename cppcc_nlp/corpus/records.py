@@ -54,6 +54,7 @@ class LabelRecord:
     annotator: str = ""
     selection: str = ""
     context: UnitContext = field(default_factory=UnitContext, compare=False, repr=False)
+    site: str = field(default="", compare=False)  # the document's site or host, where the source names one
 
     @property
     def group(self) -> str:

@@ -5,7 +5,8 @@ of source copies (``--sources DIR``, ``sources=`` or ``$CPPCC_NLP_SOURCES``),
 and the field that holds each document's id. A document's units are the
 reader's sentences of its ``text``; spans index the reader's normalised text.
 Optional keys: ``text_field`` (default ``text``); ``group_field``, the field
-that names a document's site or host, which evaluation holds out whole; and
+that names a document's site (a URL field: its host), which evaluation holds
+out whole; and
 ``truncated``, for excerpts that may stop mid-sentence: a document's last
 sentence is then a unit only if it ends as a sentence does.
 """
@@ -89,6 +90,17 @@ def read_registry(corpus_dir: Path) -> dict[str, SourceSpec]:
     return {spec.name: spec for spec in specs}
 
 
+def site_of(value) -> str:
+    """A document's site from its ``group_field``: a URL gives its host (lower case, no port, no ``www.``)."""
+    from urllib.parse import urlsplit
+
+    text = str(value or "").strip()
+    if "://" in text:
+        host = (urlsplit(text).hostname or "").lower()
+        return host[4:] if host.startswith("www.") else host
+    return text
+
+
 def sources_dir(explicit: str | os.PathLike | None = None) -> Path | None:
     """The directory of source copies: the argument, else ``$CPPCC_NLP_SOURCES``, else None."""
     chosen = explicit if explicit is not None else os.environ.get(SOURCES_ENV) or None
@@ -137,7 +149,7 @@ def iter_documents(spec: SourceSpec, path: Path) -> Iterator[Document]:
             except InputError:
                 continue  # a document with no text has no units
             fields = {k: v for k, v in obj.items() if k != spec.text_field}
-            group = str(obj.get(spec.group_field) or "") if spec.group_field else ""
+            group = site_of(obj.get(spec.group_field)) if spec.group_field else ""
             yield Document(spec.name, doc, str(obj.get("title") or ""), fields, report, group, spec.truncated)
 
 

@@ -35,7 +35,7 @@ class CorpusStats:
     sources: tuple[SourceStats, ...] = ()
     documents: int = 0
     annotators: dict[str, int] = field(default_factory=dict)
-    agreement: object = None
+    agreement: dict = field(default_factory=dict)  # round name -> agreement of its two annotations
 
     def format(self) -> str:
         lines = [
@@ -63,9 +63,9 @@ class CorpusStats:
         lines += [
             f"  {theme:<22}{count:>5}  ({count / self.units:.0%})" for theme, count in self.units_per_theme.items()
         ]
-        if self.agreement is not None:
-            lines += ["", "inter-annotator agreement (two independent annotations, before adjudication):"]
-            lines += ["  " + line for line in self.agreement.format().splitlines()]
+        for name, agreement in self.agreement.items():
+            lines += ["", f"inter-annotator agreement, {name} (two independent annotations, before adjudication):"]
+            lines += ["  " + line for line in agreement.format().splitlines()]
         lines += ["", "label co-occurrence (units with both):"]
         short = {theme: theme[:6] for theme in THEME_IDS}
         lines.append("  " + " " * 22 + "".join(f"{short[t]:>8}" for t in THEME_IDS))
@@ -89,16 +89,20 @@ def _source_stats(source: str, records: list[LabelRecord]) -> SourceStats:
     )
 
 
-def corpus_agreement(corpus_dir: str | Path | None = None):
-    """Agreement between ``agreement/first.jsonl`` and ``agreement/second.jsonl`` of a corpus, or None."""
+def corpus_agreement(corpus_dir: str | Path | None = None) -> dict:
+    """Per round of double annotation, the agreement of its two annotations: ``agreement/<round->first.jsonl``
+    with ``<round->second.jsonl`` (the first round has no prefix and is named ``round 1``)."""
     from ..annotate.agreement import agreement_of_files
     from .load import default_corpus_dir
 
-    root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
-    first, second = root / AGREEMENT_DIR / FIRST_ANNOTATION, root / AGREEMENT_DIR / SECOND_ANNOTATION
-    if not (first.is_file() and second.is_file()):
-        return None
-    return agreement_of_files(first, second)
+    root = (Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()) / AGREEMENT_DIR
+    rounds = {}
+    for first in sorted(root.glob(f"*{FIRST_ANNOTATION}")):
+        prefix = first.name[: -len(FIRST_ANNOTATION)]
+        second = root / f"{prefix}{SECOND_ANNOTATION}"
+        if second.is_file():
+            rounds[prefix.rstrip("-") or "round 1"] = agreement_of_files(first, second)
+    return rounds
 
 
 def corpus_stats(records: list[LabelRecord], corpus_dir: str | Path | None = None) -> CorpusStats:
