@@ -1,0 +1,138 @@
+"""Local committees' own pages: configurations on held-out hosts, then the chosen one on the test hosts.
+
+    python benchmarks/local_genre.py search [--jobs 2]      # development hosts only: pick a configuration
+    python benchmarks/local_genre.py report --config NAME   # the test hosts: figures, intervals, ECE, curve
+
+Every split of the ``host`` protocol trains on every other source and on the
+other folds of sites and predicts one fold of whole sites of
+``local-cppcc-web`` (no site on both sides). ``search`` scores only the units
+of the *development* sites (``protocols.evaluation_half``); which sites are in
+the test half was fixed by a hash of the site before any configuration was
+tried. ``report`` scores the *test* sites: per-theme P/R/F1 with
+document-bootstrap intervals beside the keyword and majority baselines,
+per-theme ECE before and after calibration, and a learning curve in this
+source's training units. Results go to ``benchmarks/results/local_genre-*.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("CPPCC_NLP_SOURCES", str(ROOT.parent / "shared" / "external"))
+
+from cppcc_nlp.corpus import load_corpus  # noqa: E402
+from cppcc_nlp.model import ThemeClassifier  # noqa: E402
+from cppcc_nlp.persist import load_engine  # noqa: E402
+from cppcc_nlp.protocols import (calibration_report, evaluation_half, label_matrix, run_protocol,  # noqa: E402
+                                 summarise)
+
+LOCAL = "local-cppcc-web"
+SHIPPED = dict(load_engine().params)
+CONFIGS = {
+    "shipped": {},
+    "context 0.3": {"context_weight": 0.3},
+    "context 0.6": {"context_weight": 0.6},
+    "frame 0.3": {"frame_weight": 0.3},
+    "frame 0.6": {"frame_weight": 0.6},
+    "frame 1.0": {"frame_weight": 1.0},
+    "context 0.3, frame 0.6": {"context_weight": 0.3, "frame_weight": 0.6},
+    "C 3": {"C": 3.0},
+    "C 30": {"C": 30.0},
+    "cue words (plain)": {"cue_words": True},
+    "no class weight": {"class_weight": None},
+    "svm C 0.3": {"classifier": "svm", "C": 0.3},
+    "min_df 1": {"min_df": 1},
+}
+
+
+def local_in(half: str):
+    return lambda record: record.source == LOCAL and evaluation_half(record) == half
+
+
+def search(records, names, jobs: int) -> dict:
+    results = {}
+    for name in names:
+        params = {**SHIPPED, **CONFIGS[name]}
+        start = time.perf_counter()
+        held = run_protocol(records, lambda: ThemeClassifier(**params), "host", only=local_in("dev"), n_jobs=jobs)
+        row = summarise(records, held, rounds=200)["all"]
+        results[name] = {"params": params, "units": row["units"], "documents": row["documents"],
+                         "micro_f1": row["model"]["micro_f1"], "macro_f1": row["model"]["macro_f1"],
+                         "per_theme_f1": {t: v["f1"] for t, v in row["model"]["per_theme"].items()},
+                         "keyword_micro_f1": row["keyword"]["micro_f1"], "seconds": round(time.perf_counter() - start, 1)}
+        print(f"| {name} | {results[name]['micro_f1']:.3f} | {results[name]['macro_f1']:.3f} | "
+              + " | ".join(f"{f:.2f}" for f in results[name]["per_theme_f1"].values()) + " |", flush=True)
+    return results
+
+
+def report(records, name: str, jobs: int) -> dict:
+    params = {**SHIPPED, **CONFIGS[name]}
+    held = run_protocol(records, lambda: ThemeClassifier(**params), "host", only=local_in("test"), n_jobs=jobs)
+    summary = summarise(records, held, rounds=1000)["all"]
+    calibration = calibration_report(records, held)
+    # per-theme document-bootstrap intervals of F1
+    Y = label_matrix(records)
+    truth, predicted = Y[held.index], held.predicted
+    docs = np.array([records[i].group for i in held.index], dtype=object)
+    unique, inverse = np.unique(docs, return_inverse=True)
+    rng = np.random.default_rng(0)
+    f1s = []
+    for _ in range(1000):
+        pick = np.bincount(rng.integers(0, len(unique), len(unique)), minlength=len(unique))[inverse]
+        tp = (pick[:, None] * (truth & predicted)).sum(axis=0)
+        pp = (pick[:, None] * predicted).sum(axis=0)
+        ap = (pick[:, None] * truth).sum(axis=0)
+        f1s.append(np.where(pp + ap > 0, 2 * tp / np.maximum(pp + ap, 1), 1.0))
+    f1s = np.array(f1s)
+    intervals = {t: [round(float(np.percentile(f1s[:, k], 2.5)), 3), round(float(np.percentile(f1s[:, k], 97.5)), 3)]
+                 for k, t in enumerate(load_engine().engine.themes)}
+    test_sites = sorted({records[i].site for i in held.index})
+    curve = []
+    local_train_sites = sorted({r.site for r in records if r.source == LOCAL and evaluation_half(r) == "dev"})
+    order = np.random.default_rng(0).permutation(len(local_train_sites))
+    for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
+        kept_sites = {local_train_sites[i] for i in order[: int(round(fraction * len(local_train_sites)))]}
+        kept = [r for r in records if r.source != LOCAL or evaluation_half(r) == "test" or r.site in kept_sites]
+        # train on the other sources and the kept development sites; score every test site
+        train = [r for r in kept if not (r.source == LOCAL and evaluation_half(r) == "test")]
+        test = [r for r in kept if r.source == LOCAL and evaluation_half(r) == "test"]
+        model = ThemeClassifier(**params).fit(train, [r.labels for r in train], groups=[r.fold_group for r in train])
+        predicted_curve = model.predict(test)
+        truth_curve = label_matrix(test)
+        tp = (truth_curve & predicted_curve).sum()
+        micro = 2 * tp / (truth_curve.sum() + predicted_curve.sum())
+        curve.append({"fraction": fraction, "local_training_units": sum(r.source == LOCAL for r in train),
+                      "micro_f1": round(float(micro), 3)})
+        print("curve", curve[-1], flush=True)
+    return {"config": name, "params": params, "summary": summary, "per_theme_f1_interval": intervals,
+            "calibration": calibration, "test_sites": len(test_sites), "learning_curve": curve}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=("search", "report"))
+    parser.add_argument("--config", action="append", choices=sorted(CONFIGS))
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    records = load_corpus(ROOT / "corpus")
+    out = ROOT / "benchmarks" / "results" / f"local_genre-{args.mode}.json"
+    if args.mode == "search":
+        print("| configuration | micro-F1 | macro-F1 | " + " | ".join(load_engine().engine.themes) + " |")
+        result = search(records, args.config or list(CONFIGS), args.jobs)
+    else:
+        result = report(records, (args.config or ["shipped"])[0], args.jobs)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"-> {out}")
+
+
+if __name__ == "__main__":
+    main()
