@@ -51,6 +51,10 @@ CONFIGS = {
     "no class weight": {"class_weight": None},
     "svm C 0.3": {"classifier": "svm", "C": 0.3},
     "min_df 1": {"min_df": 1},
+    "document 0.3": {"document_weight": 0.3},
+    "document 0.6": {"document_weight": 0.6},
+    "frame 0.6, document 0.3": {"frame_weight": 0.6, "document_weight": 0.3},
+    "context 0.3, frame 0.6, document 0.3": {"context_weight": 0.3, "frame_weight": 0.6, "document_weight": 0.3},
 }
 
 

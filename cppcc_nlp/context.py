@@ -8,24 +8,27 @@ with the same context. Plain strings have none.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 from .reader import Paragraph, Report, ends_sentence
 
 # the strings a feature part can read besides the unit's own text
-CONTEXT_INPUTS = ("context", "frame")
+CONTEXT_INPUTS = ("context", "frame", "document")
 _MAX_TITLE_CHARS = 60
+DOCUMENT_LEAD_CHARS = 1000  # what a ``document`` part reads of the document: its title and its opening
 
 
 @dataclass(frozen=True)
 class UnitContext:
-    """The neighbouring sentences of a unit's paragraph, its section's heading and its document's title."""
+    """The neighbouring sentences of a unit's paragraph, its section's heading, its document's title and
+    the document's opening (its first ``DOCUMENT_LEAD_CHARS`` normalised characters)."""
 
     before: str = ""
     after: str = ""
     heading: str = ""
     title: str = ""
+    document: str = field(default="", repr=False)
 
 
 def neighbours_text(context: UnitContext | None) -> str:
@@ -42,7 +45,14 @@ def frame_text(context: UnitContext | None) -> str:
     return "\n".join(part for part in (context.title, context.heading) if part)
 
 
-CONTEXT_VIEWS = {"context": neighbours_text, "frame": frame_text}
+def document_text(context: UnitContext | None) -> str:
+    """What a ``document`` part reads: the document's title and its opening."""
+    if context is None:
+        return ""
+    return f"{context.title}\n{context.document}" if context.title else context.document
+
+
+CONTEXT_VIEWS = {"context": neighbours_text, "frame": frame_text, "document": document_text}
 
 
 def context_strings(contexts: Sequence[UnitContext | str | None] | None, n: int, view: str) -> list[str]:
@@ -69,8 +79,9 @@ def report_title(report: Report) -> str:
     return title_line(first) if first is not None else ""
 
 
-def paragraph_contexts(paragraphs: Iterable[tuple[str, Paragraph]], title: str) -> list[UnitContext]:
-    """The context of every sentence of ``(section heading, Paragraph)`` pairs, in order."""
+def paragraph_contexts(paragraphs: Iterable[tuple[str, Paragraph]], title: str, lead: str = "") -> list[UnitContext]:
+    """The context of every sentence of ``(section heading, Paragraph)`` pairs, in order (``lead``: the
+    document's opening, ``document_lead``)."""
     contexts = []
     for heading, paragraph in paragraphs:
         sentences = paragraph.sentences
@@ -80,6 +91,7 @@ def paragraph_contexts(paragraphs: Iterable[tuple[str, Paragraph]], title: str) 
                 after=sentences[k + 1].text if k + 1 < len(sentences) else "",
                 heading=heading,
                 title=title,
+                document=lead,
             ))
     return contexts
 
@@ -91,7 +103,13 @@ def report_contexts(report: Report, title: str | None = None) -> list[UnitContex
     text (a JSONL field); None takes it from the report (``report_title``).
     """
     title = report_title(report) if title is None else title
-    return paragraph_contexts(((section.title, p) for section in report.sections for p in section.paragraphs), title)
+    return paragraph_contexts(((section.title, p) for section in report.sections for p in section.paragraphs), title,
+                              document_lead(report.text))
+
+
+def document_lead(text: str) -> str:
+    """The opening of a document's normalised text that a ``document`` part reads."""
+    return text[:DOCUMENT_LEAD_CHARS]
 
 
 def split_inputs(X) -> tuple[list[str], list[UnitContext | None]]:

@@ -94,10 +94,15 @@ class Engine:
                   ) -> sparse.csr_matrix:
         """The feature matrix for ``texts`` and, for context parts, their ``contexts`` (one per text, or None)."""
         texts = list(texts)
-        views = {reads: context_strings(contexts, len(texts), reads) for reads in set(self.inputs) if reads != "text"}
+        views = {reads: distinct_rows(context_strings(contexts, len(texts), reads))
+                 for reads in set(self.inputs) if reads != "text"}
         blocks = []
         for part, reads, weight in zip(self.parts, self.inputs, self.weights):
-            block = part(texts if reads == "text" else views[reads])
+            if reads == "text":
+                block = part(texts)
+            else:  # a heading, a title or a document is shared by many units: its features are computed once
+                distinct, rows = views[reads]
+                block = part(distinct)[rows]
             if weight != 1.0:
                 block = block * weight
             blocks.append(block)
@@ -199,6 +204,13 @@ class Engine:
             digest.update(name.encode() + str(value.dtype).encode() + str(value.shape).encode())
             digest.update(value.tobytes())
         return digest.hexdigest()
+
+
+def distinct_rows(strings: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct strings, in first-seen order, and the row of each input in them."""
+    index: dict[str, int] = {}
+    rows = np.fromiter((index.setdefault(s, len(index)) for s in strings), dtype=np.int64, count=len(strings))
+    return list(index), rows
 
 
 def logistic(scores: np.ndarray) -> np.ndarray:

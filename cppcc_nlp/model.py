@@ -16,7 +16,7 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.utils.validation import check_is_fitted
 
 from .context import context_strings, split_inputs  # noqa: F401 (split_inputs: callers import it from here too)
-from .engine import Engine, engine_from_fitted
+from .engine import Engine, distinct_rows, engine_from_fitted
 from .features import CueWordFeatures, _no_preprocessing, char_vectorizer, word_vectorizer  # noqa: F401 (old pickles name model._no_preprocessing)
 from .segment import Segmenter, default_lexicon
 from .themes import THEME_IDS
@@ -56,6 +56,8 @@ class ThemeClassifier(BaseEstimator):
     frame_weight : above 0, add character n-grams of the unit's frame (its
         document's title and its section heading) as a block of their own,
         multiplied by this weight.
+    document_weight : above 0, add character n-grams of the unit's document
+        (its title and opening, ``context.document_lead``), multiplied by this weight.
     calibration : "isotonic" maps each theme's scores to probabilities by isotonic
         regression on the out-of-fold scores of the threshold search; None keeps
         the linear model's own probabilities.
@@ -86,6 +88,7 @@ class ThemeClassifier(BaseEstimator):
         cue_words: bool = True,
         context_weight: float = 0.0,
         frame_weight: float = 0.0,
+        document_weight: float = 0.0,
         calibration: str | None = None,
         random_state: int | None = 0,
     ) -> None:
@@ -100,6 +103,7 @@ class ThemeClassifier(BaseEstimator):
         self.cue_words = cue_words
         self.context_weight = context_weight
         self.frame_weight = frame_weight
+        self.document_weight = document_weight
         self.calibration = calibration
         self.random_state = random_state
 
@@ -138,7 +142,7 @@ class ThemeClassifier(BaseEstimator):
             raise ValueError(f"C must be positive, got {self.C!r}")
         if self.cue_words not in (True, False, "extended"):
             raise ValueError(f"cue_words must be True, False or 'extended', got {self.cue_words!r}")
-        for name in ("context_weight", "frame_weight"):
+        for name in ("context_weight", "frame_weight", "document_weight"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)!r}")
         if self.calibration not in CALIBRATIONS:
@@ -181,14 +185,16 @@ class ThemeClassifier(BaseEstimator):
         vectorizer = self._make_vectorizer(segmenter)
         blocks = [vectorizer.fit_transform(texts)]
         context_unions = []
-        for view, weight in (("context", self.context_weight), ("frame", self.frame_weight)):
+        for view, weight in (("context", self.context_weight), ("frame", self.frame_weight),
+                             ("document", self.document_weight)):
             if weight > 0:
                 strings = context_strings(contexts, len(texts), view)
                 if not any(strings):
                     raise ValueError(f"{view}_weight > 0 needs units with a context (e.g. LabelRecord or Unit "
                                      "objects), not plain strings")
+                distinct, rows = distinct_rows(strings)  # a heading, title or document counts once in the weights
                 union = FeatureUnion([(view, char_vectorizer(self.min_df))])
-                blocks.append(union.fit_transform(strings) * weight)
+                blocks.append(union.fit_transform(distinct)[rows] * weight)
                 context_unions.append((union, view, weight))
         features = sparse.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
         coef = np.zeros((features.shape[1], Y.shape[1]))

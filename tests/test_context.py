@@ -7,7 +7,7 @@ import pytest
 
 from cppcc_nlp import classify, label_report, label_text, read_report
 from cppcc_nlp.cli import main
-from cppcc_nlp.context import UnitContext, frame_text, neighbours_text, report_contexts, report_title
+from cppcc_nlp.context import UnitContext, document_text, frame_text, neighbours_text, report_contexts, report_title
 from cppcc_nlp.reader import parse_report
 
 REPORT = """县政协常委会工作报告
@@ -22,7 +22,7 @@ REPORT = """县政协常委会工作报告
 def context_model(seed_records):
     from cppcc_nlp.model import ThemeClassifier
 
-    return ThemeClassifier(threshold_folds=0, context_weight=0.6, frame_weight=0.6).fit(
+    return ThemeClassifier(threshold_folds=0, context_weight=0.6, frame_weight=0.6, document_weight=0.3).fit(
         seed_records, [r.labels for r in seed_records])
 
 
@@ -45,10 +45,11 @@ def test_a_report_gives_each_sentence_its_neighbours_heading_and_title():
     assert len(contexts) == len(report.sentences)
     assert report_title(report) == "县政协常委会工作报告"
     second = contexts[3]  # 二十余位委员在会上发言。
-    assert second == UnitContext(before="围绕县城停车难问题召开专题协商会。", after="", heading="二、协商议政",
-                                 title="县政协常委会工作报告")
-    assert neighbours_text(second) == "围绕县城停车难问题召开专题协商会。\n二、协商议政"
-    assert frame_text(second) == "县政协常委会工作报告\n二、协商议政"
+    assert second == UnitContext(before="围绕县城停车难问题召开专题协商会。", after="", heading="一、协商议政",
+                                 title="县政协常委会工作报告", document=report.text[:1000])
+    assert neighbours_text(second) == "围绕县城停车难问题召开专题协商会。\n一、协商议政"
+    assert frame_text(second) == "县政协常委会工作报告\n一、协商议政"
+    assert document_text(second) == "县政协常委会工作报告\n" + report.text[:1000]
     assert report_contexts(report, title="")[3].title == ""
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
-from ..context import paragraph_contexts, report_contexts, title_line
+from ..context import document_lead, paragraph_contexts, report_contexts, title_line
 from ..errors import InputError
 from ..reader import Report, stream_report
 from ..records import RecordEncoder, SectionTally, score_steps, section_profiles
@@ -228,7 +228,7 @@ class Labeller:
                     outcome.error = _changed_since(item)
                 return
             tallies: dict[int, SectionTally] = {}
-            title = None
+            title = lead = None
             for piece in stream_report(item.path, item.source, piece_chars or PIECE_CHARS):
                 if isinstance(piece, str):
                     outcome.content_hash = piece
@@ -236,9 +236,11 @@ class Labeller:
                 sentences = piece.sentences
                 contexts = None
                 if self.predictor.reads_context:
-                    if title is None:
+                    if title is None:  # the first piece (about a million characters) holds the title and the opening
                         title = title_line(piece.paragraphs[0][1]) if piece.paragraphs else ""
-                    contexts = paragraph_contexts(((piece.section_titles[k], p) for k, p in piece.paragraphs), title)
+                        lead = document_lead("\n".join(p.text for _, p in piece.paragraphs))
+                    contexts = paragraph_contexts(((piece.section_titles[k], p) for k, p in piece.paragraphs), title,
+                                                  lead)
                 with self.lock:
                     masks, steps = self._labels_and_steps(self.predict([s.text for s in sentences], contexts))
                 outcome.sentences += len(sentences)
