@@ -35,12 +35,13 @@ STAGES = ["read + decode", "split (reader)", "word n-grams (incl. segmentation)"
 
 def measure(directory: str) -> dict:
     """Seconds per stage over the corpus, in this process, with the tokenizer ``$CPPCC_NLP_TOKENIZER`` chooses."""
-    from cppcc_nlp.batch import BATCH_DOCS, Item, Options, load_spec
+    from cppcc_nlp.batch import BATCH_DOCS, Item, Options
+    from cppcc_nlp.batch.labeller import model_spec
     from cppcc_nlp.batch.labeller import PREDICT_CHARS, labeller_for
     from cppcc_nlp.reader import decode_bytes, parse_report, read_bytes
 
     files = sorted(Path(directory).rglob("*.txt"))
-    labeller = labeller_for(load_spec())
+    labeller = labeller_for(model_spec(None))
     model = labeller.predictor
     if [type(part).__name__ for part in model.parts] != ["WordNgrams", "CharNgrams", "CueWords"]:
         sys.exit(f"stages.py times the shipped model's parts; this model has {[type(p).__name__ for p in model.parts]}")

@@ -29,6 +29,10 @@ _EXPORTS = {
     "LabelledReport": "api",
     "LabelRecord": "corpus",
     "THEME_IDS": "themes",
+    "Codebook": "codebook",
+    "read_codebook": "codebook",
+    "default_codebook": "codebook",
+    "as_engine": "api",
     "CppccNlpError": "errors",
     "InputError": "errors",
     "CorpusError": "errors",
@@ -55,6 +59,10 @@ __all__ = [
     "LabelledReport",
     "LabelRecord",
     "THEME_IDS",
+    "Codebook",
+    "read_codebook",
+    "default_codebook",
+    "as_engine",
     "CppccNlpError",
     "InputError",
     "CorpusError",
@@ -63,7 +71,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .api import LabelledReport, Prediction, classify, label_report, label_text
+    from .api import LabelledReport, Prediction, as_engine, classify, label_report, label_text
+    from .codebook import Codebook, default_codebook, read_codebook
     from .corpus import LabelRecord, load_corpus
     from .errors import CorpusError, CppccNlpError, InputError, MissingDependencyError, ModelError
     from .model import ThemeClassifier

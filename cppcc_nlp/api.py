@@ -15,13 +15,15 @@ from .records import (flatten, label_mask, profile_fields, record_fields, score_
                       sentence_record)
 
 if TYPE_CHECKING:
+    import os
     from typing import Union
 
+    from .codebook import Codebook
     from .engine import Engine
     from .model import ThemeClassifier
     from .persist import LoadedModel
 
-    Model = Union[ThemeClassifier, Engine]
+    ModelLike = Union[ThemeClassifier, Engine, LoadedModel, str, os.PathLike, None]
 
 _default_loaded: LoadedModel | None = None
 _default_model: ThemeClassifier | None = None
@@ -73,19 +75,41 @@ class Prediction:
         return {"text": self.text, "labels": list(self.labels), "scores": dict(self.scores)}
 
 
-def _themes_and_thresholds(model: Model) -> tuple[tuple[str, ...], np.ndarray]:
-    """A model's themes (column order) and per-theme thresholds: a ``ThemeClassifier``'s or an ``Engine``'s."""
-    if hasattr(model, "thresholds_"):
-        return tuple(str(c) for c in model.classes_), np.asarray(model.thresholds_, dtype=np.float64)
-    return tuple(model.themes), model.thresholds
+def as_engine(model: "ModelLike" = None) -> Engine:
+    """The one conversion every entry point starts with: the ``Engine`` that predicts for ``model``.
+
+    ``model`` is a fitted ``ThemeClassifier``, an ``Engine``, a ``LoadedModel``
+    (``persist.load_engine``), a model directory (``str`` or path), or None
+    for the shipped model (``default_engine``). An engine is immutable and
+    safe to share between threads.
+    """
+    import os
+
+    if model is None:
+        return default_engine()
+    if isinstance(model, (str, os.PathLike)):
+        from .persist import load_engine
+
+        return load_engine(model).engine
+    engine = getattr(model, "engine_", None)  # a fitted ThemeClassifier
+    if engine is not None:
+        return engine
+    if hasattr(model, "get_params"):
+        raise TypeError(f"{type(model).__name__} is not fitted: fit it, or load a saved model with load_model(DIR)")
+    engine = getattr(model, "engine", None)  # a LoadedModel
+    if engine is not None and _is_engine(engine):
+        return engine
+    if _is_engine(model):  # an Engine, or an object that predicts as one does
+        return model
+    raise TypeError(f"not a model: {type(model).__name__} (give a fitted ThemeClassifier, an Engine, a model "
+                    "directory, or None for the shipped model)")
 
 
-def _engine_of(model: Model) -> Engine:
-    """The engine that predicts for a fitted ``ThemeClassifier`` or an ``Engine``."""
-    return model._engine() if hasattr(model, "engine_") else model
+def _is_engine(value) -> bool:
+    return all(hasattr(value, name) for name in ("predict_proba", "themes", "thresholds"))
 
 
-def predict_many(model: Model, texts: Sequence[str], contexts: Sequence[UnitContext] | None = None) -> list[Prediction]:
+def predict_many(model: ModelLike, texts: Sequence[str], contexts: Sequence[UnitContext] | None = None) -> list[Prediction]:
     """Predictions for many texts in one vectorisation, with a ``ThemeClassifier`` or an ``Engine``.
 
     ``contexts`` (one per text) reach a model that reads context; without
@@ -94,9 +118,9 @@ def predict_many(model: Model, texts: Sequence[str], contexts: Sequence[UnitCont
     """
     if not texts:
         return []
-    engine = _engine_of(model)
-    probabilities = engine.predict_proba(texts, contexts if engine.reads_context else None)
-    themes, thresholds = _themes_and_thresholds(model)
+    engine = as_engine(model)
+    probabilities = engine.predict_proba(texts, contexts if getattr(engine, "reads_context", False) else None)
+    themes, thresholds = engine.themes, np.asarray(engine.thresholds, dtype=np.float64)
     chosen = (probabilities >= thresholds).tolist()
     scores = score_value(score_steps(probabilities)).tolist()
     return [
@@ -106,11 +130,11 @@ def predict_many(model: Model, texts: Sequence[str], contexts: Sequence[UnitCont
 
 
 @overload
-def classify(texts: str, model: Model | None = None) -> Prediction: ...
+def classify(texts: str, model: ModelLike = None) -> Prediction: ...
 @overload
-def classify(texts: Report, model: Model | None = None) -> "LabelledReport": ...
+def classify(texts: Report, model: ModelLike = None) -> "LabelledReport": ...
 @overload
-def classify(texts: Iterable[str], model: Model | None = None) -> list[Prediction]: ...
+def classify(texts: Iterable[str], model: ModelLike = None) -> list[Prediction]: ...
 
 
 def classify(texts, model=None):
@@ -121,15 +145,15 @@ def classify(texts, model=None):
     element, in order; a ``Report`` (from ``read_report``) gives a
     ``LabelledReport`` with every sentence's prediction and each section's
     profile, as ``label_report`` does. A DataFrame is refused with a
-    ``TypeError``: pass the column that holds the texts. ``model``, a
-    ``ThemeClassifier`` or an ``Engine``, defaults to the shipped model's
-    engine (``default_engine``), loaded lazily once.
+    ``TypeError``: pass the column that holds the texts. ``model`` is any
+    form ``as_engine`` takes; None is the shipped model's engine
+    (``default_engine``), loaded lazily once.
     """
     if isinstance(texts, Report):
         return label_report(texts, model=model)
     single = isinstance(texts, str)
     items = [texts] if single else _texts_of(texts)  # refused before the model is loaded
-    predictions = predict_many(model if model is not None else default_engine(), items)
+    predictions = predict_many(as_engine(model), items)
     return predictions[0] if single else predictions
 
 
@@ -165,10 +189,11 @@ class LabelledReport:
     report: Report
     predictions: tuple[Prediction, ...]
     themes: tuple[str, ...]
+    codebook: Codebook | None = None  # the model's: the themes' names and colours
 
     @classmethod
     def of_steps(cls, report: Report, masks: Sequence[int], steps: Sequence[Sequence[int]],
-                 themes: Sequence[str]) -> "LabelledReport":
+                 themes: Sequence[str], codebook: Codebook | None = None) -> "LabelledReport":
         """From the batch labeller's form: each sentence's themes as a bit mask, its scores as ``score_steps``."""
         themes = tuple(themes)
         predictions = tuple(
@@ -179,7 +204,7 @@ class LabelledReport:
             )
             for sentence, mask, row in zip(report.sentences, masks, steps)
         )
-        return cls(report, predictions, themes)
+        return cls(report, predictions, themes, codebook)
 
     def masks_and_steps(self) -> tuple[list[int], list[list[int]]]:
         """The batch labeller's form of the predictions (see ``of_steps``)."""
@@ -214,21 +239,21 @@ class LabelledReport:
         return pd.DataFrame([flatten(r, join_labels=False) for r in self.to_records()], columns=record_fields(self.themes))
 
 
-def label_report(source: Source | Report, model: Model | None = None) -> LabelledReport:
+def label_report(source: Source | Report, model: ModelLike = None) -> LabelledReport:
     """Predict the themes of every sentence of a report: a ``Report``, a path (``str`` or ``Path``) or raw bytes.
 
     A ``str`` is a path, never the report's text (an InputError when no such
     file exists): label text you already have with ``label_text``. Each
-    sentence reaches the model with its context (``context.report_contexts``). ``model``
-    is a ``ThemeClassifier`` or an ``Engine`` (default: ``default_engine()``).
+    sentence reaches the model with its context (``context.report_contexts``).
+    ``model``: any form ``as_engine`` takes (default: the shipped model).
     """
-    model = model if model is not None else default_engine()
+    engine = as_engine(model)
     report = source if isinstance(source, Report) else read_report(source)
-    contexts = report_contexts(report) if _engine_of(model).reads_context else None
-    predictions = predict_many(model, [s.text for s in report.sentences], contexts)
-    return LabelledReport(report, tuple(predictions), _themes_and_thresholds(model)[0])
+    contexts = report_contexts(report) if getattr(engine, "reads_context", False) else None
+    predictions = predict_many(engine, [s.text for s in report.sentences], contexts)
+    return LabelledReport(report, tuple(predictions), tuple(engine.themes), getattr(engine, "codebook", None))
 
 
-def label_text(text: str, model: Model | None = None, doc_id: str = "report") -> LabelledReport:
+def label_text(text: str, model: ModelLike = None, doc_id: str = "report") -> LabelledReport:
     """``label_report`` of a report's text (split by ``parse_report``; its document id is ``doc_id``)."""
     return label_report(parse_report(text, doc_id), model=model)

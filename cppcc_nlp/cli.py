@@ -67,10 +67,26 @@ def cmd_read(args: argparse.Namespace) -> int:
 def _load_corpus_arg(args: argparse.Namespace):
     from .corpus import load_corpus
 
-    return load_corpus(args.corpus, sources=args.sources, skip_missing_sources=args.skip_missing_sources)
+    return load_corpus(args.corpus, sources=args.sources, skip_missing_sources=args.skip_missing_sources,
+                       codebook=_codebook_arg(args))
+
+
+def _codebook_arg(args: argparse.Namespace):
+    """The Codebook of ``--codebook FILE``, else of the corpus directory (its codebook.toml), else the default."""
+    from .codebook import resolve_codebook
+    from .corpus.load import default_corpus_dir
+
+    corpus = getattr(args, "corpus", None)
+    return resolve_codebook(args.codebook, corpus if corpus is not None else default_corpus_dir())
+
+
+def _add_codebook_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--codebook", help="the themes (a codebook TOML file; default: the corpus's codebook.toml, "
+                                           "else the five CPPCC themes)")
 
 
 def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    _add_codebook_option(parser)
     parser.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
     parser.add_argument(
         "--sources", help="directory of source copies that stand-off labels point into (default: $CPPCC_NLP_SOURCES)"
@@ -84,7 +100,7 @@ def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
 def cmd_corpus_stats(args: argparse.Namespace) -> int:
     from .corpus import corpus_stats
 
-    print(corpus_stats(_load_corpus_arg(args), corpus_dir=args.corpus).format())
+    print(corpus_stats(_load_corpus_arg(args), corpus_dir=args.corpus, codebook=_codebook_arg(args)).format())
     return 0
 
 
@@ -95,7 +111,7 @@ def cmd_annotate_select(args: argparse.Namespace) -> int:
     written = select_batch(
         args.sources_names, args.output, strategy=args.strategy, n=args.n, model=model, query=args.query,
         theme=args.theme, max_per_doc=args.max_per_doc, suggest=args.suggest, seed=args.seed,
-        corpus_dir=args.corpus, sources=args.sources, progress=None,
+        corpus_dir=args.corpus, sources=args.sources, progress=None, codebook=_codebook_arg(args),
     )
     print(f"selected {written} units ({args.strategy}) -> {args.output}", file=sys.stderr)
     return 0 if written else EXIT_NOTHING_SELECTED
@@ -106,7 +122,7 @@ def cmd_annotate_merge(args: argparse.Namespace) -> int:
 
     for batch in args.batches:
         result = merge_batch(batch, args.corpus, args.sources, annotator=args.annotator or "",
-                             selection=args.selection or "", replace=args.replace)
+                             selection=args.selection or "", replace=args.replace, codebook=_codebook_arg(args))
         print(f"{batch}: {result.format()}")
     return 0
 
@@ -114,7 +130,7 @@ def cmd_annotate_merge(args: argparse.Namespace) -> int:
 def cmd_annotate_agreement(args: argparse.Namespace) -> int:
     from .annotate.agreement import agreement_of_files
 
-    result = agreement_of_files(args.first, args.second)
+    result = agreement_of_files(args.first, args.second, _codebook_arg(args))
     print(result.format())
     if args.disagreements:
         with open(args.disagreements, "w", encoding="utf-8") as handle:
@@ -130,7 +146,7 @@ def cmd_annotate_agreement(args: argparse.Namespace) -> int:
 def cmd_annotate_audit(args: argparse.Namespace) -> int:
     from .annotate.workflow import audit_corpus
 
-    findings = audit_corpus(_load_corpus_arg(args), folds=args.folds)
+    findings = audit_corpus(_load_corpus_arg(args), folds=args.folds, codebook=_codebook_arg(args))
     shown = findings[: args.top]
     for finding in shown:
         mark = "on " if finding.hand_label else "off"
@@ -148,18 +164,19 @@ def cmd_annotate_audit(args: argparse.Namespace) -> int:
 def cmd_annotate_progress(args: argparse.Namespace) -> int:
     from .annotate.workflow import batch_progress
 
-    print(batch_progress(args.batches))
+    print(batch_progress(args.batches, _codebook_arg(args)))
     return 0
 
 
 def cmd_annotate_export(args: argparse.Namespace) -> int:
-    from .annotate.labelstudio import LABEL_CONFIG, write_tasks
+    from .annotate.labelstudio import label_config, write_tasks
     from .annotate.workflow import read_batch
 
-    count = write_tasks(read_batch(args.batch), args.output)
+    codebook = _codebook_arg(args)
+    count = write_tasks(read_batch(args.batch), args.output, codebook=codebook)
     print(f"{count} Label Studio tasks -> {args.output}", file=sys.stderr)
     if args.config:
-        Path(args.config).write_text(LABEL_CONFIG, encoding="utf-8")
+        Path(args.config).write_text(label_config(codebook), encoding="utf-8")
         print(f"labelling interface -> {args.config}", file=sys.stderr)
     return 0
 
@@ -167,7 +184,7 @@ def cmd_annotate_export(args: argparse.Namespace) -> int:
 def cmd_annotate_import(args: argparse.Namespace) -> int:
     from .annotate.labelstudio import read_export
 
-    lines, unannotated = read_export(args.export)
+    lines, unannotated = read_export(args.export, _codebook_arg(args))
     with open(args.output, "w", encoding="utf-8") as handle:
         for line in lines:
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -177,7 +194,7 @@ def cmd_annotate_import(args: argparse.Namespace) -> int:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from .batch import COMMIT_SECONDS, check_inputs, keep_freed_memory, label_files, load_spec
+    from .batch import COMMIT_SECONDS, check_inputs, keep_freed_memory, label_files
 
     if args.resume and args.output in (None, "-"):
         print("cppcc-nlp label: error: --resume needs an output file (-o)", file=sys.stderr)
@@ -189,6 +206,9 @@ def cmd_label(args: argparse.Namespace) -> int:
 
     check_inputs(args.inputs)
     check_outputs(args.inputs, args.output, args.profiles, args.errors)
+    from .segment import tokenizer_choice
+
+    tokenizer_choice()  # a bad CPPCC_NLP_TOKENIZER is a usage error before any work
     if args.commit_every is not None and not (0 <= args.commit_every < float("inf")):
         print(f"cppcc-nlp label: error: --commit-every takes a finite number of seconds, 0 or more, "
               f"got {args.commit_every}", file=sys.stderr)
@@ -200,7 +220,7 @@ def cmd_label(args: argparse.Namespace) -> int:
         result = label_files(
             args.inputs,
             args.output,
-            model=load_spec(args.model),  # the engine only: no scikit-learn in this process
+            model=args.model,  # a directory or None: loaded as its engine only, no scikit-learn in this process
             glob=args.glob,
             profiles=args.profiles,
             errors=args.errors,
@@ -300,6 +320,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     records = _load_corpus_arg(args)
     params = json.loads(args.params) if args.params else load_engine().params
+    params = {**params, "codebook": _codebook_arg(args)}
     folds = params.get("threshold_folds", 5) or 0
     bar = progress_bar(total=(folds if folds >= 2 else 0) + 1, unit="fit", show=None)
     try:
@@ -337,7 +358,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     bar = progress_bar(total=None, unit="fold", show=None)
     try:
         result = heldout_evaluation(records, params, protocols, quick=args.quick, n_jobs=args.jobs,
-                                    progress=lambda: bar.update(1))
+                                    progress=lambda: bar.update(1), codebook=_codebook_arg(args))
     finally:
         bar.close()
     print(format_evaluation(result))
@@ -475,7 +496,6 @@ def _profile_shares(args: argparse.Namespace, batch, model) -> None:
 
 def _add_annotate_parser(commands) -> None:
     from .corpus.records import SELECTIONS, STRATEGIES
-    from .themes import THEME_IDS
 
     annotate = commands.add_parser("annotate", help="grow the hand-labelled corpus: select, merge, agreement, audit")
     sub = annotate.add_subparsers(dest="annotate_command", required=True)
@@ -486,7 +506,7 @@ def _add_annotate_parser(commands) -> None:
     select.add_argument("-n", type=int, default=100, help="number of units (default: 100)")
     select.add_argument("--strategy", choices=STRATEGIES, default="random", help="how to choose (default: random)")
     select.add_argument("--query", help="keyword strategy: a regular expression the unit must match")
-    select.add_argument("--theme", choices=THEME_IDS, help="keyword strategy: the codebook cue words of a theme")
+    select.add_argument("--theme", help="keyword strategy: the cue words of a theme of the codebook")
     select.add_argument("--max-per-doc", type=int, help="at most this many units of one document")
     select.add_argument("--suggest", action="store_true", help="add the model's probabilities as 'suggested'")
     select.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -507,6 +527,7 @@ def _add_annotate_parser(commands) -> None:
     agree.add_argument("second")
     agree.add_argument("--disagreements", help="write the units they disagree on, for adjudication")
     agree.add_argument("--json", help="also write the figures as JSON")
+    _add_codebook_option(agree)
     agree.set_defaults(func=cmd_annotate_agreement)
 
     audit = sub.add_parser("audit", help="hand labels a cross-validated model contradicts most confidently")
@@ -518,17 +539,20 @@ def _add_annotate_parser(commands) -> None:
 
     progress = sub.add_parser("progress", help="units decided so far in batch files, per theme and source")
     progress.add_argument("batches", nargs="+")
+    _add_codebook_option(progress)
     progress.set_defaults(func=cmd_annotate_progress)
 
     export = sub.add_parser("export-labelstudio", help="a batch as Label Studio tasks (suggestions as pre-annotations)")
     export.add_argument("batch")
     export.add_argument("-o", "--output", required=True, help="task file (JSON)")
     export.add_argument("--config", help="also write the Label Studio labelling interface (XML)")
+    _add_codebook_option(export)
     export.set_defaults(func=cmd_annotate_export)
 
     imp = sub.add_parser("import-labelstudio", help="a Label Studio export (JSON or JSON-MIN) as a batch for merge")
     imp.add_argument("export")
     imp.add_argument("-o", "--output", required=True, help="batch file to write")
+    _add_codebook_option(imp)
     imp.set_defaults(func=cmd_annotate_import)
 
 

@@ -21,12 +21,14 @@ import hashlib
 import math
 import re
 import sys
+import threading
 from itertools import chain
 from typing import Sequence
 
 import numpy as np
 from scipy import sparse
 
+from .codebook import Codebook, codebook_of_ids
 from .context import CONTEXT_INPUTS, UnitContext, context_strings
 from .segment import Segmenter
 
@@ -51,15 +53,19 @@ class Engine:
     probability through an increasing piecewise-linear function (isotonic
     regression fitted on held-out folds inside ``fit``), or not at all.
 
-    ``predict_proba`` is not thread-safe (the word part caches tokens); use one
-    engine per thread, or a lock.
+    An engine is not changed once built, and is safe to share between
+    threads: the word part's token cache is kept per thread.
     """
 
     def __init__(self, themes, thresholds, parts, coef, intercept, link: str, inputs=None, weights=None,
-                 calibration=None, heldout=None) -> None:
+                 calibration=None, heldout=None, codebook: Codebook | None = None) -> None:
         if link not in LINKS:
             raise ValueError(f"link must be one of {LINKS}, got {link!r}")
         self.themes = tuple(str(t) for t in themes)
+        # the themes' names, colours and cue words: the codebook the model was trained with
+        self.codebook = codebook if codebook is not None else codebook_of_ids(self.themes)
+        if self.codebook.ids != self.themes:
+            raise ValueError(f"the codebook's themes {list(self.codebook.ids)} are not the engine's {list(self.themes)}")
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
         self.parts = list(parts)
         self.inputs = list(inputs) if inputs is not None else ["text"] * len(self.parts)
@@ -165,7 +171,8 @@ class Engine:
                 arrays[f"calibration{k}_y"] = np.asarray(knots[1], dtype=np.float64)
         if self.heldout is not None:
             arrays["heldout_probabilities"], arrays["heldout_labels"] = self.heldout
-        return {"themes": list(self.themes), "link": self.link, "parts": parts, "calibrated": calibrated}, arrays
+        return {"themes": list(self.themes), "link": self.link, "parts": parts, "calibrated": calibrated,
+                "codebook": self.codebook.to_data()}, arrays
 
     @classmethod
     def from_data(cls, meta: dict, arrays: dict[str, np.ndarray], segmenter: Segmenter | None) -> "Engine":
@@ -186,7 +193,8 @@ class Engine:
                    inputs=[p.get("input", "text") for p in meta["parts"]],
                    weights=[p.get("weight", 1.0) for p in meta["parts"]], calibration=calibration,
                    heldout=(arrays["heldout_probabilities"], arrays["heldout_labels"])
-                   if "heldout_probabilities" in arrays else None)
+                   if "heldout_probabilities" in arrays else None,
+                   codebook=Codebook.from_data(meta["codebook"], "the model's codebook") if "codebook" in meta else None)
 
     def fingerprint(self) -> str:
         """SHA-256 of the engine's data: the same fitted state gives the same key, another fit another."""
@@ -231,7 +239,7 @@ def logistic(scores: np.ndarray) -> np.ndarray:
     return expit(scores, out=scores)
 
 
-def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, thresholds, context_unions=(),
+def engine_from_fitted(vectorizer, coef, intercept, link: str, codebook: Codebook, thresholds, context_unions=(),
                        calibration=None, heldout=None) -> Engine:
     """The engine of a fitted ``FeatureUnion`` and the linear models' coefficients (needs scikit-learn).
 
@@ -256,7 +264,8 @@ def engine_from_fitted(vectorizer, coef, intercept, link: str, themes, threshold
                 raise ValueError(f"feature part {name!r} ({type(part).__name__}) is not one the engine computes")
             inputs.append(reads)
             weights.append(weight)
-    return Engine(themes, thresholds, parts, coef, intercept, link, inputs, weights, calibration, heldout)
+    return Engine(codebook.ids, thresholds, parts, coef, intercept, link, inputs, weights, calibration, heldout,
+                  codebook)
 
 
 def _tfidf_part(name: str, part):
@@ -592,7 +601,7 @@ class WordNgrams:
         self.n_bigrams = len(keys)
         # rank pair -> bigram feature index
         self.bigram = _Lookup(keys, ids, len(self.rank) ** 2, np.int32 if len(self.terms) < 2**31 else np.int64)
-        self._reset_cache()
+        self._local = threading.local()  # each thread's _TokenCache
 
     def __getstate__(self) -> dict:
         return {"terms": self.terms, "max_n": self.max_n, "segmenter": self.segmenter, "weights": self.weights}
@@ -646,36 +655,49 @@ class WordNgrams:
         it is stored as a run in ``kept_flat``; expanding ids to runs is then
         array arithmetic.
         """
-        if len(self.raw_ids) > _RAW_CACHE_SIZE:
-            self._reset_cache()
+        cache = self._cache()
+        if len(cache.raw_ids) > _RAW_CACHE_SIZE:
+            cache = self._cache(reset=True)
         cut = self.segmenter.raw_cut
         joined = "\n".join(texts)
         row_of = None
         if joined.count("\n") == len(texts) - 1 and "\r" not in joined:
             tokens = cut(joined)
-            # a new raw token gets its id in raw_ids.__missing__, its kept ranks in self.new_kept
-            ids = np.fromiter(map(self.raw_ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-            is_break = ids == self.raw_ids["\n"]
+            # a new raw token gets its id in raw_ids.__missing__, its kept ranks in cache.new_kept
+            ids = np.fromiter(map(cache.raw_ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+            is_break = ids == cache.raw_ids["\n"]
             if np.count_nonzero(is_break) == len(texts) - 1:
                 row_of = np.cumsum(is_break)  # a break keeps no token: which row it counts in does not matter
         if row_of is None:
             token_lists = [cut(text) for text in texts]
             raw_counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
-            ids = np.fromiter(map(self.raw_ids.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64,
+            ids = np.fromiter(map(cache.raw_ids.__getitem__, chain.from_iterable(token_lists)), dtype=np.int64,
                               count=int(raw_counts.sum()))
             row_of = np.repeat(np.arange(len(texts)), raw_counts)
-        if self.new_kept:
-            self._store_new()
-        lens = self.kept_len[ids]
+        if cache.new_kept:
+            cache.store_new()
+        lens = cache.kept_len[ids]
         offsets = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
-        ranks = self.kept_flat[np.repeat(self.kept_start[ids], lens) + offsets]
+        ranks = cache.kept_flat[np.repeat(cache.kept_start[ids], lens) + offsets]
         if (ranks == _HAS_SPACE).any():
             raise _Unsupported("a token holds a space")
         lengths = np.bincount(row_of, weights=lens, minlength=len(texts))
         return ranks, lengths.astype(np.int64)
 
-    def _reset_cache(self) -> None:
-        self.new_kept: list[list[int]] = []  # kept ranks of the raw tokens met since the last _store_new
+    def _cache(self, reset: bool = False) -> "_TokenCache":
+        """This thread's token cache: each thread has its own, so the part itself is never written by a call."""
+        cache = getattr(self._local, "cache", None)
+        if cache is None or reset:
+            cache = self._local.cache = _TokenCache(self.rank, self.segmenter)
+        return cache
+
+
+class _TokenCache:
+    """Raw token -> id, and per id the unigram ranks of what ``Segmenter.keep`` keeps of it, as flat arrays."""
+
+    def __init__(self, rank: dict[str, int], segmenter: Segmenter) -> None:
+        self.rank, self.segmenter = rank, segmenter
+        self.new_kept: list[list[int]] = []  # kept ranks of the raw tokens met since the last store_new
         self.raw_ids = _RawIds(self._new_id)
         self.kept_len = self.kept_start = self.kept_flat = np.zeros(0, dtype=np.int64)
 
@@ -684,8 +706,8 @@ class WordNgrams:
         self.new_kept.append([_HAS_SPACE if " " in part else self.rank.get(part, -1) for part in self.segmenter.keep(raw)])
         return len(self.kept_len) + len(self.new_kept) - 1
 
-    def _store_new(self) -> None:
-        """Append the kept ranks of the new raw tokens to the arrays that ``_ranks`` indexes."""
+    def store_new(self) -> None:
+        """Append the kept ranks of the new raw tokens to the arrays that ``WordNgrams._ranks`` indexes."""
         lengths = np.fromiter(map(len, self.new_kept), dtype=np.int64, count=len(self.new_kept))
         starts = len(self.kept_flat) + np.cumsum(lengths) - lengths
         flat = np.fromiter(chain.from_iterable(self.new_kept), dtype=np.int64, count=int(lengths.sum()))

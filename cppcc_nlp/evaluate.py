@@ -13,7 +13,7 @@ from .corpus import LabelRecord
 from .model import ThemeClassifier, _label_matrix
 from .progress import progress_bar
 from .reader import LEAD_IN
-from .themes import CUE_WORDS, THEME_IDS
+from .codebook import Codebook, default_codebook, resolve_codebook
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class Scores:
         return {"per_theme": self.per_theme, "micro_f1": self.micro_f1, "macro_f1": self.macro_f1}
 
 
-def score_predictions(truth: np.ndarray, predicted: np.ndarray, classes: Sequence[str] = THEME_IDS) -> Scores:
+def score_predictions(truth: np.ndarray, predicted: np.ndarray, classes: Sequence[str] | None = None) -> Scores:
+    classes = classes if classes is not None else default_codebook().ids
     precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, average=None, zero_division=0)
     per_theme = {
         theme: {
@@ -46,11 +47,12 @@ def score_predictions(truth: np.ndarray, predicted: np.ndarray, classes: Sequenc
     )
 
 
-def keyword_predictions(texts: Sequence[str], cue_words: dict[str, tuple[str, ...]] = CUE_WORDS) -> np.ndarray:
-    """Keyword-lexicon baseline: a unit gets a theme when it contains one of its codebook cue words."""
+def keyword_predictions(texts: Sequence[str], codebook: Codebook | None = None) -> np.ndarray:
+    """Keyword-lexicon baseline: a unit gets a theme when it contains one of the theme's cue words."""
+    cue_words = (codebook or default_codebook()).cue_words()
     return np.array(
-        [[int(any(cue in text for cue in cue_words[theme])) for theme in THEME_IDS] for text in texts], dtype=int
-    ).reshape(len(texts), len(THEME_IDS))
+        [[int(any(cue in text for cue in cues)) for cues in cue_words.values()] for text in texts], dtype=int
+    ).reshape(len(texts), len(cue_words))
 
 
 def majority_predictions(train_Y: np.ndarray, n_test: int) -> np.ndarray:
@@ -89,7 +91,7 @@ class Evaluation:
             "| theme | support | model P / R / F1 | keyword P / R / F1 | majority F1 |",
             "|---|---:|---|---|---:|",
         ]
-        for theme in THEME_IDS:
+        for theme in self.model.per_theme:
             m, k, j = (s.per_theme[theme] for s in (self.model, self.keyword, self.majority))
             rows.append(
                 f"| {theme} | {m['support']} | {m['precision']:.2f} / {m['recall']:.2f} / **{m['f1']:.2f}** "
@@ -120,10 +122,12 @@ def cross_validate(
     ``progress``: a bar over the folds on stderr (None: when stderr is a terminal).
     """
     estimator = estimator if estimator is not None else ThemeClassifier()
+    codebook = resolve_codebook(getattr(estimator, "codebook", None))
+    theme_ids = codebook.ids
     records = list(records)
     folds = list(folds) if folds is not None else section_folds(records)
     texts = [r.text for r in records]
-    Y, _ = _label_matrix([r.labels for r in records], len(records))
+    Y, _ = _label_matrix([r.labels for r in records], len(records), list(theme_ids))
     sections = np.array([r.section for r in records], dtype=object)
     truth_rows, model_rows, keyword_rows, majority_rows, out_of_fold = [], [], [], [], []
     for held_out in progress_bar(folds, desc="folds", unit="fold", show=progress):
@@ -137,7 +141,7 @@ def cross_validate(
         predicted = (probabilities >= fitted.thresholds_).astype(int)
         truth_rows.append(Y[test])
         model_rows.append(predicted)
-        keyword_rows.append(keyword_predictions(test_texts))
+        keyword_rows.append(keyword_predictions(test_texts, codebook))
         majority_rows.append(majority_predictions(Y[train], test.size))
         for row, i in enumerate(test):
             out_of_fold.append(
@@ -146,18 +150,18 @@ def cross_validate(
                     "section": records[i].section,
                     "text": texts[i],
                     "gold": list(records[i].labels),
-                    "predicted": [THEME_IDS[k] for k in np.flatnonzero(predicted[row])],
-                    "scores": {THEME_IDS[k]: round(float(probabilities[row, k]), 3) for k in range(len(THEME_IDS))},
+                    "predicted": [theme_ids[k] for k in np.flatnonzero(predicted[row])],
+                    "scores": {theme_ids[k]: round(float(probabilities[row, k]), 3) for k in range(len(theme_ids))},
                 }
             )
     truth = np.vstack(truth_rows)
     return Evaluation(
-        model=score_predictions(truth, np.vstack(model_rows)),
-        keyword=score_predictions(truth, np.vstack(keyword_rows)),
-        majority=score_predictions(truth, np.vstack(majority_rows)),
+        model=score_predictions(truth, np.vstack(model_rows), theme_ids),
+        keyword=score_predictions(truth, np.vstack(keyword_rows), theme_ids),
+        majority=score_predictions(truth, np.vstack(majority_rows), theme_ids),
         folds=folds,
         n_units=int(truth.shape[0]),
-        params={k: v for k, v in estimator.get_params().items()},
+        params={k: v for k, v in estimator.get_params().items() if k != "codebook"},
         out_of_fold=out_of_fold,
     )
 
@@ -178,7 +182,7 @@ def configuration_row(name: str, params: dict, result: Evaluation) -> dict:
         **params,
         "micro_f1": result.model.micro_f1,
         "macro_f1": result.model.macro_f1,
-        **{f"f1_{theme}": result.model.per_theme[theme]["f1"] for theme in THEME_IDS},
+        **{f"f1_{theme}": scores["f1"] for theme, scores in result.model.per_theme.items()},
     }
 
 

@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from .codebook import default_codebook
 from .segment import Segmenter
-from .themes import cue_list
 
 
 def _no_preprocessing(text: str) -> str:
@@ -19,12 +19,13 @@ def _no_preprocessing(text: str) -> str:
 class CueWordFeatures(TransformerMixin, BaseEstimator):
     """One 0/1 column per codebook cue word: does the text contain it? (reference for ``engine.CueWords``)"""
 
-    def __init__(self, weight: float = 1.0, extended: bool = False) -> None:
+    def __init__(self, weight: float = 1.0, extended: bool = False, codebook=None) -> None:
         self.weight = weight
         self.extended = extended
+        self.codebook = codebook
 
     def fit(self, X, y=None) -> "CueWordFeatures":
-        self.cues_ = cue_list(self.extended)
+        self.cues_ = (self.codebook or default_codebook()).cue_list(self.extended)
         return self
 
     def transform(self, X) -> sparse.csr_matrix:

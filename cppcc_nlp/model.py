@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+import os
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -18,12 +19,86 @@ from sklearn.utils.validation import check_is_fitted
 from .context import context_strings, split_inputs  # noqa: F401 (split_inputs: callers import it from here too)
 from .engine import Engine, distinct_rows, engine_from_fitted
 from .features import CueWordFeatures, _no_preprocessing, char_vectorizer, word_vectorizer  # noqa: F401 (old pickles name model._no_preprocessing)
+from .codebook import Codebook, default_codebook, resolve_codebook
 from .segment import Segmenter, default_lexicon
-from .themes import THEME_IDS
 
 FEATURES = ("word", "char", "both")
-CLASSIFIERS = ("logreg", "svm")
 CALIBRATIONS = (None, "isotonic")
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """A linear model per theme that the prediction engine computes: how to make it, and its link function."""
+
+    link: str
+    make: Callable[[float, object, object], object]
+
+
+def _logistic_regression(C, class_weight, random_state):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, class_weight=class_weight, solver="liblinear", random_state=random_state)
+
+
+def _linear_svm(C, class_weight, random_state):
+    from sklearn.svm import LinearSVC
+
+    return LinearSVC(C=C, class_weight=class_weight, random_state=random_state)
+
+
+# the classifiers ``ThemeClassifier(classifier=...)`` offers (the command line and the README read this)
+CLASSIFIERS: dict[str, LinearModel] = {
+    "logreg": LinearModel("expit", _logistic_regression),
+    "svm": LinearModel("sigmoid", _linear_svm),
+}
+
+
+def _one_of(*allowed):
+    return lambda value: value in allowed, f"one of {list(allowed)}"
+
+
+def _number(low: float, strict: bool):
+    def check(value) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and (value > low if strict else value >= low)
+    return check, f"a number {'>' if strict else '>='} {low}"
+
+
+def _whole(low: int, none: bool = False):
+    def check(value) -> bool:
+        return (none and value is None) or (isinstance(value, int) and not isinstance(value, bool) and value >= low)
+    return check, f"a whole number >= {low}" + (" or None" if none else "")
+
+
+# every parameter of ThemeClassifier: (test, what it must be), in scikit-learn's _parameter_constraints style
+PARAMETER_CONSTRAINTS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "features": _one_of(*FEATURES),
+    "classifier": _one_of(*CLASSIFIERS),
+    "C": _number(0, strict=True),
+    "class_weight": _one_of(None, "balanced"),
+    "use_lexicon": _one_of(True, False),
+    "backend": _one_of("auto", "jieba", "rjieba"),
+    "threshold_folds": _whole(0, none=True),
+    "min_df": _whole(1),
+    "cue_words": _one_of(True, False, "extended"),
+    "context_weight": _number(0, strict=False),
+    "frame_weight": _number(0, strict=False),
+    "document_weight": _number(0, strict=False),
+    "calibration": _one_of(*CALIBRATIONS),
+    "random_state": _whole(0, none=True),
+    "codebook": (lambda value: value is None or isinstance(value, (Codebook, str, os.PathLike)),
+                 "a Codebook, a codebook file or None"),
+}
+
+
+def check_params(params: dict) -> None:
+    """Refuse unknown parameters and values outside ``PARAMETER_CONSTRAINTS`` (a ValueError naming each)."""
+    unknown = sorted(set(params) - set(PARAMETER_CONSTRAINTS))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; known: {sorted(PARAMETER_CONSTRAINTS)}")
+    for name, value in params.items():
+        test, expected = PARAMETER_CONSTRAINTS[name]
+        if not test(value):
+            raise ValueError(f"{name} must be {expected}, got {value!r}")
 # a theme with no positive (or no negative) training unit: a constant predictor of this log-odds
 _CONSTANT_LOG_ODDS = 30.0
 
@@ -48,8 +123,8 @@ class ThemeClassifier(BaseEstimator):
     backend : segmentation backend, "auto", "jieba" or "rjieba" (identical tokens).
     threshold_folds : folds of the cross-validation inside ``fit`` that picks each
         theme's decision threshold; 0 or 1 keeps 0.5 for every theme.
-    cue_words : add one 0/1 feature per codebook cue word (``themes.CUE_WORDS``);
-        "extended" adds the cue words of the codebook's decision rules (``themes.RULE_CUES``).
+    cue_words : add one 0/1 feature per cue word of the codebook's themes;
+        "extended" adds the cue words of the codebook's decision rules.
     context_weight : above 0, add character n-grams of the unit's context (the
         neighbouring sentences of its paragraph and its section heading),
         multiplied by this weight; units given as plain strings have no context.
@@ -62,13 +137,15 @@ class ThemeClassifier(BaseEstimator):
         regression on the out-of-fold scores of the threshold search; None keeps
         the linear model's own probabilities.
     min_df, random_state : as in scikit-learn.
+    codebook : the themes to learn: a ``Codebook``, a codebook file, or None
+        (the five CPPCC themes). The fitted model carries it in its files.
 
     ``X`` holds strings, or units with ``.text`` and ``.context`` (a
     ``UnitContext``: ``before``, ``after``, ``heading``, ``title``) such as the
     corpus's ``LabelRecord`` objects.
 
     Labels ``y`` are lists of theme ids per text or a 0/1 indicator matrix
-    with columns in ``THEME_IDS`` order; scikit-learn's model-selection tools
+    with columns in the codebook's theme order; scikit-learn's model-selection tools
     (``cross_val_score``, ``GridSearchCV``, ``clone``, ``Pipeline``) work with
     either. The estimator does not declare itself a scikit-learn *classifier*:
     that would make those tools stratify folds on ``y``, which they cannot do
@@ -91,6 +168,7 @@ class ThemeClassifier(BaseEstimator):
         document_weight: float = 0.0,
         calibration: str | None = None,
         random_state: int | None = 0,
+        codebook: Codebook | str | None = None,
     ) -> None:
         self.features = features
         self.classifier = classifier
@@ -106,6 +184,7 @@ class ThemeClassifier(BaseEstimator):
         self.document_weight = document_weight
         self.calibration = calibration
         self.random_state = random_state
+        self.codebook = codebook
 
     # -- construction -----------------------------------------------------------------
 
@@ -118,35 +197,15 @@ class ThemeClassifier(BaseEstimator):
         parts = {"word": [("word", word)], "char": [("char", char)], "both": [("word", word), ("char", char)]}
         transformers = list(parts[self.features])
         if self.cue_words:
-            transformers.append(("cue", CueWordFeatures(extended=self.cue_words == "extended")))
+            transformers.append(("cue", CueWordFeatures(extended=self.cue_words == "extended",
+                                                        codebook=self.codebook_)))
         return FeatureUnion(transformers)
 
     def _make_linear(self):
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.svm import LinearSVC
-
-        if self.classifier == "logreg":
-            return LogisticRegression(C=self.C, class_weight=self.class_weight, solver="liblinear",
-                                      random_state=self.random_state)
-        return LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
+        return CLASSIFIERS[self.classifier].make(self.C, self.class_weight, self.random_state)
 
     def _check_params(self) -> None:
-        if self.features not in FEATURES:
-            raise ValueError(f"features must be one of {FEATURES}, got {self.features!r}")
-        if self.classifier not in CLASSIFIERS:
-            raise ValueError(
-                f"classifier must be one of {CLASSIFIERS} (the linear models the prediction engine computes), "
-                f"got {self.classifier!r}"
-            )
-        if not self.C > 0:
-            raise ValueError(f"C must be positive, got {self.C!r}")
-        if self.cue_words not in (True, False, "extended"):
-            raise ValueError(f"cue_words must be True, False or 'extended', got {self.cue_words!r}")
-        for name in ("context_weight", "frame_weight", "document_weight"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)!r}")
-        if self.calibration not in CALIBRATIONS:
-            raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
+        check_params(self.get_params())
 
     # -- fitting ----------------------------------------------------------------------
 
@@ -159,8 +218,9 @@ class ThemeClassifier(BaseEstimator):
         is called after each inner fold and after the final fit.
         """
         self._check_params()
+        self.codebook_ = resolve_codebook(self.codebook)
         texts, contexts = split_inputs(X)
-        Y, classes = _label_matrix(y, len(texts))
+        Y, classes = _label_matrix(y, len(texts), list(self.codebook_.ids))
         self.classes_ = np.array(classes, dtype=object)
         segmenter = self._make_segmenter()
         thresholds = np.full(Y.shape[1], 0.5)
@@ -207,8 +267,8 @@ class ThemeClassifier(BaseEstimator):
             linear = self._make_linear().fit(features, column)
             coef[:, k] = linear.coef_.ravel()
             intercept[k] = float(np.ravel(linear.intercept_)[0])
-        link = "expit" if self.classifier == "logreg" else "sigmoid"
-        return engine_from_fitted(vectorizer, coef, intercept, link, [str(c) for c in self.classes_], thresholds,
+        link = CLASSIFIERS[self.classifier].link
+        return engine_from_fitted(vectorizer, coef, intercept, link, self.codebook_, thresholds,
                                   context_unions, calibration, heldout)
 
     def _out_of_fold(self, texts, contexts, Y, groups, segmenter: Segmenter, progress=None) -> np.ndarray | None:
@@ -234,7 +294,9 @@ class ThemeClassifier(BaseEstimator):
     @classmethod
     def from_engine(cls, engine: Engine, params: dict) -> "ThemeClassifier":
         """A fitted classifier around a loaded engine (``persist.load_model``)."""
-        model = cls(**params)
+        # the default codebook stays the default (None) parameter: a loaded model has the parameters it was fitted with
+        model = cls(**{**params, "codebook": None if engine.codebook == default_codebook() else engine.codebook})
+        model.codebook_ = engine.codebook
         model.classes_ = np.array(engine.themes, dtype=object)
         model.engine_ = engine
         model.thresholds_ = engine.thresholds
@@ -413,7 +475,7 @@ def _apply_knots(raw: np.ndarray, calibration) -> np.ndarray:
 
 def _label_matrix(y, n_texts: int, classes: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
     """Labels as lists of theme ids or a 0/1 matrix -> (matrix, classes)."""
-    classes = list(classes or THEME_IDS)
+    classes = list(classes or resolve_codebook(None).ids)
     if hasattr(y, "shape") and len(getattr(y, "shape", ())) == 2:
         Y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
         if Y.shape != (n_texts, len(classes)):

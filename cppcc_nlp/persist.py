@@ -103,7 +103,7 @@ def model_data(model: ThemeClassifier) -> dict[str, bytes]:
     segmenter = model.engine_segmenter()
     data = {
         "format": CARD_FORMAT,
-        "params": model.get_params(),
+        "params": {k: v for k, v in model.get_params().items() if k != "codebook"},  # the engine holds the codebook
         "engine": meta,
         "segmenter": None if segmenter is None else {
             "lexicon": [list(pair) for pair in segmenter.lexicon],
@@ -149,7 +149,7 @@ def _write_model_directory(model: ThemeClassifier, directory: Path, training: di
         "format": CARD_FORMAT,
         "theme_ids": [str(c) for c in model.classes_],
         "thresholds": {str(c): round(float(t), 4) for c, t in zip(model.classes_, model.thresholds_)},
-        "params": model.get_params(),
+        "params": {k: v for k, v in model.get_params().items() if k != "codebook"},  # the engine holds the codebook
         "files": {name: sha256_of(data) for name, data in sorted(files.items())},
         "training_data_sha256": training["training_data_sha256"],
         "training_units": training["training_units"],
@@ -320,6 +320,7 @@ def convert_pickled_model(directory: str | Path, output: str | Path) -> dict:
     """Convert an old pickled model directory to the current format (unpickles it: only for a trusted file)."""
     import joblib
 
+    from .codebook import codebook_of_ids
     from .engine import engine_from_fitted
     from .model import ThemeClassifier
 
@@ -336,7 +337,8 @@ def convert_pickled_model(directory: str | Path, output: str | Path) -> dict:
     intercept = np.array([float(np.ravel(e.intercept_)[0]) for e in estimators])
     link = "expit" if old.classifier == "logreg" else "sigmoid"
     try:
-        engine = engine_from_fitted(vectorizer, coef, intercept, link, [str(c) for c in old.classes_], old.thresholds_)
+        engine = engine_from_fitted(vectorizer, coef, intercept, link, codebook_of_ids(str(c) for c in old.classes_),
+                                    old.thresholds_)
     except ValueError as exc:
         raise ModelError(f"{path}: cannot be converted: {exc}") from None
     model = ThemeClassifier.from_engine(engine, old.get_params())

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 from .errors import FontError
 from .optional import require
-from .themes import THEME_COLORS, THEME_IDS, THEME_NAMES
+from .codebook import Codebook, default_codebook
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -186,9 +186,19 @@ def _row_labels(rows: list[dict]) -> list[str]:
     return [str(row["section"]) for row in rows]
 
 
-def theme_label(theme: str) -> str:
-    """The Chinese name of a theme, e.g. ``党的建设`` for ``party_building``."""
-    return THEME_NAMES.get(theme, theme)
+def theme_label(theme: str, codebook: Codebook | None = None) -> str:
+    """The display name of a theme in ``codebook`` (default: the CPPCC one), e.g. ``党的建设`` for ``party_building``."""
+    return (codebook or default_codebook()).names.get(theme, theme)
+
+
+def codebook_of(data, codebook: Codebook | None = None) -> Codebook:
+    """The codebook that names and colours ``data``'s themes: the one given, the data's own, else the default."""
+    if codebook is not None:
+        return codebook
+    own = getattr(data, "codebook", None)
+    if own is None and isinstance(data, (list, tuple)) and data:
+        own = getattr(data[0], "codebook", None)
+    return own if isinstance(own, Codebook) else default_codebook()
 
 
 # -- figures ---------------------------------------------------------------------------
@@ -200,7 +210,8 @@ def plot_profiles(
     measure: str = "sentences",
     font: str | os.PathLike | None = None,
     title: str | None = None,
-    themes: Iterable[str] = THEME_IDS,
+    themes: Iterable[str] | None = None,
+    codebook: Codebook | None = None,
 ) -> Figure:
     """Draw theme profiles as a matplotlib ``Figure``.
 
@@ -208,7 +219,9 @@ def plot_profiles(
     ``theme_profile`` (DataFrame or list of dicts). ``kind="heatmap"`` draws
     sections x themes with the share in each cell; ``kind="bars"`` draws one bar
     chart per section. ``measure`` is the share of ``"sentences"`` or of
-    ``"characters"`` carrying each theme. Save with ``fig.savefig("out.png")``.
+    ``"characters"`` carrying each theme. Themes, their names and colours come
+    from ``codebook`` (default: the data's model's, else the CPPCC one). Save
+    with ``fig.savefig("out.png")``.
     """
     if kind not in ("heatmap", "bars"):
         raise ValueError(f"kind must be 'heatmap' or 'bars', got {kind!r}")
@@ -218,9 +231,10 @@ def plot_profiles(
     rows = _profile_rows(data, measure)
     if not rows:
         raise ValueError("nothing to plot: the profile has no sections")
-    themes = tuple(themes)
+    codebook = codebook_of(data, codebook)
+    themes = tuple(themes) if themes is not None else codebook.ids
     labels = _row_labels(rows)
-    text = "".join(labels) + "".join(theme_label(t) for t in themes) + (title or "")
+    text = "".join(labels) + "".join(theme_label(t, codebook) for t in themes) + (title or "")
     from matplotlib.font_manager import FontProperties
 
     prop = FontProperties(fname=os.fspath(find_cjk_font(text, font=font)))
@@ -228,15 +242,16 @@ def plot_profiles(
     what = "句子" if measure == "sentences" else "字数"
     default_title = f"各部分主题分布：{what}占比 / share of {measure} per theme"
     if kind == "heatmap":
-        return _heatmap(values, labels, themes, prop, title or default_title, measure)
-    return _bars(values, labels, themes, prop, title or default_title)
+        return _heatmap(values, labels, themes, prop, title or default_title, measure, codebook)
+    return _bars(values, labels, themes, prop, title or default_title, codebook)
 
 
-def _heatmap(values, labels, themes, prop, title, measure):
+def _heatmap(values, labels, themes, prop, title, measure, codebook):
     import numpy as np
 
     matrix = np.asarray(values, dtype=float)
-    fig, ax, image, threshold = _heatmap_axes(matrix, themes, labels, prop, (2.2 + 1.25 * len(themes), 1.6 + 0.42 * len(labels)))
+    fig, ax, image, threshold = _heatmap_axes(matrix, themes, labels, prop, (2.2 + 1.25 * len(themes), 1.6 + 0.42 * len(labels)),
+                                              codebook)
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             value = matrix[i, j]
@@ -247,15 +262,15 @@ def _heatmap(values, labels, themes, prop, title, measure):
     return _finish_heatmap(fig, ax, image, f"share of {measure}", title, prop)
 
 
-def _bars(values, labels, themes, prop, title):
+def _bars(values, labels, themes, prop, title, codebook):
     from matplotlib.figure import Figure
 
     columns = min(4, len(labels))
     rows = -(-len(labels) // columns)
     fig = Figure(figsize=(3.4 * columns, 0.6 + 2.1 * rows), layout="constrained")
     axes = fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
-    names = [theme_label(t) for t in themes]
-    colors = [THEME_COLORS.get(t, "#777777") for t in themes]
+    names = [theme_label(t, codebook) for t in themes]
+    colors = [codebook.colours.get(t, "#777777") for t in themes]
     for k, ax in enumerate(axes.flat):
         if k >= len(labels):
             ax.set_visible(False)
@@ -310,6 +325,7 @@ def plot_shares(
     kind: str = "dots",
     font: str | os.PathLike | None = None,
     title: str | None = None,
+    codebook: Codebook | None = None,
 ) -> Figure:
     """Groups x themes shares with their intervals, as a matplotlib ``Figure``.
 
@@ -322,21 +338,22 @@ def plot_shares(
         raise ValueError(f"kind must be one of {SHARE_KINDS}, got {kind!r}")
     require("matplotlib", "drawing a plot")
     groups, themes, cells, method, confidence = _share_cells(data)
+    codebook = codebook_of(data, codebook)
     labels = [str(g) for g in groups]
     title = title or _share_title(method, confidence, "各组")
     from matplotlib.font_manager import FontProperties
 
-    text = "".join(labels) + "".join(theme_label(t) for t in themes) + title
+    text = "".join(labels) + "".join(theme_label(t, codebook) for t in themes) + title
     prop = FontProperties(fname=os.fspath(find_cjk_font(text, font=font)))
     share = [[float(cells[(g, t)]["share"]) for t in themes] for g in groups]
     low = [[float(cells[(g, t)]["low"]) for t in themes] for g in groups]
     high = [[float(cells[(g, t)]["high"]) for t in themes] for g in groups]
     if kind == "heatmap":
-        return _share_heatmap(share, low, high, labels, themes, prop, title)
-    return _share_dots(share, low, high, labels, themes, prop, title)
+        return _share_heatmap(share, low, high, labels, themes, prop, title, codebook)
+    return _share_dots(share, low, high, labels, themes, prop, title, codebook)
 
 
-def _share_dots(share, low, high, labels, themes, prop, title):
+def _share_dots(share, low, high, labels, themes, prop, title, codebook):
     import numpy as np
     from matplotlib.figure import Figure
 
@@ -346,12 +363,12 @@ def _share_dots(share, low, high, labels, themes, prop, title):
     rows = np.arange(len(labels))
     right = min(1.0, max(0.2, float(high.max()) * 1.1))
     for k, (ax, theme) in enumerate(zip(axes, themes)):
-        color = THEME_COLORS.get(theme, "#555555")
+        color = codebook.colours.get(theme, "#555555")
         ax.errorbar(share[:, k], rows, xerr=[share[:, k] - low[:, k], high[:, k] - share[:, k]], fmt="o",
                     color=color, ecolor=color, elinewidth=1.6, capsize=2.5, markersize=4.5)
         ax.set_xlim(-0.02 * right, right)
         ax.xaxis.set_major_formatter(lambda x, _: f"{x:.0%}")
-        ax.set_title(theme_label(theme), fontproperties=prop, fontsize=11)
+        ax.set_title(theme_label(theme, codebook), fontproperties=prop, fontsize=11)
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
         ax.set_axisbelow(True)
         ax.tick_params(axis="x", labelsize=8)
@@ -362,11 +379,12 @@ def _share_dots(share, low, high, labels, themes, prop, title):
     return fig
 
 
-def _share_heatmap(share, low, high, labels, themes, prop, title):
+def _share_heatmap(share, low, high, labels, themes, prop, title, codebook):
     import numpy as np
 
     matrix = np.asarray(share, dtype=float)
-    fig, ax, image, threshold = _heatmap_axes(matrix, themes, labels, prop, (2.2 + 1.45 * len(themes), 1.6 + 0.55 * len(labels)))
+    fig, ax, image, threshold = _heatmap_axes(matrix, themes, labels, prop, (2.2 + 1.45 * len(themes), 1.6 + 0.55 * len(labels)),
+                                              codebook)
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
             ax.text(j, i, f"{matrix[i, j]:.0%}\n[{low[i][j]:.0%}–{high[i][j]:.0%}]", ha="center", va="center",
@@ -394,6 +412,7 @@ def plot_shares_over_time(
     font: str | os.PathLike | None = None,
     title: str | None = None,
     themes: Iterable[str] | None = None,
+    codebook: Codebook | None = None,
 ) -> Figure:
     """Shares by period (groups that are years, numbers or dates), one panel per theme, the interval as a band.
 
@@ -402,6 +421,7 @@ def plot_shares_over_time(
     """
     require("matplotlib", "drawing a plot")
     groups, all_themes, cells, method, confidence = _share_cells(data)
+    codebook = codebook_of(data, codebook)
     chosen = list(themes) if themes is not None else all_themes
     times = [period_value(g) for g in groups]
     if any(t is None for t in times):
@@ -412,17 +432,18 @@ def plot_shares_over_time(
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
 
-    prop = FontProperties(fname=os.fspath(find_cjk_font("".join(theme_label(t) for t in chosen) + title, font=font)))
+    prop = FontProperties(fname=os.fspath(find_cjk_font("".join(theme_label(t, codebook) for t in chosen) + title,
+                                                        font=font)))
     fig = Figure(figsize=(1.2 + 2.9 * len(chosen), 3.4), layout="constrained")
     axes = fig.subplots(1, len(chosen), sharey=True, squeeze=False)[0]
     x = [times[i] for i in order]
     top = max(float(cells[(groups[i], t)]["high"]) for i in order for t in chosen)
     for ax, theme in zip(axes, chosen):
-        color = THEME_COLORS.get(theme, "#555555")
+        color = codebook.colours.get(theme, "#555555")
         rows = [cells[(groups[i], theme)] for i in order]
         ax.fill_between(x, [r["low"] for r in rows], [r["high"] for r in rows], color=color, alpha=0.18, linewidth=0)
         ax.plot(x, [r["share"] for r in rows], marker="o", markersize=3.5, color=color)
-        ax.set_title(theme_label(theme), fontproperties=prop, fontsize=11)
+        ax.set_title(theme_label(theme, codebook), fontproperties=prop, fontsize=11)
         ax.set_ylim(0, min(1.0, max(0.2, top * 1.05)))
         ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
         ax.grid(color="#dddddd", linewidth=0.6)
@@ -433,7 +454,7 @@ def plot_shares_over_time(
     return fig
 
 
-def _heatmap_axes(matrix, themes: Sequence[str], labels: Sequence[str], prop, figsize):
+def _heatmap_axes(matrix, themes: Sequence[str], labels: Sequence[str], prop, figsize, codebook: Codebook):
     """A rows x themes heatmap with the theme names on top; returns (figure, axes, image, text-colour threshold)."""
     from matplotlib.figure import Figure
 
@@ -441,7 +462,7 @@ def _heatmap_axes(matrix, themes: Sequence[str], labels: Sequence[str], prop, fi
     ax = fig.subplots()
     image = ax.imshow(matrix, cmap="YlOrRd", vmin=0.0, vmax=max(1e-9, float(matrix.max()), 0.5), aspect="auto")
     ax.set_xticks(range(len(themes)))
-    ax.set_xticklabels([theme_label(t) for t in themes], fontproperties=prop, fontsize=11)
+    ax.set_xticklabels([theme_label(t, codebook) for t in themes], fontproperties=prop, fontsize=11)
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels(labels, fontproperties=prop, fontsize=11)
     ax.tick_params(top=True, bottom=False, labeltop=True, labelbottom=False, length=0)

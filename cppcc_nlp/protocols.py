@@ -21,7 +21,7 @@ intervals that resample documents, not sentences.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
@@ -31,7 +31,7 @@ from .corpus import LabelRecord
 from .evaluate import keyword_predictions, majority_predictions
 from .model import split_inputs
 from .reader import LEAD_IN
-from .themes import THEME_IDS
+from .codebook import Codebook, default_codebook
 
 PROTOCOLS = ("source", "city", "document", "host")
 HALVES = ("dev", "test")
@@ -94,8 +94,9 @@ def make_splits(records: Sequence[LabelRecord], protocol: str) -> list[Split]:
     return splits
 
 
-def label_matrix(records: Sequence[LabelRecord]) -> np.ndarray:
-    return np.array([[theme in r.labels for theme in THEME_IDS] for r in records], dtype=int)
+def label_matrix(records: Sequence[LabelRecord], codebook: Codebook | None = None) -> np.ndarray:
+    """The records' hand labels, one column per theme of ``codebook`` (default: the CPPCC one)."""
+    return (codebook or default_codebook()).label_matrix(r.labels for r in records)
 
 
 @dataclass
@@ -110,6 +111,7 @@ class HeldOut:
     keyword: np.ndarray
     majority: np.ndarray
     split_of: list[str]
+    codebook: Codebook = field(default_factory=default_codebook)
 
 
 def run_protocol(
@@ -119,11 +121,16 @@ def run_protocol(
     only: Callable[[LabelRecord], bool] | None = None,
     n_jobs: int = 1,
     progress=None,
+    codebook: Codebook | None = None,
 ) -> HeldOut:
-    """Fit on each split's training units, predict its test units (those passing ``only``); pool them."""
+    """Fit on each split's training units, predict its test units (those passing ``only``); pool them.
+
+    Labels are read by ``codebook``'s themes (default: the CPPCC ones), the models' column order.
+    """
     from joblib import Parallel, delayed
 
-    Y = label_matrix(records)
+    codebook = codebook or default_codebook()
+    Y = label_matrix(records, codebook)
     texts = [r.text for r in records]
     groups = [r.fold_group for r in records]
     splits = []
@@ -153,9 +160,10 @@ def run_protocol(
         probabilities=np.vstack([p for _, (p, _), _ in results]),
         raw=np.vstack([r for _, (_, r), _ in results]),
         predicted=np.vstack([p for _, _, p in results]),
-        keyword=keyword_predictions([texts[i] for i in index]),
+        keyword=keyword_predictions([texts[i] for i in index], codebook),
         majority=np.vstack([majority_predictions(Y[s.train], len(s.test)) for s, _, _ in results]),
         split_of=[s.name for s, _, _ in results for _ in s.test],
+        codebook=codebook,
     )
 
 
@@ -175,10 +183,10 @@ def micro_macro(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float]
     return float(micro), float(per.mean())
 
 
-def per_theme(truth: np.ndarray, predicted: np.ndarray) -> dict[str, dict[str, float]]:
+def per_theme(truth: np.ndarray, predicted: np.ndarray, themes: Sequence[str]) -> dict[str, dict[str, float]]:
     tp, pp, ap = f1_parts(truth, predicted)
     out = {}
-    for k, theme in enumerate(THEME_IDS):
+    for k, theme in enumerate(themes):
         precision = tp[k] / pp[k] if pp[k] else 0.0
         recall = tp[k] / ap[k] if ap[k] else 0.0
         f1 = 2 * tp[k] / (pp[k] + ap[k]) if pp[k] + ap[k] else 1.0
@@ -214,7 +222,7 @@ def bootstrap_interval(
 def summarise(records: Sequence[LabelRecord], held: HeldOut, select: Callable[[LabelRecord], bool] | None = None,
               by: str = "source", rounds: int = 1000) -> dict:
     """Per group (source, or split) and pooled: model, keyword and majority figures with intervals."""
-    Y = label_matrix(records)
+    Y = label_matrix(records, held.codebook)
     keep = np.array([select is None or select(records[i]) for i in held.index])
     rows = {}
     keys = [records[i].source if by == "source" else name for i, name in zip(held.index, held.split_of)]
@@ -228,7 +236,8 @@ def summarise(records: Sequence[LabelRecord], held: HeldOut, select: Callable[[L
         row = {"units": int(mask.sum()), "documents": len(set(docs))}
         for name, predicted in (("model", held.predicted), ("keyword", held.keyword), ("majority", held.majority)):
             micro, macro = micro_macro(truth, predicted[mask])
-            entry = {"micro_f1": round(micro, 3), "macro_f1": round(macro, 3), "per_theme": per_theme(truth, predicted[mask])}
+            entry = {"micro_f1": round(micro, 3), "macro_f1": round(macro, 3),
+                     "per_theme": per_theme(truth, predicted[mask], held.codebook.ids)}
             if name == "model":
                 entry["interval"] = bootstrap_interval(truth, predicted[mask], docs, rounds=rounds)
             row[name] = entry
@@ -268,8 +277,14 @@ def heldout_evaluation(
     n_jobs: int = 1,
     rounds: int = 1000,
     progress=None,
+    codebook: Codebook | None = None,
 ) -> dict:
-    """Every protocol's figures on the reported units (``is_reported``), beside the baselines, as a dict."""
+    """Every protocol's figures on the reported units (``is_reported``), beside the baselines, as a dict.
+
+    ``codebook``: the themes the models learn and are scored on (default: the CPPCC ones).
+    """
+    codebook = codebook or default_codebook()
+    params = {k: v for k, v in params.items() if k != "codebook"}
     from .model import ThemeClassifier
 
     if quick:
@@ -277,11 +292,11 @@ def heldout_evaluation(
         params = {**params, "threshold_folds": 0}
         protocols = [p for p in protocols if p != "document"]
         rounds = min(rounds, 100)
-    result = {"params": params, "quick": quick, "units": len(records), "protocols": {},
+    result = {"params": params, "codebook": codebook.name, "quick": quick, "units": len(records), "protocols": {},
               "reported_units": "test half, selected at random (the committed report: all its units)"}
     for protocol in protocols:
-        held = run_protocol(records, lambda: ThemeClassifier(**params), protocol, only=is_reported, n_jobs=n_jobs,
-                            progress=progress)
+        held = run_protocol(records, lambda: ThemeClassifier(**params, codebook=codebook), protocol, only=is_reported,
+                            n_jobs=n_jobs, progress=progress, codebook=codebook)
         if not len(held.index):
             continue
         result["protocols"][protocol] = summarise(records, held, by="source", rounds=rounds)
@@ -308,7 +323,7 @@ def format_evaluation(result: dict) -> str:
             )
         pooled = rows["all"]
         lines += ["", "| theme | support | model P / R / F1 | keyword P / R / F1 |", "|---|---:|---|---|"]
-        for theme in THEME_IDS:
+        for theme in pooled["model"]["per_theme"]:
             m, k = pooled["model"]["per_theme"][theme], pooled["keyword"]["per_theme"][theme]
             lines.append(f"| {theme} | {m['support']} | {m['precision']:.2f} / {m['recall']:.2f} / **{m['f1']:.2f}** "
                          f"| {k['precision']:.2f} / {k['recall']:.2f} / {k['f1']:.2f} |")
@@ -335,13 +350,13 @@ def reliability(truth: np.ndarray, probability: np.ndarray, bins: int = 10) -> d
 
 def calibration_report(records: Sequence[LabelRecord], held: HeldOut, select=None) -> dict:
     """Per theme, before (the link's probabilities) and after calibration, on the selected held-out units."""
-    Y = label_matrix(records)
+    Y = label_matrix(records, held.codebook)
     keep = np.array([select is None or select(records[i]) for i in held.index])
     truth = Y[held.index[keep]]
     return {
         theme: {"before": reliability(truth[:, k], held.raw[keep, k]),
                 "after": reliability(truth[:, k], held.probabilities[keep, k]), "units": int(keep.sum())}
-        for k, theme in enumerate(THEME_IDS)
+        for k, theme in enumerate(held.codebook.ids)
     }
 
 

@@ -28,7 +28,7 @@ from .model import Explanation, ThemeClassifier, _label_matrix
 from .optional import require
 from .reader import LEAD_IN
 from .records import csv_cell, flatten, record_fields
-from .themes import THEME_COLORS, THEME_IDS, THEME_NAMES
+from .codebook import Codebook, default_codebook
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     Table = pd.DataFrame | list[dict]
 
 MEASURES = ("sentences", "characters")
-THEME_RGB = {theme: tuple(int(color[k : k + 2], 16) for k in (1, 3, 5)) for theme, color in THEME_COLORS.items()}
+def theme_rgb(theme: str, codebook: Codebook | None = None) -> tuple[int, int, int]:
+    """A theme's colour in ``codebook`` (default: the CPPCC one) as an RGB triple; grey for an unknown theme."""
+    colour = (codebook or default_codebook()).colours.get(theme)
+    return tuple(int(colour[k : k + 2], 16) for k in (1, 3, 5)) if colour else (120, 120, 120)
 
 
 # -- tables ------------------------------------------------------------------------------
@@ -129,7 +132,7 @@ class ReportBatch:
 
     @property
     def themes(self) -> tuple[str, ...]:
-        return self.labelled[0].themes if self.labelled else tuple(THEME_IDS)
+        return self.labelled[0].themes if self.labelled else default_codebook().ids
 
     def to_records(self) -> list[dict]:
         """One record per sentence of every report."""
@@ -264,10 +267,16 @@ def highlight_html(text: str, terms: Sequence[tuple[str, float]], rgb: tuple[int
     return "".join(parts)
 
 
+def theme_name(theme: str, codebook: Codebook | None = None) -> str:
+    """A theme's display name in ``codebook`` (default: the CPPCC one)."""
+    return (codebook or default_codebook()).names.get(theme, theme)
+
+
 def explanation_html(
     explanation: Explanation,
     themes: Iterable[str] | None = None,
     gold: Iterable[str] | None = None,
+    codebook: Codebook | None = None,
 ) -> str:
     """HTML: for each theme, its probability and the sentence with the terms that drove it highlighted.
 
@@ -283,7 +292,7 @@ def explanation_html(
     for item in explanation.themes:
         if item.theme not in chosen:
             continue
-        rgb = THEME_RGB.get(item.theme, (120, 120, 120))
+        rgb = theme_rgb(item.theme, codebook)
         verdict = "predicted" if item.predicted else "not predicted"
         if gold_set is not None:
             verdict = {
@@ -298,7 +307,7 @@ def explanation_html(
         )
         lines.append(
             "<div>"
-            f'<span style="color: rgb{rgb}; font-weight: bold">{THEME_NAMES.get(item.theme, item.theme)} '
+            f'<span style="color: rgb{rgb}; font-weight: bold">{html.escape(theme_name(item.theme, codebook))} '
             f"{html.escape(item.theme)}</span> "
             f'<span style="color: #555">p={item.probability:.2f} (threshold {item.threshold:.2f}), {verdict}</span><br>'
             f"{highlight_html(explanation.text, item.terms, rgb)}<br>"
@@ -316,9 +325,10 @@ class RenderedExplanation:
     explanation: Explanation
     themes: tuple[str, ...] | None = None
     gold: tuple[str, ...] | None = None
+    codebook: Codebook | None = None
 
     def html(self) -> str:
-        return explanation_html(self.explanation, self.themes, self.gold)
+        return explanation_html(self.explanation, self.themes, self.gold, self.codebook)
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -336,7 +346,8 @@ def explain(
     """Explain a sentence: the terms that drove each predicted theme (every theme with ``all_themes``)."""
     model = model if model is not None else default_model()
     explanation = model.explain(text, top=top)
-    return RenderedExplanation(explanation, tuple(THEME_IDS) if all_themes else None)
+    codebook = model.codebook_
+    return RenderedExplanation(explanation, codebook.ids if all_themes else None, codebook=codebook)
 
 
 def top_terms_table(model: ThemeClassifier | None = None, n: int = 10) -> Table:
@@ -369,7 +380,7 @@ def default_configurations() -> dict[str, dict]:
         "with domain lexicon": {"use_lexicon": True},
         "without cue words": {"cue_words": False},
         "linear SVM": {"classifier": "svm"},
-        "naive Bayes": {"classifier": "nb"},
+        "isotonic calibration": {"calibration": "isotonic"},
         "C = 1": {"C": 1.0},
     }
 
@@ -383,7 +394,7 @@ def comparison_rows(evaluations: dict[str, Evaluation], seconds: dict[str, float
     for name, result in evaluations.items():
         row = {"configuration": name, **{p: result.params.get(p) for p in COMPARED_PARAMS}}
         row.update({"micro_f1": result.model.micro_f1, "macro_f1": result.model.macro_f1})
-        row.update({f"f1_{theme}": result.model.per_theme[theme]["f1"] for theme in THEME_IDS})
+        row.update({f"f1_{theme}": scores["f1"] for theme, scores in result.model.per_theme.items()})
         if seconds is not None:
             row["seconds"] = round(seconds[name], 1)
         rows.append(row)
@@ -392,7 +403,7 @@ def comparison_rows(evaluations: dict[str, Evaluation], seconds: dict[str, float
         for name, scores in (("keyword baseline", first.keyword), ("majority baseline", first.majority)):
             row = {"configuration": name, **{p: None for p in COMPARED_PARAMS}}
             row.update({"micro_f1": scores.micro_f1, "macro_f1": scores.macro_f1})
-            row.update({f"f1_{theme}": scores.per_theme[theme]["f1"] for theme in THEME_IDS})
+            row.update({f"f1_{theme}": theme_scores["f1"] for theme, theme_scores in scores.per_theme.items()})
             rows.append(row)
     return rows
 
@@ -600,7 +611,7 @@ def misclassified(
                 [texts[i] for i in train], [labels[i] for i in train], groups=[sections[i] for i in train]
             )
         explanation = models[held].explain(error["text"], top=top)
-        involved = tuple(t for t in THEME_IDS if t in set(error["gold"]) | set(error["predicted"]))
+        involved = tuple(t for t in models[held].codebook_.ids if t in set(error["gold"]) | set(error["predicted"]))
         by_theme = {item.theme: item for item in explanation.themes}
         rows.append(
             {

@@ -46,7 +46,7 @@ import math
 import os
 import sys
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Hashable, Iterable, Sequence
 
@@ -194,6 +194,7 @@ class ShareTable:
     confidence: float
     themes: tuple[str, ...]
     rates: ErrorRates | None = field(default=None, repr=False)
+    codebook: object = field(default=None, repr=False)  # the model's Codebook: the themes' names and colours
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -352,12 +353,14 @@ def _group_name(key):
 
 
 def error_rates(model) -> ErrorRates:
-    """The held-out error rates of a fitted ``ThemeClassifier`` (or its ``Engine``).
+    """The held-out error rates of a model (any form ``api.as_engine`` takes).
 
     Raises ``ModelError`` when the model keeps no held-out predictions (fitted
     with ``threshold_folds`` below 2, or saved before they were kept).
     """
-    engine = getattr(model, "engine_", model)
+    from .api import as_engine
+
+    engine = as_engine(model)
     heldout = getattr(engine, "heldout", None)
     if heldout is None:
         raise ModelError(
@@ -385,7 +388,7 @@ def estimate_shares(
     models that read it, e.g. the corpus's ``LabelRecord``), ``Report`` objects
     or labelled reports (``LabelledReport``, a list of them, or a
     ``research.ReportBatch``). Texts, records and reports are predicted with
-    ``model`` (default: the shipped model); a labelled report's own predictions
+    ``model`` (any form ``api.as_engine`` takes; default: the shipped model); a labelled report's own predictions
     are used as they are, so ``model`` must be the one that labelled it (it gives
     the error rates).
 
@@ -402,21 +405,20 @@ def estimate_shares(
     ``low``, ``high``, ``n_units`` and ``method``; ``rounds`` draws make the
     interval, and the same ``seed`` gives the same interval.
     """
-    _check_options(method, confidence, rounds)
-    if model is None:
-        from .api import default_model
+    from .api import as_engine
 
-        model = default_model()
-    engine = getattr(model, "engine_", model)
+    _check_options(method, confidence, rounds)
+    engine = as_engine(model)
     themes = tuple(str(t) for t in engine.themes)
     thresholds = np.asarray(engine.thresholds, dtype=float)
     rates = None
     if method in ADJUSTED:  # before predicting: a model without held-out predictions fails at once
         rates = (ErrorRates.from_heldout(heldout[0], heldout[1], thresholds, themes) if heldout is not None
-                 else error_rates(model))
-    probabilities, predicted, keys, labels = _predictions(units, groups, model, themes)
-    return shares_from_scores(probabilities, keys, method=method, predicted=predicted, rates=rates, themes=themes,
-                              confidence=confidence, rounds=rounds, seed=seed, labels=labels)
+                 else error_rates(engine))
+    probabilities, predicted, keys, labels = _predictions(units, groups, engine, themes)
+    table = shares_from_scores(probabilities, keys, method=method, predicted=predicted, rates=rates, themes=themes,
+                               confidence=confidence, rounds=rounds, seed=seed, labels=labels)
+    return replace(table, codebook=getattr(engine, "codebook", None))
 
 
 def _labelled_reports(units) -> list | None:
@@ -455,7 +457,7 @@ def _predictions(units, groups, model, themes):
         else:
             probabilities = _predict(model, [s.text for _, s in sentences],
                                      [c for report in reports for c in report_contexts(report)])
-            predicted = probabilities >= np.asarray(getattr(model, "engine_", model).thresholds)
+            predicted = probabilities >= np.asarray(model.thresholds)
         keys, labels = report_groups(reports, sentences, "section" if groups is None else groups)
         return probabilities, predicted, keys, labels
     if isinstance(units, str):
@@ -466,15 +468,12 @@ def _predictions(units, groups, model, themes):
     if isinstance(groups, str):
         raise ValueError(f"groups={groups!r} names a grouping of reports; for texts or records give one key per unit")
     probabilities = _predict(model, items)
-    predicted = probabilities >= np.asarray(getattr(model, "engine_", model).thresholds)
+    predicted = probabilities >= np.asarray(model.thresholds)
     return probabilities, predicted, None if groups is None else list(groups), None
 
 
-def _predict(model, items, contexts=None) -> np.ndarray:
-    """Probabilities of texts or units (``items``) by a ``ThemeClassifier`` or an ``Engine``, with their contexts."""
-    if contexts is None and hasattr(model, "engine_"):
-        return np.asarray(model.predict_proba(items), dtype=float)  # a ThemeClassifier reads each unit's context
-    engine = getattr(model, "engine_", model)
+def _predict(engine, items, contexts=None) -> np.ndarray:
+    """Probabilities of texts or units (``items``) by an engine, each with its context (``contexts``, else its own)."""
     texts, own = split_inputs(items)
     return np.asarray(engine.predict_proba(texts, contexts if contexts is not None else own), dtype=float)
 

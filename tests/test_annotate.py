@@ -12,7 +12,7 @@ import pytest
 
 from cppcc_nlp.annotate.agreement import agreement, cohen_kappa, krippendorff_alpha
 from cppcc_nlp.annotate.audit import find_label_issues
-from cppcc_nlp.annotate.labelstudio import LABEL_CONFIG, batch_to_tasks, read_export
+from cppcc_nlp.annotate.labelstudio import batch_to_tasks, label_config, read_export
 from cppcc_nlp.annotate.select import select_units
 from cppcc_nlp.cli import main
 from cppcc_nlp.corpus import LabelRecord, document_units, iter_documents, load_corpus, read_registry
@@ -203,7 +203,7 @@ def test_label_studio_tasks_carry_the_units_and_the_suggestions_as_predictions()
     assert prediction["model_version"] == "m1"
     assert prediction["result"] == [{"from_name": "themes", "to_name": "text", "type": "choices",
                                      "value": {"choices": ["consultation"]}}]
-    assert '<Choices name="themes" toName="text" choice="multiple"' in LABEL_CONFIG
+    assert '<Choices name="themes" toName="text" choice="multiple"' in label_config()
 
 
 def test_label_studio_json_export_reads_back_the_last_submitted_annotation(tmp_path):
@@ -261,7 +261,7 @@ def test_label_studio_round_trip_through_the_installed_command(standoff_corpus, 
     assert run("annotate", "select", "news", "-n", "2", "--corpus", str(corpus), "-o", str(batch)).returncode == 0
     done = run("annotate", "export-labelstudio", str(batch), "-o", str(tasks), "--config", str(config))
     assert done.returncode == 0, done.stderr
-    assert config.read_text(encoding="utf-8") == LABEL_CONFIG
+    assert config.read_text(encoding="utf-8") == label_config()
     exported = json.loads(tasks.read_text(encoding="utf-8"))
     # what Label Studio gives back: the tasks with one submitted annotation each
     for k, task in enumerate(exported):

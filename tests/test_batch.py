@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from cppcc_nlp import batch
 from cppcc_nlp.api import default_model, label_report, label_text
-from cppcc_nlp.batch import ModelSpec, label_files, score_steps
+from cppcc_nlp.api import as_engine
+from cppcc_nlp.batch import label_files, score_steps
+from cppcc_nlp.batch.labeller import ModelSpec, model_spec
 from cppcc_nlp.errors import InputError, ModelError
 from cppcc_nlp.reader import _ASCII_TO_CHINESE, _CJK, _CJK_CHAR, normalise_line, parse_report
 from cppcc_nlp.themes import CUE_WORDS
@@ -33,7 +35,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def spec(model):
-    return ModelSpec.of(model)
+    return model_spec(model)  # what the batch labeller sends to its workers
 
 
 def seed_documents() -> list[str]:
@@ -568,7 +570,7 @@ def test_a_refused_model_file_is_refused_before_any_work(tmp_path, small_model, 
     data[-10] ^= 0xFF
     (saved / "model.npz").write_bytes(bytes(data))
     with pytest.raises(ModelError, match="does not match the card"):
-        batch.load_spec(saved)
+        label_files([tmp_path], tmp_path / "out.jsonl", model=saved, progress=False)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from cppcc_nlp.api import default_model
-from cppcc_nlp.batch import COMMIT_SECONDS, ModelSpec, label_files
+from cppcc_nlp.api import as_engine
+from cppcc_nlp.batch import COMMIT_SECONDS, label_files
 from cppcc_nlp.cli import main
 from cppcc_nlp.reader import parse_report
 
@@ -23,7 +24,7 @@ SCRIPT = shutil.which("cppcc-nlp") or str(Path(sys.executable).with_name("cppcc-
 
 @pytest.fixture(scope="module")
 def spec():
-    return ModelSpec.of(default_model())
+    return as_engine(default_model())
 
 
 def sections() -> list[str]:

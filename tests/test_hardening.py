@@ -443,12 +443,12 @@ def test_a_file_name_with_a_line_break_stays_on_one_error_line(tmp_path, capsys)
 
 
 def test_nul_characters_are_refused_in_jsonl_text_as_in_files(tmp_path):
-    from cppcc_nlp.batch import label_files, load_spec
+    from cppcc_nlp.batch import label_files
 
     lines = tmp_path / "docs.jsonl"
     lines.write_text('{"id": "a", "text": "政协委员开展调研。"}\n{"id": "b", "text": "政协\\u0000委员。"}\n', encoding="utf-8")
     (tmp_path / "c.txt").write_bytes("政协\x00委员。".encode("utf-8"))
-    result = label_files([lines, tmp_path / "c.txt"], tmp_path / "out.jsonl", load_spec(), id_field="id",
+    result = label_files([lines, tmp_path / "c.txt"], tmp_path / "out.jsonl", None, id_field="id",
                          progress=False)
     assert result.documents == 1 and result.failed == 2
     reasons = dict(result.failures)

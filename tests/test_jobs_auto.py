@@ -5,7 +5,8 @@ import shutil
 
 import pytest
 
-from cppcc_nlp.batch import Item, label_files, load_spec
+from cppcc_nlp.api import as_engine
+from cppcc_nlp.batch import Item, label_files
 from cppcc_nlp.cli import build_parser
 
 from conftest import ROOT
@@ -48,7 +49,7 @@ def test_label_files_runs_what_auto_decides(tmp_path, monkeypatch):
     folder.mkdir()
     for number in range(3):
         shutil.copy(SEED, folder / f"r{number}.txt")
-    spec = load_spec()
+    spec = as_engine()
     small = label_files([folder], tmp_path / "a.jsonl", spec, jobs="auto", progress=False)
     assert small.jobs == 1
     import cppcc_nlp.batch as batch

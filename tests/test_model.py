@@ -93,7 +93,7 @@ def test_every_configuration_fits_and_learns(features, classifier):
 
 
 def test_a_classifier_the_engine_does_not_compute_is_refused_at_fit():
-    with pytest.raises(ValueError, match=r"classifier must be one of \('logreg', 'svm'\)"):
+    with pytest.raises(ValueError, match=r"classifier must be one of \['logreg', 'svm'\]"):
         ThemeClassifier(classifier="nb", threshold_folds=0).fit(TEXTS, LABELS)
 
 

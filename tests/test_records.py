@@ -6,7 +6,8 @@ import json
 import pytest
 
 from cppcc_nlp.api import default_model, label_report
-from cppcc_nlp.batch import ModelSpec, label_files
+from cppcc_nlp.api import as_engine
+from cppcc_nlp.batch import label_files
 from cppcc_nlp.cli import main
 from cppcc_nlp.reader import parse_report
 from cppcc_nlp.records import (
@@ -31,7 +32,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def spec(model):
-    return ModelSpec.of(model)
+    return as_engine(model)
 
 
 @pytest.fixture(scope="module")

@@ -17,24 +17,25 @@ THEMES = ("a", "b")
 
 
 class KnownErrorModel:
-    """A stand-in model whose error rates are known: theme k is predicted with probability tpr[k] on its
-    positives and fpr[k] on its negatives. Units carry their own truth; the held-out folds follow the same rates."""
+    """A stand-in engine whose error rates are known: theme k is predicted with probability tpr[k] on its
+    positives and fpr[k] on its negatives. Units carry their own truth (as their context, which an engine is
+    given beside the texts); the held-out folds follow the same rates."""
+
+    themes = THEMES
 
     def __init__(self, tpr, fpr, heldout_units: int = 4000, seed: int = 0):
         self.tpr, self.fpr = np.asarray(tpr, float), np.asarray(fpr, float)
         self.rng = np.random.default_rng(seed)
         truth = self.rng.random((heldout_units, len(THEMES))) < 0.3
-        self.classes_ = np.array(THEMES, dtype=object)
-        self.thresholds_ = np.full(len(THEMES), 0.5)
-        self.engine_ = SimpleNamespace(themes=THEMES, thresholds=self.thresholds_,
-                                       heldout=(self.scores(truth), truth.astype(np.uint8)))
+        self.thresholds = np.full(len(THEMES), 0.5)
+        self.heldout = (self.scores(truth), truth.astype(np.uint8))
 
     def scores(self, truth: np.ndarray) -> np.ndarray:
         on = self.rng.random(truth.shape) < np.where(truth, self.tpr, self.fpr)
         return np.where(on, 0.9, 0.1)  # crisp scores: the predicted label is what counts
 
-    def predict_proba(self, units) -> np.ndarray:
-        return self.scores(np.array([unit.truth for unit in units], dtype=bool))
+    def predict_proba(self, texts, contexts=None) -> np.ndarray:
+        return self.scores(np.array(contexts, dtype=bool).reshape(len(texts), len(THEMES)))
 
 
 def units_with_shares(shares: dict, n: int, rng) -> tuple[list, list, dict]:
@@ -42,7 +43,7 @@ def units_with_shares(shares: dict, n: int, rng) -> tuple[list, list, dict]:
     units, groups, realised = [], [], {}
     for group, probabilities in shares.items():
         truth = rng.random((n, len(THEMES))) < np.asarray(probabilities)
-        units += [SimpleNamespace(text="", truth=row) for row in truth]
+        units += [SimpleNamespace(text="", context=row) for row in truth]
         groups += [group] * n
         realised[group] = truth.mean(axis=0)
     return units, groups, realised

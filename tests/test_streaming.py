@@ -16,7 +16,7 @@ SEED = ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt"
 
 @pytest.fixture(scope="module")
 def spec():
-    return labeller.load_spec()  # the shipped model's engine
+    return labeller.model_spec(None)  # the shipped model's engine
 
 
 @pytest.fixture

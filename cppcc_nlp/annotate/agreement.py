@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..corpus.records import check_labels, read_decision_lines
+from ..codebook import Codebook, default_codebook
+from ..corpus.records import read_decision_lines
 from ..errors import CorpusError
-from ..themes import THEME_IDS
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,16 @@ class Agreement:
         return "\n".join(lines)
 
 
-def read_decisions(path: str | os.PathLike) -> dict[str, tuple[str, ...]]:
+def read_decisions(path: str | os.PathLike, codebook: Codebook | None = None) -> dict[str, tuple[str, ...]]:
     """``id -> labels`` of a label or batch file (lines with ``labels: null`` are not decisions)."""
+    codebook = codebook or default_codebook()
     decisions: dict[str, tuple[str, ...]] = {}
     for where, obj in read_decision_lines(path):
         if obj["labels"] is None:
             continue
         if obj["id"] in decisions:
             raise CorpusError(f"{where}: {obj['id']!r} is labelled twice")
-        decisions[obj["id"]] = check_labels(obj["labels"], where)
+        decisions[obj["id"]] = codebook.check_labels(obj["labels"], where)
     return decisions
 
 
@@ -109,17 +110,19 @@ def _f1(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if total == 0 else 2 * both / total
 
 
-def agreement(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]]) -> Agreement:
-    """Agreement over the units both A and B decided."""
+def agreement(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]], codebook: Codebook | None = None
+              ) -> Agreement:
+    """Agreement over the units both A and B decided, per theme of ``codebook`` (default: the CPPCC one)."""
+    theme_ids = (codebook or default_codebook()).ids
     common = sorted(set(a) & set(b))
     if not common:
         raise CorpusError("the two label files have no unit in common")
-    A = np.array([[theme in a[uid] for theme in THEME_IDS] for uid in common], dtype=bool)
-    B = np.array([[theme in b[uid] for theme in THEME_IDS] for uid in common], dtype=bool)
+    A = np.array([[theme in a[uid] for theme in theme_ids] for uid in common], dtype=bool)
+    B = np.array([[theme in b[uid] for theme in theme_ids] for uid in common], dtype=bool)
     themes = tuple(
         ThemeAgreement(theme, int(A[:, k].sum()), int(B[:, k].sum()), int((A[:, k] & B[:, k]).sum()),
                        _f1(A[:, k], B[:, k]), cohen_kappa(A[:, k], B[:, k]), krippendorff_alpha(A[:, k], B[:, k]))
-        for k, theme in enumerate(THEME_IDS)
+        for k, theme in enumerate(theme_ids)
     )
     disagreements = tuple(Disagreement(uid, a[uid], b[uid]) for uid in common if set(a[uid]) != set(b[uid]))
     return Agreement(
@@ -134,6 +137,7 @@ def agreement(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]]) -> A
     )
 
 
-def agreement_of_files(path_a: str | os.PathLike, path_b: str | os.PathLike) -> Agreement:
+def agreement_of_files(path_a: str | os.PathLike, path_b: str | os.PathLike, codebook: Codebook | None = None
+                       ) -> Agreement:
     """Agreement between two label (or labelled batch) files."""
-    return agreement(read_decisions(path_a), read_decisions(path_b))
+    return agreement(read_decisions(path_a, codebook), read_decisions(path_b, codebook), codebook)

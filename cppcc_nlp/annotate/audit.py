@@ -17,8 +17,8 @@ from typing import Callable, Sequence
 import numpy as np
 from sklearn.model_selection import GroupKFold
 
+from ..codebook import Codebook, default_codebook
 from ..corpus.records import LabelRecord
-from ..themes import THEME_IDS
 
 
 @dataclass(frozen=True)
@@ -38,32 +38,35 @@ class AuditFinding:
 
 
 def out_of_fold_probabilities(
-    records: Sequence[LabelRecord], make_model: Callable[[], object], folds: int = 5, progress=None
+    records: Sequence[LabelRecord], make_model: Callable[[], object], folds: int = 5, progress=None,
+    codebook: Codebook | None = None,
 ) -> np.ndarray:
     """Probabilities for each record from a model that never saw its document (GroupKFold by document).
 
-    With fewer documents than folds, the folds keep whole sections together.
+    Units go in as records, with their context. With fewer documents than
+    folds, the folds keep whole sections together.
     """
-    texts = [r.text for r in records]
-    Y = np.array([[theme in r.labels for theme in THEME_IDS] for r in records], dtype=int)
+    Y = (codebook or default_codebook()).label_matrix(r.labels for r in records)
     groups = [r.group for r in records]
     if len(set(groups)) < folds:  # fewer documents than folds: keep whole sections together instead
         groups = [f"{r.group}#{r.section}" for r in records]
     scores = np.zeros(Y.shape, dtype=float)
     splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
-    for train, test in splitter.split(texts, Y, groups):
-        model = make_model().fit([texts[i] for i in train], Y[train], groups=[groups[i] for i in train])
-        scores[test] = model.predict_proba([texts[i] for i in test])
+    for train, test in splitter.split(Y, Y, groups):
+        model = make_model().fit([records[i] for i in train], Y[train], groups=[groups[i] for i in train])
+        scores[test] = model.predict_proba([records[i] for i in test])
         if progress is not None:
             progress()
     return scores
 
 
-def find_label_issues(records: Sequence[LabelRecord], probabilities: np.ndarray, limit: int | None = None) -> list[AuditFinding]:
+def find_label_issues(records: Sequence[LabelRecord], probabilities: np.ndarray, limit: int | None = None,
+                      codebook: Codebook | None = None) -> list[AuditFinding]:
     """The confident-learning findings, most confident contradiction first."""
-    Y = np.array([[theme in r.labels for theme in THEME_IDS] for r in records], dtype=bool)
+    themes = (codebook or default_codebook()).ids
+    Y = (codebook or default_codebook()).label_matrix(r.labels for r in records).astype(bool)
     findings = []
-    for k, theme in enumerate(THEME_IDS):
+    for k, theme in enumerate(themes):
         p = probabilities[:, k]
         positives, negatives = p[Y[:, k]], p[~Y[:, k]]
         if not len(positives) or not len(negatives):
@@ -75,3 +78,4 @@ def find_label_issues(records: Sequence[LabelRecord], probabilities: np.ndarray,
             findings.append(AuditFinding(records[i].id, theme, False, float(p[i]), float(1 - p[i]), records[i].text))
     findings.sort(key=lambda f: (f.self_confidence, f.id, f.theme))
     return findings[:limit] if limit is not None else findings
+

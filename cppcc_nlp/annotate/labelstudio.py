@@ -2,8 +2,8 @@
 
 Tasks follow Label Studio's documented task format (``data`` plus
 ``predictions`` whose ``result`` holds a ``choices`` region); the project's
-labelling interface is ``LABEL_CONFIG`` (a multiple-choice ``Choices`` over
-the ``Text``). Imports accept Label Studio's JSON export (``annotations`` per
+labelling interface is ``label_config(codebook)`` (a multiple-choice ``Choices``
+over the ``Text``, one choice per theme). Imports accept Label Studio's JSON export (``annotations`` per
 task) and its JSON-MIN export (one flat object per task).
 """
 
@@ -13,27 +13,33 @@ import json
 import os
 from pathlib import Path
 
+from xml.sax.saxutils import quoteattr
+
+from ..codebook import Codebook, default_codebook
 from ..errors import CorpusError
-from ..themes import THEME_IDS, THEME_NAMES
 
 FROM_NAME = "themes"
 TO_NAME = "text"
 
-LABEL_CONFIG = (
-    "<View>\n"
-    '  <Header value="$heading"/>\n'
-    '  <Text name="before" value="$before"/>\n'
-    f'  <Text name="{TO_NAME}" value="$text"/>\n'
-    '  <Text name="after" value="$after"/>\n'
-    f'  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="multiple" showInline="true">\n'
-    + "".join(f'    <Choice value="{theme}" hint="{THEME_NAMES[theme]}"/>\n' for theme in THEME_IDS)
-    + "  </Choices>\n"
-    "</View>\n"
-)
+def label_config(codebook: Codebook | None = None) -> str:
+    """The labelling interface for a codebook's themes: the unit between its neighbours, one choice per theme."""
+    codebook = codebook or default_codebook()
+    return (
+        "<View>\n"
+        '  <Header value="$heading"/>\n'
+        '  <Text name="before" value="$before"/>\n'
+        f'  <Text name="{TO_NAME}" value="$text"/>\n'
+        '  <Text name="after" value="$after"/>\n'
+        f'  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="multiple" showInline="true">\n'
+        + "".join(f"    <Choice value={quoteattr(t.id)} hint={quoteattr(t.name)}/>\n" for t in codebook.themes)
+        + "  </Choices>\n"
+        "</View>\n"
+    )
 
 
-def batch_to_tasks(batch_lines: list[dict], model_version: str = "") -> list[dict]:
+def batch_to_tasks(batch_lines: list[dict], model_version: str = "", codebook: Codebook | None = None) -> list[dict]:
     """Label Studio tasks for batch lines; a line's ``suggested`` becomes a prediction with the themes over 0.5."""
+    theme_ids = (codebook or default_codebook()).ids
     tasks = []
     for line in batch_lines:
         data = {key: line.get(key, "") for key in ("id", "text", "before", "after", "heading", "source", "doc", "selection")}
@@ -41,7 +47,7 @@ def batch_to_tasks(batch_lines: list[dict], model_version: str = "") -> list[dic
         task: dict = {"data": data}
         suggested = line.get("suggested")
         if suggested:
-            chosen = [theme for theme in THEME_IDS if suggested.get(theme, 0.0) >= 0.5]
+            chosen = [theme for theme in theme_ids if suggested.get(theme, 0.0) >= 0.5]
             task["predictions"] = [
                 {
                     "model_version": model_version or "cppcc_nlp",
@@ -54,9 +60,10 @@ def batch_to_tasks(batch_lines: list[dict], model_version: str = "") -> list[dic
     return tasks
 
 
-def write_tasks(batch_lines: list[dict], path: str | os.PathLike, model_version: str = "") -> int:
+def write_tasks(batch_lines: list[dict], path: str | os.PathLike, model_version: str = "",
+                codebook: Codebook | None = None) -> int:
     """Write a Label Studio task file (JSON list) for a batch; return the number of tasks."""
-    tasks = batch_to_tasks(batch_lines, model_version)
+    tasks = batch_to_tasks(batch_lines, model_version, codebook)
     Path(path).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
     return len(tasks)
 
@@ -73,20 +80,21 @@ def _choices_of(result: list, where: str) -> list[str]:
     return chosen
 
 
-def _check_themes(choices: list, where: str) -> list[str]:
-    unknown = sorted(set(map(str, choices)) - set(THEME_IDS))
+def _check_themes(choices: list, where: str, codebook: Codebook) -> list[str]:
+    unknown = sorted(set(map(str, choices)) - set(codebook.ids))
     if unknown:
-        raise CorpusError(f"{where}: unknown theme(s) {unknown} in the Label Studio export; known: {list(THEME_IDS)}")
+        raise CorpusError(f"{where}: unknown theme(s) {unknown} in the Label Studio export; known: {list(codebook.ids)}")
     return sorted(set(choices))
 
 
-def read_export(path: str | os.PathLike) -> tuple[list[dict], int]:
+def read_export(path: str | os.PathLike, codebook: Codebook | None = None) -> tuple[list[dict], int]:
     """Batch lines (``id``, ``labels``, ``annotator``) from a Label Studio export, and the count of tasks with no annotation.
 
     For a task with several annotations the last one that was not cancelled
     counts; a submitted annotation without any choice means "no theme".
     """
     path = Path(path)
+    codebook = codebook or default_codebook()
     try:
         tasks = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -108,7 +116,7 @@ def read_export(path: str | os.PathLike) -> tuple[list[dict], int]:
                 unannotated += 1
                 continue
             annotation = done[-1]
-            labels = _check_themes(_choices_of(annotation.get("result", []), where), where)
+            labels = _check_themes(_choices_of(annotation.get("result", []), where), where, codebook)
             who = annotation.get("completed_by", "")
             if isinstance(who, dict):
                 who = who.get("email") or who.get("id", "")
@@ -119,7 +127,7 @@ def read_export(path: str | os.PathLike) -> tuple[list[dict], int]:
             value = task.get(FROM_NAME, [])
             if isinstance(value, dict):
                 value = value.get("choices", [])
-            labels = _check_themes([value] if isinstance(value, str) else list(value), where)
+            labels = _check_themes([value] if isinstance(value, str) else list(value), where, codebook)
             who = task.get("annotator", "")
         line = {"id": unit, "labels": labels, "annotator": f"labelstudio:{who}" if who != "" else "labelstudio"}
         if data.get("selection"):

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..corpus.load import default_corpus_dir, labelled_ids
-from ..corpus.records import SELECTIONS, check_labels, read_decision_lines, read_label_lines
+from ..codebook import Codebook, default_codebook, resolve_codebook
+from ..corpus.records import SELECTIONS, read_decision_lines, read_label_lines
 from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
 from ..errors import CorpusError
-from ..themes import THEME_IDS
 
 
 @dataclass(frozen=True)
@@ -34,16 +34,18 @@ class MergeResult:
     per_theme: Counter = field(default_factory=Counter)
     unlabelled: int = 0
     files: list[str] = field(default_factory=list)
+    themes: tuple[str, ...] = ()
 
     def format(self) -> str:
         total = sum(self.added.values())
         lines = [f"merged {total} units" + (f"; {self.unlabelled} without labels left out" if self.unlabelled else "")]
         lines += [f"  {source:<16}{count:>6}" for source, count in sorted(self.added.items())]
-        lines.append("  positives: " + ", ".join(f"{theme} {self.per_theme[theme]}" for theme in THEME_IDS))
+        lines.append("  positives: " + ", ".join(f"{theme} {self.per_theme[theme]}" for theme in self.themes))
         return "\n".join(lines)
 
 
-def read_labelled_batch(path: str | os.PathLike, annotator: str = "", selection: str = "") -> tuple[list[LabelledLine], int]:
+def read_labelled_batch(path: str | os.PathLike, annotator: str = "", selection: str = "",
+                        codebook: Codebook | None = None) -> tuple[list[LabelledLine], int]:
     """The decided lines of a batch file and the count of lines whose ``labels`` are still ``null``.
 
     A line needs ``id`` and ``labels``; ``annotator`` and ``selection`` come
@@ -54,7 +56,7 @@ def read_labelled_batch(path: str | os.PathLike, annotator: str = "", selection:
         if obj["labels"] is None:
             unlabelled += 1
             continue
-        labels = check_labels(obj["labels"], where)
+        labels = (codebook or default_codebook()).check_labels(obj["labels"], where)
         who = obj.get("annotator") or annotator
         how = obj.get("selection") or selection
         if not who:
@@ -117,22 +119,24 @@ def merge_batch(
     annotator: str = "",
     selection: str = "",
     replace: bool = False,
+    codebook: Codebook | str | os.PathLike | None = None,
 ) -> MergeResult:
-    """Validate a labelled batch and add it to ``corpus_dir/labels/<source>.jsonl``.
+    """Validate a labelled batch against the corpus's codebook and add it to ``corpus_dir/labels/<source>.jsonl``.
 
     A unit already in the corpus is an error unless ``replace`` (then the new
     decision replaces the old one, e.g. after adjudication). Lines whose
     ``labels`` are ``null`` are left out and counted.
     """
     root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
-    decided, unlabelled = read_labelled_batch(batch, annotator, selection)
+    codebook = resolve_codebook(codebook, root)
+    decided, unlabelled = read_labelled_batch(batch, annotator, selection, codebook)
     seen: dict[str, str] = {}
     for line in decided:
         if line.id in seen:
             raise CorpusError(f"{line.where}: {line.id!r} is labelled twice in the batch (first at {seen[line.id]})")
         seen[line.id] = line.where
     existing_ids = labelled_ids(root)
-    result = MergeResult(unlabelled=unlabelled)
+    result = MergeResult(unlabelled=unlabelled, themes=codebook.ids)
     for source, records in standoff_records(decided, root, sources).items():
         path = root / "labels" / f"{source}.jsonl"
         old = [json.loads(text) for _, text in read_label_lines(path)] if path.is_file() else []

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from ..corpus.records import STRATEGIES
 from ..corpus.sources import Unit
-from ..themes import CUE_WORDS, THEME_IDS
+from ..codebook import Codebook, default_codebook
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,11 +32,12 @@ class Selected:
     suggested: dict[str, float] | None = None
 
 
-def theme_query(theme: str) -> str:
-    """A regular expression matching the codebook's cue words of ``theme``."""
-    if theme not in THEME_IDS:
-        raise ValueError(f"unknown theme {theme!r}; known: {list(THEME_IDS)}")
-    return "|".join(re.escape(cue) for cue in sorted(CUE_WORDS[theme], key=len, reverse=True))
+def theme_query(theme: str, codebook: Codebook | None = None) -> str:
+    """A regular expression matching the cue words of ``theme`` in ``codebook`` (default: the CPPCC one)."""
+    cues = (codebook or default_codebook()).theme(theme).cues
+    if not cues:
+        raise ValueError(f"theme {theme!r} has no cue words to query; give --query")
+    return "|".join(re.escape(cue) for cue in sorted(cues, key=len, reverse=True))
 
 
 def _take_spread(ordered: Sequence[Unit], n: int, max_per_doc: int | None) -> list[Unit]:

@@ -12,7 +12,7 @@ from ..corpus.load import default_corpus_dir, labelled_ids
 from ..corpus.records import LabelRecord, read_label_lines
 from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
 from ..errors import CorpusError
-from ..themes import THEME_IDS
+from ..codebook import Codebook, default_codebook, resolve_codebook
 from .audit import AuditFinding, find_label_issues, out_of_fold_probabilities
 from .batches import write_batch
 from .select import select_units, theme_query
@@ -33,6 +33,7 @@ def select_batch(
     corpus_dir: str | os.PathLike | None = None,
     sources: str | os.PathLike | None = None,
     progress: bool | None = False,
+    codebook: Codebook | str | os.PathLike | None = None,
 ) -> int:
     """Select ``n`` unlabelled units of registered sources by ``strategy`` and write them as a batch file.
 
@@ -60,7 +61,7 @@ def select_batch(
     finally:
         bar.close()
     if strategy == "keyword" and not query and theme:
-        query = theme_query(theme)
+        query = theme_query(theme, resolve_codebook(codebook, root))
     chosen = select_units(
         units, n, strategy, model=model, query=query, exclude=labelled_ids(root), max_per_doc=max_per_doc,
         suggest=suggest, random_state=seed,
@@ -68,16 +69,18 @@ def select_batch(
     return write_batch(chosen, output)
 
 
-def audit_corpus(records: Sequence[LabelRecord], folds: int = 5, make_model=None) -> list[AuditFinding]:
+def audit_corpus(records: Sequence[LabelRecord], folds: int = 5, make_model=None,
+                 codebook: Codebook | None = None) -> list[AuditFinding]:
     """Confident-learning findings over the whole corpus with out-of-fold probabilities (folds by document)."""
+    codebook = codebook or default_codebook()
     if make_model is None:
         from ..model import ThemeClassifier
 
         def make_model():
-            return ThemeClassifier(threshold_folds=0)
+            return ThemeClassifier(threshold_folds=0, codebook=codebook)
 
-    probabilities = out_of_fold_probabilities(records, make_model, folds=folds)
-    return find_label_issues(records, probabilities)
+    probabilities = out_of_fold_probabilities(records, make_model, folds=folds, codebook=codebook)
+    return find_label_issues(records, probabilities, codebook=codebook)
 
 
 def read_batch(path: str | os.PathLike) -> list[dict]:
@@ -91,7 +94,7 @@ def read_batch(path: str | os.PathLike) -> list[dict]:
     return lines
 
 
-def batch_progress(paths: Sequence[str | os.PathLike]) -> str:
+def batch_progress(paths: Sequence[str | os.PathLike], codebook: Codebook | None = None) -> str:
     """Per batch file: units decided and still open; per theme and per source over the decided ones."""
     rows = []
     per_theme: Counter = Counter()
@@ -109,5 +112,6 @@ def batch_progress(paths: Sequence[str | os.PathLike]) -> str:
     share = decided_total / (decided_total + open_total) if decided_total + open_total else 0.0
     lines = [f"labelled so far: {decided_total} of {decided_total + open_total} units ({share:.0%})"] + rows
     lines += ["", "per source (decided):"] + [f"  {s:<20}{c:>6}" for s, c in sorted(per_source.items())]
-    lines += ["", "positives per theme (decided):"] + [f"  {t:<22}{per_theme[t]:>6}" for t in THEME_IDS]
+    themes = (codebook or default_codebook()).ids
+    lines += ["", "positives per theme (decided):"] + [f"  {t:<22}{per_theme[t]:>6}" for t in themes]
     return "\n".join(lines)

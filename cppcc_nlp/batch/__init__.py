@@ -36,7 +36,7 @@ from ..errors import OutputError, UsageError, one_line
 from .cluster import run_dask
 from .inputs import Item, OwnFiles, check_inputs, check_outputs, count_items, empty_directories, iter_items
 from .journal import COMMIT_SECONDS, FileOutput
-from .labeller import STREAM_BYTES, ModelSpec, Options, Outcome, label_batch, labeller_for, load_spec, model_spec
+from .labeller import STREAM_BYTES, ModelSpec, Options, Outcome, label_batch, labeller_for, model_spec
 from .plan import BATCH_BYTES, BATCH_DOCS, auto_jobs, batches, plan, usable_cpus
 from .sinks import FailureLog, MemoryOutput, PartFile, StdoutOutput, output_format, sidecar_path, write_documents
 from .workers import keep_freed_memory, remove_stale_spools, run_here, run_processes, spool_prefix, WorkerPool
@@ -67,7 +67,7 @@ class BatchResult:
 def label_files(
     inputs: Iterable[str | os.PathLike],
     output: str | os.PathLike | None,
-    model: "ThemeClassifier | ModelSpec | None" = None,
+    model=None,
     glob: str = "*.txt",
     *,
     profiles: str | os.PathLike | None = None,
@@ -87,9 +87,10 @@ def label_files(
 ) -> BatchResult:
     """Label every document of ``inputs`` into ``output`` (JSONL, CSV or Parquet; None or "-": stdout).
 
-    See ``iter_items`` for the inputs. ``model``: a ThemeClassifier, a ModelSpec
-    from ``load_spec`` (keeps scikit-learn out of this process), or None for
-    the shipped model. ``profiles``: also write one row per
+    See ``iter_items`` for the inputs. ``model``: any form ``api.as_engine``
+    takes — a fitted ThemeClassifier, an Engine, a loaded model, a model
+    directory (loaded as its engine: no scikit-learn in this process) — or
+    None for the shipped model. ``profiles``: also write one row per
     section with its theme shares. ``errors``: where to list the inputs that
     failed (default ``<output stem>.errors.jsonl``). ``jobs``: worker processes
     (``backend="local"``; ``"auto"``: one for small inputs, every usable core
@@ -160,7 +161,7 @@ class MemoryResult:
 
 def label_in_memory(
     inputs: Iterable[str | os.PathLike],
-    model: "ThemeClassifier | ModelSpec | None" = None,
+    model=None,
     glob: str = "*.txt",
     *,
     text_field: str | None = None,
@@ -276,15 +277,13 @@ def _print_stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def iter_records(docs: Iterable[tuple[str, str]], model: "ThemeClassifier | None" = None) -> Iterator[dict]:
+def iter_records(docs: Iterable[tuple[str, str]], model=None) -> Iterator[dict]:
     """Per-sentence records for ``(doc_id, text)`` pairs, batched; for Spark's ``mapPartitions``.
 
     The model (default: the shipped one) is built once per process and reused.
     A document that cannot be read gives one record with ``error`` set.
     """
-    from ..api import default_model
-
-    spec = ModelSpec.of(model if model is not None else default_model())
+    spec = model_spec(model)
     items = (Item(str(doc_id), str(doc_id), text=text, size=len(text)) for doc_id, text in docs)
     for batch in batches(items, BATCH_DOCS, BATCH_BYTES):
         for outcome in label_batch(spec, batch, Options("jsonl")):
@@ -303,7 +302,6 @@ __all__ = [
     "BatchResult",
     "MemoryResult",
     "Item",
-    "ModelSpec",
     "Options",
     "Outcome",
     "WorkerPool",
@@ -316,7 +314,6 @@ __all__ = [
     "label_batch",
     "label_files",
     "label_in_memory",
-    "load_spec",
     "output_format",
     "profile_fields",
     "record_fields",

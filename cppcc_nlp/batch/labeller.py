@@ -56,27 +56,14 @@ class ModelSpec:
         for name, value in {**state, "engine": None}.items():
             object.__setattr__(self, name, value)
 
-    @classmethod
-    def of(cls, model: "ThemeClassifier") -> "ModelSpec":
-        """A user's model: labelled with a copy of its engine (the model may be in use elsewhere)."""
-        engine = model._engine()
-        return cls(engine.fingerprint(), pickle.dumps(engine, protocol=4), engine.themes)
 
-
-def load_spec(directory: str | os.PathLike | None = None) -> ModelSpec:
-    """Load a saved model's engine (``persist.load_engine``: checked, pure data, no scikit-learn)."""
-    from ..persist import load_engine
-
-    return ModelSpec.of_engine(load_engine(directory).engine)
-
-
-def model_spec(model: "ThemeClassifier | ModelSpec | None") -> ModelSpec:
-    """``model`` as a ModelSpec: a ThemeClassifier's engine, a ModelSpec as it is, None for the shipped model."""
+def model_spec(model) -> ModelSpec:
+    """``model`` (any form ``api.as_engine`` takes, or a ModelSpec) as the ModelSpec sent to the workers."""
     if isinstance(model, ModelSpec):
         return model
-    if model is None:
-        return load_spec()
-    return ModelSpec.of(model)
+    from ..api import as_engine
+
+    return ModelSpec.of_engine(as_engine(model))
 
 
 @dataclass(frozen=True)
@@ -143,7 +130,6 @@ class Labeller:
         self.predictor = compiled
         self.themes = compiled.themes
         self.thresholds = compiled.thresholds
-        self.lock = threading.Lock()  # the predictor's token cache is not thread-safe
         self.encoder = RecordEncoder(self.themes)
 
     def predict(self, texts: list[str], contexts: list | None = None) -> np.ndarray:
@@ -188,27 +174,26 @@ class Labeller:
                 else:
                     reports.append((i, report, report.sentences))
             outcomes[i] = outcome
-        with self.lock:
+        try:
+            probabilities = self.predict([s.text for _, _, sentences in reports for s in sentences],
+                                         self._contexts(report for _, report, _ in reports))
+            masks, steps = self._labels_and_steps(probabilities)
+        except Exception:
+            masks = steps = None  # find the document that fails: predict one document at a time
+        offset = 0
+        for i, report, sentences in reports:
             try:
-                probabilities = self.predict([s.text for _, _, sentences in reports for s in sentences],
-                                             self._contexts(report for _, report, _ in reports))
-                masks, steps = self._labels_and_steps(probabilities)
-            except Exception:
-                masks = steps = None  # find the document that fails: predict one document at a time
-            offset = 0
-            for i, report, sentences in reports:
-                try:
-                    if masks is not None:
-                        end = offset + len(sentences)
-                        mine = masks[offset:end], steps[offset:end]
-                        offset = end
-                    else:
-                        mine = self._labels_and_steps(self.predict([s.text for s in sentences], self._contexts([report])))
-                    self._serialise(outcomes[i], report, sentences, *mine, options)
-                except Exception as exc:
-                    outcomes[i].error = f"{items[i].source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
-                    outcomes[i].records = outcomes[i].profiles = b""
-                    outcomes[i].labelled = None
+                if masks is not None:
+                    end = offset + len(sentences)
+                    mine = masks[offset:end], steps[offset:end]
+                    offset = end
+                else:
+                    mine = self._labels_and_steps(self.predict([s.text for s in sentences], self._contexts([report])))
+                self._serialise(outcomes[i], report, sentences, *mine, options)
+            except Exception as exc:
+                outcomes[i].error = f"{items[i].source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
+                outcomes[i].records = outcomes[i].profiles = b""
+                outcomes[i].labelled = None
         return outcomes  # type: ignore[return-value]
 
     def stream(self, outcome: Outcome, options: Options, piece_chars: int | None = None) -> Iterator[tuple[bytes, bytes]]:
@@ -241,8 +226,7 @@ class Labeller:
                         lead = document_lead("\n".join(p.text for _, p in piece.paragraphs))
                     contexts = paragraph_contexts(((piece.section_titles[k], p) for k, p in piece.paragraphs), title,
                                                   lead)
-                with self.lock:
-                    masks, steps = self._labels_and_steps(self.predict([s.text for s in sentences], contexts))
+                masks, steps = self._labels_and_steps(self.predict([s.text for s in sentences], contexts))
                 outcome.sentences += len(sentences)
                 outcome.characters += sum(len(s.text) for s in sentences)
                 records = self.encoder.records(item.doc_id, piece.section_names, sentences, masks, steps,

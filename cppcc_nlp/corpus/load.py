@@ -9,6 +9,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from ..codebook import Codebook, resolve_codebook
 from ..errors import CorpusError, InputError
 from ..reader import read_report
 from .records import LabelRecord, StandoffLine, read_label_file
@@ -33,8 +34,12 @@ def load_corpus(
     sources: str | os.PathLike | None = None,
     skip_missing_sources: bool = False,
     report=None,
+    codebook: Codebook | str | os.PathLike | None = None,
 ) -> list[LabelRecord]:
-    """All hand-labelled records, validated and with their text resolved.
+    """All hand-labelled records, validated against the corpus's codebook and with their text resolved.
+
+    ``codebook``: a Codebook or a codebook file; None takes the corpus
+    directory's ``codebook.toml``, else the CPPCC codebook.
 
     Inline records must match their raw report (``corpus/raw/<doc>.txt``) and
     cover every sentence of it. Stand-off records are resolved against the
@@ -50,10 +55,11 @@ def load_corpus(
     if not label_files:
         raise CorpusError(f"{root / 'labels'}: no *.jsonl label files")
     registry = read_registry(root)
+    codebook = resolve_codebook(codebook, root)
     parsed: list[LabelRecord | StandoffLine] = []
     seen: dict[str, str] = {}
     for path in label_files:
-        for number, item in enumerate(read_label_file(path), start=1):
+        for number, item in enumerate(read_label_file(path, codebook), start=1):
             where = item.where if isinstance(item, StandoffLine) else f"{path}:{number}"
             if item.id in seen:
                 raise CorpusError(f"{where}: duplicate id {item.id!r} (first in {seen[item.id]})")

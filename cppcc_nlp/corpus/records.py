@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ..context import UnitContext
 from ..errors import CorpusError
-from ..themes import THEME_IDS
+from ..codebook import Codebook, default_codebook
 
 INLINE_KEYS = ("id", "doc", "section", "text", "labels")
 STANDOFF_KEYS = ("id", "source", "doc", "span", "sha256", "labels")
@@ -104,18 +104,6 @@ class StandoffLine:
     where: str
 
 
-def check_labels(labels, where: str) -> tuple[str, ...]:
-    """Validate a ``labels`` value: a list of known theme ids, none twice; return it sorted."""
-    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-        raise CorpusError(f"{where}: 'labels' must be a list of theme ids (possibly empty)")
-    unknown = sorted(set(labels) - set(THEME_IDS))
-    if unknown:
-        raise CorpusError(f"{where}: unknown theme id(s) {unknown}; known: {list(THEME_IDS)}")
-    if len(set(labels)) != len(labels):
-        raise CorpusError(f"{where}: a theme is listed twice in {labels}")
-    return tuple(sorted(labels))
-
-
 def _load_json_object(line: str, where: str, keys: tuple[str, ...]) -> dict:
     try:
         obj = json.loads(line)
@@ -133,8 +121,10 @@ def _optional_string(obj: dict, key: str, where: str) -> str:
     return value
 
 
-def parse_label_line(line: str, path: str, line_number: int) -> LabelRecord | StandoffLine:
-    """Parse and validate one JSONL label line; errors name the file and line.
+def parse_label_line(line: str, path: str, line_number: int, codebook: Codebook | None = None
+                     ) -> LabelRecord | StandoffLine:
+    """Parse and validate one JSONL label line against ``codebook`` (default: the CPPCC one); errors name the
+    file and line.
 
     A line with a ``span`` is a stand-off record (``STANDOFF_KEYS``), any other
     an inline record (``INLINE_KEYS``).
@@ -150,7 +140,7 @@ def parse_label_line(line: str, path: str, line_number: int) -> LabelRecord | St
     for key in text_keys:
         if not isinstance(obj[key], str) or not obj[key]:
             raise CorpusError(f"{where}: {key!r} must be a non-empty string")
-    labels = check_labels(obj["labels"], where)
+    labels = (codebook or default_codebook()).check_labels(obj["labels"], where)
     annotator = _optional_string(obj, "annotator", where)
     selection = _optional_string(obj, "selection", where)
     if selection and selection not in SELECTIONS:
@@ -203,6 +193,6 @@ def read_decision_lines(path) -> list[tuple[str, dict]]:
     return lines
 
 
-def read_label_file(path) -> list[LabelRecord | StandoffLine]:
+def read_label_file(path, codebook: Codebook | None = None) -> list[LabelRecord | StandoffLine]:
     """Records of one label file, each line validated on its own (stand-off lines unresolved)."""
-    return [parse_label_line(line, str(path), number) for number, line in read_label_lines(path)]
+    return [parse_label_line(line, str(path), number, codebook) for number, line in read_label_lines(path)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
-from ..themes import THEME_IDS
+from ..codebook import Codebook, resolve_codebook
 from .records import LabelRecord
 
 AGREEMENT_DIR = "agreement"
@@ -38,20 +38,21 @@ class CorpusStats:
     agreement: dict = field(default_factory=dict)  # round name -> agreement of its two annotations
 
     def format(self) -> str:
+        themes = tuple(self.units_per_theme)  # the codebook's themes, in order
         lines = [
             f"units: {self.units}   documents: {self.documents}   empty (no theme): {self.empty_units}",
             "",
             "per source:",
-            f"  {'source':<30}{'units':>7}{'docs':>6}{'empty':>7}" + "".join(f"{t[:10]:>12}" for t in THEME_IDS),
+            f"  {'source':<30}{'units':>7}{'docs':>6}{'empty':>7}" + "".join(f"{t[:10]:>12}" for t in themes),
         ]
         for s in self.sources:
             lines.append(
                 f"  {s.source:<30}{s.units:>7}{s.documents:>6}{s.empty:>7}"
-                + "".join(f"{s.positives[t]:>12}" for t in THEME_IDS)
+                + "".join(f"{s.positives[t]:>12}" for t in themes)
             )
         lines.append(
             f"  {'all':<30}{self.units:>7}{self.documents:>6}{self.empty_units:>7}"
-            + "".join(f"{self.units_per_theme[t]:>12}" for t in THEME_IDS)
+            + "".join(f"{self.units_per_theme[t]:>12}" for t in themes)
         )
         lines += ["", "how units were selected:"]
         for s in self.sources:
@@ -67,29 +68,29 @@ class CorpusStats:
             lines += ["", f"inter-annotator agreement, {name} (two independent annotations, before adjudication):"]
             lines += ["  " + line for line in agreement.format().splitlines()]
         lines += ["", "label co-occurrence (units with both):"]
-        short = {theme: theme[:6] for theme in THEME_IDS}
-        lines.append("  " + " " * 22 + "".join(f"{short[t]:>8}" for t in THEME_IDS))
-        for a in THEME_IDS:
+        short = {theme: theme[:6] for theme in themes}
+        lines.append("  " + " " * 22 + "".join(f"{short[t]:>8}" for t in themes))
+        for a in themes:
             cells = []
-            for b in THEME_IDS:
-                key = (a, b) if THEME_IDS.index(a) <= THEME_IDS.index(b) else (b, a)
+            for b in themes:
+                key = (a, b) if themes.index(a) <= themes.index(b) else (b, a)
                 cells.append(f"{self.cooccurrence.get(key, self.units_per_theme[a] if a == b else 0):>8}")
             lines.append(f"  {a:<22}" + "".join(cells))
         return "\n".join(lines)
 
 
-def _source_stats(source: str, records: list[LabelRecord]) -> SourceStats:
+def _source_stats(source: str, records: list[LabelRecord], themes: tuple[str, ...]) -> SourceStats:
     return SourceStats(
         source=source,
         units=len(records),
         documents=len({r.group for r in records}),
-        positives={theme: sum(theme in r.labels for r in records) for theme in THEME_IDS},
+        positives={theme: sum(theme in r.labels for r in records) for theme in themes},
         empty=sum(not r.labels for r in records),
         selections=dict(Counter(r.selection or "unknown" for r in records)),
     )
 
 
-def corpus_agreement(corpus_dir: str | Path | None = None) -> dict:
+def corpus_agreement(corpus_dir: str | Path | None = None, codebook: Codebook | None = None) -> dict:
     """Per round of double annotation, the agreement of its two annotations: ``agreement/<round->first.jsonl``
     with ``<round->second.jsonl`` (the first round has no prefix and is named ``round 1``)."""
     from ..annotate.agreement import agreement_of_files
@@ -101,17 +102,21 @@ def corpus_agreement(corpus_dir: str | Path | None = None) -> dict:
         prefix = first.name[: -len(FIRST_ANNOTATION)]
         second = root / f"{prefix}{SECOND_ANNOTATION}"
         if second.is_file():
-            rounds[prefix.rstrip("-") or "round 1"] = agreement_of_files(first, second)
+            rounds[prefix.rstrip("-") or "round 1"] = agreement_of_files(first, second, codebook)
     return rounds
 
 
-def corpus_stats(records: list[LabelRecord], corpus_dir: str | Path | None = None) -> CorpusStats:
-    """Units per source, section and theme, documents, empty units, co-occurrence and the agreement figures."""
+def corpus_stats(records: list[LabelRecord], corpus_dir: str | Path | None = None,
+                 codebook: Codebook | str | Path | None = None) -> CorpusStats:
+    """Units per source, section and theme, documents, empty units, co-occurrence and the agreement figures
+    (themes of ``codebook``; None: the corpus directory's)."""
+    codebook = resolve_codebook(codebook, corpus_dir)
+    themes = codebook.ids
     per_section = Counter(record.section for record in records)
-    per_theme = {theme: sum(theme in record.labels for record in records) for theme in THEME_IDS}
+    per_theme = {theme: sum(theme in record.labels for record in records) for theme in themes}
     cooccurrence: Counter = Counter()
     for record in records:
-        for a, b in combinations(sorted(record.labels, key=THEME_IDS.index), 2):
+        for a, b in combinations(sorted(record.labels, key=themes.index), 2):
             cooccurrence[(a, b)] += 1
     by_source: dict[str, list[LabelRecord]] = {}
     for record in records:
@@ -122,8 +127,8 @@ def corpus_stats(records: list[LabelRecord], corpus_dir: str | Path | None = Non
         units_per_theme=per_theme,
         empty_units=sum(not record.labels for record in records),
         cooccurrence=dict(cooccurrence),
-        sources=tuple(_source_stats(source, rs) for source, rs in sorted(by_source.items())),
+        sources=tuple(_source_stats(source, rs, themes) for source, rs in sorted(by_source.items())),
         documents=len({r.group for r in records}),
         annotators=dict(Counter(r.annotator for r in records if r.annotator)),
-        agreement=corpus_agreement(corpus_dir),
+        agreement=corpus_agreement(corpus_dir, codebook),
     )
