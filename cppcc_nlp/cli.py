@@ -80,9 +80,11 @@ def _codebook_arg(args: argparse.Namespace):
     return resolve_codebook(args.codebook, corpus if corpus is not None else default_corpus_dir())
 
 
-def _add_codebook_option(parser: argparse.ArgumentParser) -> None:
+def _add_codebook_option(parser: argparse.ArgumentParser, corpus: bool = False) -> None:
     parser.add_argument("--codebook", help="the themes (a codebook TOML file; default: the corpus's codebook.toml, "
                                            "else the five CPPCC themes)")
+    if corpus:
+        parser.add_argument("--corpus", help="corpus directory whose codebook.toml names the themes")
 
 
 def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +102,10 @@ def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
 def cmd_corpus_stats(args: argparse.Namespace) -> int:
     from .corpus import corpus_stats
 
-    print(corpus_stats(_load_corpus_arg(args), corpus_dir=args.corpus, codebook=_codebook_arg(args)).format())
+    from .corpus.load import default_corpus_dir
+
+    corpus_dir = args.corpus if args.corpus is not None else default_corpus_dir()
+    print(corpus_stats(_load_corpus_arg(args), corpus_dir=corpus_dir, codebook=_codebook_arg(args)).format())
     return 0
 
 
@@ -327,7 +332,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         model = train_model(records, params, progress=lambda: bar.update(1))
     finally:
         bar.close()
-    extra = card_sections(records, evaluation=_read_json_arg(args.evaluation), calibration=_read_json_arg(args.calibration))
+    extra = card_sections(records, evaluation=_read_json_arg(args.evaluation), calibration=_read_json_arg(args.calibration),
+                          codebook=params["codebook"])
     card = save_model(model, args.output, records, extra.pop("evaluation"), card_extra=extra)
     print(f"trained on {len(records)} units; saved to {args.output} (model.npz sha256 {card['files']['model.npz'][:12]}…)")
     if args.update_shipped_model:
@@ -527,7 +533,7 @@ def _add_annotate_parser(commands) -> None:
     agree.add_argument("second")
     agree.add_argument("--disagreements", help="write the units they disagree on, for adjudication")
     agree.add_argument("--json", help="also write the figures as JSON")
-    _add_codebook_option(agree)
+    _add_codebook_option(agree, corpus=True)
     agree.set_defaults(func=cmd_annotate_agreement)
 
     audit = sub.add_parser("audit", help="hand labels a cross-validated model contradicts most confidently")
@@ -539,20 +545,20 @@ def _add_annotate_parser(commands) -> None:
 
     progress = sub.add_parser("progress", help="units decided so far in batch files, per theme and source")
     progress.add_argument("batches", nargs="+")
-    _add_codebook_option(progress)
+    _add_codebook_option(progress, corpus=True)
     progress.set_defaults(func=cmd_annotate_progress)
 
     export = sub.add_parser("export-labelstudio", help="a batch as Label Studio tasks (suggestions as pre-annotations)")
     export.add_argument("batch")
     export.add_argument("-o", "--output", required=True, help="task file (JSON)")
     export.add_argument("--config", help="also write the Label Studio labelling interface (XML)")
-    _add_codebook_option(export)
+    _add_codebook_option(export, corpus=True)
     export.set_defaults(func=cmd_annotate_export)
 
     imp = sub.add_parser("import-labelstudio", help="a Label Studio export (JSON or JSON-MIN) as a batch for merge")
     imp.add_argument("export")
     imp.add_argument("-o", "--output", required=True, help="batch file to write")
-    _add_codebook_option(imp)
+    _add_codebook_option(imp, corpus=True)
     imp.set_defaults(func=cmd_annotate_import)
 
 

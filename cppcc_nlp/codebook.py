@@ -123,7 +123,7 @@ class Codebook:
         """The codebook ``to_data`` described, validated (errors name ``where``)."""
         if not isinstance(data, dict) or not isinstance(data.get("themes"), list):
             raise CorpusError(f"{where}: a codebook is an object with a list of 'themes'")
-        return _validated(data.get("name", ""), data.get("description", ""), data["themes"], where, lambda k: "")
+        return _validated(data.get("name", ""), data.get("description", ""), data["themes"], where, lambda k, key="": "")
 
 
 def read_codebook(path: str | Path) -> Codebook:
@@ -140,10 +140,18 @@ def read_codebook(path: str | Path) -> Codebook:
         raise CorpusError(f"{path}: a codebook is UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise CorpusError(f"{path}: not valid TOML: {exc}") from None
-    tables = [n for n, line in enumerate(text.splitlines(), start=1) if line.strip().startswith("[[theme]]")]
+    lines = text.splitlines()
+    tables = [n for n, line in enumerate(lines, start=1) if line.strip().startswith("[[theme]]")]
 
-    def line_of(k: int) -> str:
-        return f":{tables[k]}" if k < len(tables) else ""
+    def line_of(k: int, key: str = "") -> str:
+        """``:N``, the line of theme ``k``'s ``key`` (or of its table's header)."""
+        if k >= len(tables):
+            return ""
+        end = tables[k + 1] if k + 1 < len(tables) else len(lines) + 1
+        for n in range(tables[k], end):
+            if key and re.match(rf"\s*{re.escape(key)}\s*=", lines[n - 1]):
+                return f":{n}"
+        return f":{tables[k]}"
 
     unknown = sorted(set(data) - {"name", "description", "theme"})
     if unknown:
@@ -154,6 +162,7 @@ def read_codebook(path: str | Path) -> Codebook:
 
 
 def _validated(name, description, themes: list, where: str, line_of) -> Codebook:
+    """The Codebook of parsed data; ``line_of(k, key)`` gives the ``:line`` of theme ``k``'s ``key`` ("" if unknown)."""
     if not isinstance(name, str) or not isinstance(description, str):
         raise CorpusError(f"{where}: 'name' and 'description' must be strings")
     if not 1 <= len(themes) <= _MAX_THEMES:
@@ -165,28 +174,31 @@ def _validated(name, description, themes: list, where: str, line_of) -> Codebook
             raise CorpusError(f"{at}: a theme is a table of {sorted(_THEME_KEYS)}")
         extra = sorted(set(entry) - _THEME_KEYS)
         if extra:
-            raise CorpusError(f"{at}: unknown key(s) {extra}; a theme has {sorted(_THEME_KEYS)}")
+            raise CorpusError(f"{where}{line_of(k, extra[0])}: theme {k + 1}: unknown key(s) {extra}; "
+                              f"a theme has {sorted(_THEME_KEYS)}")
         theme_id = entry.get("id")
         if not isinstance(theme_id, str) or not _THEME_ID.match(theme_id):
+            at = f"{where}{line_of(k, 'id')}: theme {k + 1}"
             raise CorpusError(f"{at}: 'id' must be lower-case letters, digits and _ (starting with a letter), "
                               f"got {theme_id!r}")
-        at = f"{where}{line_of(k)}: theme {theme_id!r}"
+        at = f"{where}{line_of(k, 'id')}: theme {theme_id!r}"
         if theme_id in seen:
             raise CorpusError(f"{at}: the id occurs twice")
         seen.add(theme_id)
         for key in ("name", "definition"):
             if not isinstance(entry.get(key), str) or not entry[key].strip():
-                raise CorpusError(f"{at}: {key!r} must be a non-empty string")
+                raise CorpusError(f"{where}{line_of(k, key)}: theme {theme_id!r}: {key!r} must be a non-empty string")
         colour = entry.get("colour")
         if not isinstance(colour, str) or not _COLOUR.match(colour):
-            raise CorpusError(f"{at}: 'colour' must be #rrggbb, got {colour!r}")
+            raise CorpusError(f"{where}{line_of(k, 'colour')}: theme {theme_id!r}: 'colour' must be #rrggbb, "
+                              f"got {colour!r}")
         cues = {}
         for key in ("cues", "rule_cues"):
             value = entry.get(key, [])
             if (not isinstance(value, list) or len(value) > _MAX_CUES
                     or not all(isinstance(c, str) and 0 < len(c.strip()) == len(c) <= _MAX_CUE_CHARS for c in value)):
-                raise CorpusError(f"{at}: {key!r} must be a list of at most {_MAX_CUES} words of 1 to "
-                                  f"{_MAX_CUE_CHARS} characters, without surrounding spaces")
+                raise CorpusError(f"{where}{line_of(k, key)}: theme {theme_id!r}: {key!r} must be a list of at most "
+                                  f"{_MAX_CUES} words of 1 to {_MAX_CUE_CHARS} characters, without surrounding spaces")
             cues[key] = tuple(value)
         built.append(Theme(theme_id, entry["name"].strip(), colour.lower(), entry["definition"].strip(),
                            cues["cues"], cues["rule_cues"]))

@@ -163,13 +163,25 @@ def _write_model_directory(model: ThemeClassifier, directory: Path, training: di
     return card
 
 
-def card_sections(records: list[LabelRecord], evaluation: dict | None = None, calibration: dict | None = None) -> dict:
-    """What the card says beside the files: training data per source and theme, held-out figures, use, failures."""
+def card_sections(records: list[LabelRecord], evaluation: dict | None = None, calibration: dict | None = None,
+                  codebook=None) -> dict:
+    """What the card says beside the files: training data per source and theme, held-out figures, use, failures.
+
+    The notes on intended use and known failure modes are the CPPCC model's; a model of another codebook
+    gets its codebook's name and description instead.
+    """
+    from .codebook import default_codebook
     from .corpus import corpus_stats
     from .protocols import format_evaluation
 
-    notes = json.loads(resources.files("cppcc_nlp").joinpath("data", "card_notes.json").read_text(encoding="utf-8"))
-    stats = corpus_stats(records)
+    codebook = codebook or default_codebook()
+    if codebook == default_codebook():
+        notes = json.loads(resources.files("cppcc_nlp").joinpath("data", "card_notes.json").read_text(encoding="utf-8"))
+    else:
+        notes = {"intended_use": f"Labels sentences with the themes of the codebook {codebook.name!r}"
+                                 + (f" ({codebook.description})" if codebook.description else "") + ".",
+                 "failure_modes": []}
+    stats = corpus_stats(records, codebook=codebook)
     training = {s.source: {"units": s.units, "documents": s.documents, "positives": s.positives} for s in stats.sources}
     lines = ["| source | units | documents | " + " | ".join(stats.units_per_theme) + " |",
              "|---|---:|---:|" + "---:|" * len(stats.units_per_theme)]

@@ -148,6 +148,10 @@ def run_protocol(
         raw = engine.raw_proba(*split_inputs([records[i] for i in split.test])) if engine is not None else probabilities
         return split, (probabilities, raw), predicted
 
+    if not splits:  # the corpus has nothing this protocol holds out (e.g. no single committed report: no cities)
+        empty = np.zeros((0, len(codebook.ids)))
+        return HeldOut(protocol, np.zeros(0, dtype=int), empty, empty, empty.astype(int), empty.astype(int),
+                       empty.astype(int), [], codebook)
     results = []
     for result in Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fit_predict)(s) for s in splits):
         results.append(result)

@@ -108,8 +108,8 @@ def corpus_agreement(corpus_dir: str | Path | None = None, codebook: Codebook | 
 
 def corpus_stats(records: list[LabelRecord], corpus_dir: str | Path | None = None,
                  codebook: Codebook | str | Path | None = None) -> CorpusStats:
-    """Units per source, section and theme, documents, empty units, co-occurrence and the agreement figures
-    (themes of ``codebook``; None: the corpus directory's)."""
+    """Units per source, section and theme, documents, empty units, co-occurrence, and with ``corpus_dir``
+    the agreement figures of its double annotations (themes of ``codebook``; None: the corpus directory's)."""
     codebook = resolve_codebook(codebook, corpus_dir)
     themes = codebook.ids
     per_section = Counter(record.section for record in records)
@@ -130,5 +130,5 @@ def corpus_stats(records: list[LabelRecord], corpus_dir: str | Path | None = Non
         sources=tuple(_source_stats(source, rs, themes) for source, rs in sorted(by_source.items())),
         documents=len({r.group for r in records}),
         annotators=dict(Counter(r.annotator for r in records if r.annotator)),
-        agreement=corpus_agreement(corpus_dir, codebook),
+        agreement=corpus_agreement(corpus_dir, codebook) if corpus_dir is not None else {},
     )
