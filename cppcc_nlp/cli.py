@@ -21,8 +21,11 @@ from typing import Sequence
 
 from .errors import CppccNlpError, one_line
 
-# protocols.PROTOCOLS, named here so that parsing the command line imports no scikit-learn (a test keeps them equal)
-PROTOCOL_CHOICES = ("source", "city", "document", "host")
+# Registries of modules that import numpy or scikit-learn, named here so that parsing the command line
+# imports neither (tests/test_cli.py keeps each equal to its owner's)
+PROTOCOL_CHOICES = ("source", "city", "document", "host")  # protocols.PROTOCOLS
+SHARE_METHOD_CHOICES = ("count", "probability", "adjusted", "adjusted-probability")  # shares.METHODS
+BATCH_BACKEND_CHOICES = ("local", "dask")  # batch.BACKENDS
 
 EXIT_SOME_INPUTS_FAILED = 6
 EXIT_NOTHING_SELECTED = 8
@@ -112,9 +115,8 @@ def cmd_corpus_stats(args: argparse.Namespace) -> int:
 def cmd_annotate_select(args: argparse.Namespace) -> int:
     from .annotate.workflow import select_batch
 
-    model = _load_model_arg(args) if (args.strategy == "uncertainty" or args.suggest) else None
     written = select_batch(
-        args.sources_names, args.output, strategy=args.strategy, n=args.n, model=model, query=args.query,
+        args.sources_names, args.output, strategy=args.strategy, n=args.n, model=args.model, query=args.query,
         theme=args.theme, max_per_doc=args.max_per_doc, suggest=args.suggest, seed=args.seed,
         corpus_dir=args.corpus, sources=args.sources, progress=None, codebook=_codebook_arg(args),
     )
@@ -501,7 +503,8 @@ def _profile_shares(args: argparse.Namespace, batch, model) -> None:
 
 
 def _add_annotate_parser(commands) -> None:
-    from .corpus.records import SELECTIONS, STRATEGIES
+    from .annotate.select import STRATEGIES
+    from .corpus.records import SELECTIONS
 
     annotate = commands.add_parser("annotate", help="grow the hand-labelled corpus: select, merge, agreement, audit")
     sub = annotate.add_subparsers(dest="annotate_command", required=True)
@@ -563,6 +566,8 @@ def _add_annotate_parser(commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .plots import MEASURES, PLOT_KINDS
+
     parser = argparse.ArgumentParser(prog="cppcc-nlp", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument(
         "--version", action=_VersionAction, help="print the version, the shipped model's sha256 and the tokenizer"
@@ -602,7 +607,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="processes: a number, -1 for every core, or auto (the default: one for small inputs, "
                             "every core from 8 MiB of input)")
     label.add_argument(
-        "--backend", choices=("local", "dask"), default="local", help="local processes (default) or a Dask cluster"
+        "--backend", choices=BATCH_BACKEND_CHOICES, default="local", help="local processes (default) or a Dask cluster"
     )
     label.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask)")
     label.add_argument("--resume", action="store_true", help="skip documents already in the output, append the rest")
@@ -672,13 +677,13 @@ def build_parser() -> argparse.ArgumentParser:
         "- for JSON lines on stdout)",
     )
     profile.add_argument(
-        "--measure", choices=("sentences", "characters"), default="sentences",
+        "--measure", choices=MEASURES, default="sentences",
         help="share of sentences (default) or of characters that carry each theme",
     )
     profile.add_argument("--font", help="font file or family for the Chinese labels (default: the bundled one)")
     profile.add_argument("--dpi", type=int, default=150, help="resolution of the images (default: 150)")
     profile.add_argument(
-        "--shares", choices=("count", "probability", "adjusted", "adjusted-probability"),
+        "--shares", choices=SHARE_METHOD_CHOICES,
         help="estimate each group's theme shares with intervals instead: count (classify and count), probability "
         "(mean score), adjusted (corrected by the model's held-out error rates) or adjusted-probability; "
         "-o then writes group, theme, share, low, high, n_units, method (.csv, else JSON lines)",
@@ -690,7 +695,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     profile.add_argument("--confidence", type=float, help="with --shares: the intervals' level (default: 0.95)")
     profile.add_argument(
-        "--plot-kind", choices=("dots", "heatmap", "time"),
+        "--plot-kind", choices=PLOT_KINDS,
         help="with --shares: what --plot draws: dot and whisker per group and theme, a heatmap with the interval "
         "in each cell, or shares over time (default: time when every --by FIELD value is a year or date, else dots)",
     )

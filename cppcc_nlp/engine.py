@@ -197,10 +197,14 @@ class Engine:
                    codebook=Codebook.from_data(meta["codebook"], "the model's codebook") if "codebook" in meta else None)
 
     def fingerprint(self) -> str:
-        """SHA-256 of the engine's data: the same fitted state gives the same key, another fit another."""
+        """SHA-256 of the engine's data: the same fitted state gives the same key, another fit another.
+
+        The codebook's names, colours and definitions change no score, so they are not part of it.
+        """
         import json
 
         meta, arrays = self.to_data()
+        meta = {key: value for key, value in meta.items() if key != "codebook"}
         segmenters = [
             {"lexicon": part.segmenter.lexicon, "stopwords": sorted(part.segmenter.stopwords), "backend": part.segmenter.backend}
             for part in self.parts if getattr(part, "segmenter", None) is not None

@@ -291,7 +291,8 @@ def _bars(values, labels, themes, prop, title, codebook):
 # -- theme shares with intervals (``shares.estimate_shares``) ---------------------------------
 
 
-SHARE_KINDS = ("dots", "heatmap")
+SHARE_KINDS = ("dots", "heatmap")  # plot_shares(kind=...)
+PLOT_KINDS = (*SHARE_KINDS, "time")  # what profile --plot-kind draws: plot_shares, or plot_shares_over_time
 
 
 def _share_cells(data) -> tuple[list, list[str], dict, str, float | None]:

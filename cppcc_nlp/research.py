@@ -26,6 +26,7 @@ from .corpus import LabelRecord, load_corpus
 from .evaluate import Evaluation, Scores, evaluate_configurations, score_predictions, section_folds
 from .model import Explanation, ThemeClassifier, _label_matrix
 from .optional import require
+from .plots import MEASURES
 from .reader import LEAD_IN
 from .records import csv_cell, flatten, record_fields
 from .codebook import Codebook, default_codebook
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
     Table = pd.DataFrame | list[dict]
 
-MEASURES = ("sentences", "characters")
 def theme_rgb(theme: str, codebook: Codebook | None = None) -> tuple[int, int, int]:
     """A theme's colour in ``codebook`` (default: the CPPCC one) as an RGB triple; grey for an unknown theme."""
     colour = (codebook or default_codebook()).colours.get(theme)

@@ -95,9 +95,3 @@ def test_evaluate_quick_prints_and_writes_the_held_out_figures(tmp_path, capsys)
     lo, hi = rows["all"]["model"]["interval"]["micro_f1"]
     assert lo <= rows["all"]["model"]["micro_f1"] <= hi
 
-
-def test_the_command_line_offers_every_protocol():
-    from cppcc_nlp.cli import PROTOCOL_CHOICES
-    from cppcc_nlp.protocols import PROTOCOLS
-
-    assert PROTOCOL_CHOICES == PROTOCOLS

@@ -15,12 +15,15 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from ..corpus.records import STRATEGIES
 from ..corpus.sources import Unit
 from ..codebook import Codebook, default_codebook
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+# how ``select_units`` chooses ("all": every unlabelled unit, in reading order); the command line offers these
+STRATEGIES = ("all", "random", "uncertainty", "diversity", "keyword")
 
 
 @dataclass(frozen=True)
@@ -88,13 +91,12 @@ def _texts(units: Sequence[Unit]) -> list[str]:
     return [unit.text for unit in units]
 
 
-def _probabilities(model, units: Sequence[Unit]):
-    """The model's probabilities for ``units``, each with its context (a ``ThemeClassifier`` or an ``Engine``)."""
-    engine = model._engine() if hasattr(model, "engine_") else model
+def _probabilities(engine, units: Sequence[Unit]):
+    """The engine's probabilities for ``units``, each with its context."""
     return engine.predict_proba(_texts(units), [unit.context for unit in units])
 
 
-def uncertainty_order(units: Sequence[Unit], model) -> tuple[list[int], np.ndarray]:
+def uncertainty_order(units: Sequence[Unit], engine) -> tuple[list[int], np.ndarray]:
     """Indices of ``units`` from the most to the least uncertain, and the model's probabilities.
 
     A unit's uncertainty is its smallest distance, over the themes, between the
@@ -102,9 +104,9 @@ def uncertainty_order(units: Sequence[Unit], model) -> tuple[list[int], np.ndarr
     """
     import numpy as np  # here, not at the top: the command line's parser imports this module for every command
 
-    probabilities = _probabilities(model, units)
+    probabilities = _probabilities(engine, units)
     clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
-    thresholds = np.clip(np.asarray(getattr(model, "engine_", model).thresholds, dtype=float), 1e-6, 1 - 1e-6)
+    thresholds = np.clip(np.asarray(engine.thresholds, dtype=float), 1e-6, 1 - 1e-6)
     margin = np.abs(np.log(clipped / (1 - clipped)) - np.log(thresholds / (1 - thresholds))).min(axis=1)
     return [int(i) for i in np.argsort(margin, kind="stable")], probabilities
 
@@ -146,18 +148,23 @@ def select_units(
 ) -> list[Selected]:
     """Choose up to ``n`` units not in ``exclude`` (ids) by ``strategy``.
 
-    ``uncertainty`` needs ``model``; ``keyword`` needs ``query`` (a regular
-    expression). ``suggest`` adds the model's probabilities in ``suggested``
-    (never in ``labels``). Units too short to carry a theme are still
+    ``model`` (any form ``api.as_engine`` takes; None: the shipped model)
+    ranks units for ``uncertainty`` and, with ``suggest``, adds its
+    probabilities in ``suggested`` (never in ``labels``); ``keyword`` needs
+    ``query`` (a regular expression). Units too short to carry a theme are still
     candidates: the sample must represent what the reader produces.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; known: {list(STRATEGIES)}")
     if n < 1:
         raise ValueError(f"the number of units to select must be at least 1, got {n}")
+    engine = None
+    if strategy == "uncertainty" or suggest:
+        from ..api import as_engine
+
+        engine = as_engine(model)
     rng = random.Random(random_state)
     candidates = [unit for unit in units if unit.id not in exclude]
-    probabilities = None
     if strategy == "all":
         chosen = _take_spread(candidates, n, max_per_doc)
     elif strategy == "random":
@@ -170,15 +177,13 @@ def select_units(
         rng.shuffle(matching)
         chosen = _take_spread(matching, n, max_per_doc)
     elif strategy == "uncertainty":
-        if model is None:
-            raise ValueError("the uncertainty strategy needs a model")
-        order, probabilities = uncertainty_order(candidates, model)
+        order, probabilities = uncertainty_order(candidates, engine)
         chosen = _take_spread([candidates[i] for i in order], n, max_per_doc)
     else:
         chosen = _take_spread(diversity_order(candidates, n * 2, rng), n, max_per_doc)
     suggestions: list[dict[str, float] | None] = [None] * len(chosen)
-    if suggest and model is not None and chosen:
-        rows = _probabilities(model, chosen)
-        classes = list(getattr(model, "engine_", model).themes)
+    if suggest and chosen:
+        rows = _probabilities(engine, chosen)
+        classes = list(engine.themes)
         suggestions = [{theme: round(float(p), 3) for theme, p in zip(classes, row)} for row in rows]
     return [Selected(unit, strategy, suggestion) for unit, suggestion in zip(chosen, suggestions)]

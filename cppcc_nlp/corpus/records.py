@@ -20,9 +20,9 @@ from ..codebook import Codebook, default_codebook
 INLINE_KEYS = ("id", "doc", "section", "text", "labels")
 STANDOFF_KEYS = ("id", "source", "doc", "span", "sha256", "labels")
 # how a unit came to be labelled (the codebook's "how the unit was selected")
-# how annotate select chooses units ("all": every unlabelled unit, in reading order)
-STRATEGIES = ("all", "random", "uncertainty", "diversity", "keyword")
-SELECTIONS = STRATEGIES
+# how a unit came to be selected for labelling (a record's ``selection``): the strategies of
+# ``annotate.select.STRATEGIES``, the values the record format accepts
+SELECTIONS = ("all", "random", "uncertainty", "diversity", "keyword")
 
 
 def unit_id(doc_id: str, section_index: int, sentence_index: int, source: str | None = None) -> str:
