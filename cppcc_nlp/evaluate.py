@@ -7,13 +7,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 from .corpus import LabelRecord
 from .model import ThemeClassifier, _label_matrix
 from .progress import progress_bar
 from .reader import LEAD_IN
 from .codebook import Codebook, default_codebook, resolve_codebook
+from .evaluation.metrics import micro_macro, per_theme
 
 
 @dataclass(frozen=True)
@@ -29,22 +29,10 @@ class Scores:
 
 
 def score_predictions(truth: np.ndarray, predicted: np.ndarray, classes: Sequence[str] | None = None) -> Scores:
+    """Per-theme and micro/macro figures (``evaluation.metrics``: one zero-support rule for every figure)."""
     classes = classes if classes is not None else default_codebook().ids
-    precision, recall, f1, support = precision_recall_fscore_support(truth, predicted, average=None, zero_division=0)
-    per_theme = {
-        theme: {
-            "precision": round(float(precision[k]), 3),
-            "recall": round(float(recall[k]), 3),
-            "f1": round(float(f1[k]), 3),
-            "support": int(support[k]),
-        }
-        for k, theme in enumerate(classes)
-    }
-    return Scores(
-        per_theme=per_theme,
-        micro_f1=round(float(f1_score(truth, predicted, average="micro", zero_division=0)), 3),
-        macro_f1=round(float(f1_score(truth, predicted, average="macro", zero_division=0)), 3),
-    )
+    micro, macro = micro_macro(truth, predicted)
+    return Scores(per_theme=per_theme(truth, predicted, classes), micro_f1=round(micro, 3), macro_f1=round(macro, 3))
 
 
 def keyword_predictions(texts: Sequence[str], codebook: Codebook | None = None) -> np.ndarray:

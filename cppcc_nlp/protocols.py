@@ -29,6 +29,7 @@ from sklearn.model_selection import GroupKFold
 
 from .corpus import LabelRecord
 from .evaluate import keyword_predictions, majority_predictions
+from .evaluation.metrics import bootstrap_interval, f1_parts, micro_macro, per_theme, reliability  # noqa: F401
 from .model import split_inputs
 from .reader import LEAD_IN
 from .codebook import Codebook, default_codebook
@@ -174,55 +175,6 @@ def run_protocol(
 # -- figures -------------------------------------------------------------------------------
 
 
-def f1_parts(truth: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-theme true positives, predicted positives and actual positives."""
-    truth, predicted = truth.astype(bool), predicted.astype(bool)
-    return (truth & predicted).sum(axis=0), predicted.sum(axis=0), truth.sum(axis=0)
-
-
-def micro_macro(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
-    tp, pp, ap = f1_parts(truth, predicted)
-    micro = 2 * tp.sum() / (pp.sum() + ap.sum()) if pp.sum() + ap.sum() else 1.0
-    per = np.where(pp + ap > 0, 2 * tp / np.maximum(pp + ap, 1), 1.0)
-    return float(micro), float(per.mean())
-
-
-def per_theme(truth: np.ndarray, predicted: np.ndarray, themes: Sequence[str]) -> dict[str, dict[str, float]]:
-    tp, pp, ap = f1_parts(truth, predicted)
-    out = {}
-    for k, theme in enumerate(themes):
-        precision = tp[k] / pp[k] if pp[k] else 0.0
-        recall = tp[k] / ap[k] if ap[k] else 0.0
-        f1 = 2 * tp[k] / (pp[k] + ap[k]) if pp[k] + ap[k] else 1.0
-        out[theme] = {"precision": round(float(precision), 3), "recall": round(float(recall), 3),
-                      "f1": round(float(f1), 3), "support": int(ap[k])}
-    return out
-
-
-def bootstrap_interval(
-    truth: np.ndarray, predicted: np.ndarray, documents: Sequence[str], rounds: int = 1000, seed: int = 0
-) -> dict[str, list[float]]:
-    """95 % intervals of micro- and macro-F1, resampling whole documents with replacement."""
-    rng = np.random.default_rng(seed)
-    docs = np.array(documents, dtype=object)
-    unique, inverse = np.unique(docs, return_inverse=True)
-    # per document: its units' true positives, predicted and actual positives per theme
-    tp = np.zeros((len(unique), truth.shape[1]))
-    pp = np.zeros_like(tp)
-    ap = np.zeros_like(tp)
-    np.add.at(tp, inverse, (truth.astype(bool) & predicted.astype(bool)).astype(float))
-    np.add.at(pp, inverse, predicted.astype(float))
-    np.add.at(ap, inverse, truth.astype(float))
-    micro, macro = [], []
-    for _ in range(rounds):
-        pick = np.bincount(rng.integers(0, len(unique), len(unique)), minlength=len(unique)).astype(float)
-        t, p, a = pick @ tp, pick @ pp, pick @ ap
-        micro.append(2 * t.sum() / (p.sum() + a.sum()) if p.sum() + a.sum() else 1.0)
-        macro.append(float(np.mean(np.where(p + a > 0, 2 * t / np.maximum(p + a, 1e-12), 1.0))))
-    return {"micro_f1": [round(float(np.percentile(micro, 2.5)), 3), round(float(np.percentile(micro, 97.5)), 3)],
-            "macro_f1": [round(float(np.percentile(macro, 2.5)), 3), round(float(np.percentile(macro, 97.5)), 3)]}
-
-
 def summarise(records: Sequence[LabelRecord], held: HeldOut, select: Callable[[LabelRecord], bool] | None = None,
               by: str = "source", rounds: int = 1000) -> dict:
     """Per group (source, or split) and pooled: model, keyword and majority figures with intervals."""
@@ -335,21 +287,6 @@ def format_evaluation(result: dict) -> str:
 
 
 # -- calibration and learning curves ---------------------------------------------------------------
-
-
-def reliability(truth: np.ndarray, probability: np.ndarray, bins: int = 10) -> dict:
-    """Expected calibration error (equal-width bins), Brier score, and the diagram's points, for one theme."""
-    truth = truth.astype(float)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(probability, edges[1:-1]), 0, bins - 1)
-    ece, points = 0.0, []
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            mean_p, mean_y = float(probability[inside].mean()), float(truth[inside].mean())
-            ece += inside.mean() * abs(mean_p - mean_y)
-            points.append([round(mean_p, 4), round(mean_y, 4), int(inside.sum())])
-    return {"ece": round(float(ece), 4), "brier": round(float(np.mean((probability - truth) ** 2)), 4), "points": points}
 
 
 def calibration_report(records: Sequence[LabelRecord], held: HeldOut, select=None) -> dict:

@@ -44,3 +44,19 @@ def test_evaluation_table_has_model_and_baselines(seed_records):
     payload = result.to_dict()
     assert payload["protocol"] == "leave-one-section-out"
     assert set(payload["model"]["per_theme"]) == set(THEME_IDS)
+
+
+def test_one_zero_support_rule_for_every_figure():
+    from cppcc_nlp.evaluate import score_predictions
+    from cppcc_nlp.evaluation.metrics import micro_macro, per_theme
+
+    truth = np.array([[1, 0], [0, 0]])
+    perfect = truth.copy()
+    # the second theme has no positive and no prediction: 1, in both the table and the pooled figures
+    assert micro_macro(truth, perfect) == (1.0, 1.0)
+    assert per_theme(truth, perfect, ("a", "b"))["b"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 0}
+    scores = score_predictions(truth, perfect, ("a", "b"))
+    assert (scores.micro_f1, scores.macro_f1) == (1.0, 1.0)
+    wrong = np.array([[1, 1], [0, 0]])  # the second theme predicted where it has no positive: 0
+    assert per_theme(truth, wrong, ("a", "b"))["b"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert micro_macro(truth, wrong) == (2 / 3, 0.5)

@@ -1,0 +1,1 @@
+"""Evaluation: the metrics every figure of the package comes from."""
