@@ -94,3 +94,16 @@ def test_no_tracked_file_holds_text_of_the_external_sources():
         if found:
             leaks[name] = found[:2]
     assert not leaks, leaks
+
+
+def test_the_codebook_rules_for_local_pages_are_written_and_their_examples_labelled_by_them(records):
+    codebook = (ROOT / "corpus" / "CODEBOOK.md").read_text(encoding="utf-8")
+    for number, phrase in (("21", "调研 一次2分"), ("22", "社情民意"), ("23", "一年来"), ("24", "专门协商机构"),
+                           ("25", "交办会")):
+        rule = re.search(rf"^{number}\. \*\*(.+?)(?=^\d\d\. |^## )", codebook, flags=re.S | re.M)
+        assert rule and phrase in rule.group(1), number
+    local = [r for r in records if r.source == LOCAL]
+    scoring = [r for r in local if re.search(r"[加扣得]\d+分", r.text)]  # rule 21: a member scoring table's items
+    assert len(scoring) >= 10 and all(r.labels == ("member_management",) for r in scoring)
+    handling = [r for r in local if "交办会" in r.text]  # rule 25: a proposal assignment meeting is a handling step
+    assert handling and all("supervision" in r.labels and "consultation" not in r.labels for r in handling)
