@@ -135,7 +135,7 @@ def cmd_annotate_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_annotate_agreement(args: argparse.Namespace) -> int:
-    from .annotate.agreement import agreement_of_files
+    from .corpus.agreement import agreement_of_files
 
     result = agreement_of_files(args.first, args.second, _codebook_arg(args))
     print(result.format())

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cppcc_nlp.annotate.agreement import agreement, cohen_kappa, krippendorff_alpha
+from cppcc_nlp.corpus.agreement import agreement, cohen_kappa, krippendorff_alpha
 from cppcc_nlp.annotate.audit import find_label_issues
 from cppcc_nlp.annotate.labelstudio import batch_to_tasks, label_config, read_export
 from cppcc_nlp.annotate.select import select_units

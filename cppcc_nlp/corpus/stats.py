@@ -93,7 +93,7 @@ def _source_stats(source: str, records: list[LabelRecord], themes: tuple[str, ..
 def corpus_agreement(corpus_dir: str | Path | None = None, codebook: Codebook | None = None) -> dict:
     """Per round of double annotation, the agreement of its two annotations: ``agreement/<round->first.jsonl``
     with ``<round->second.jsonl`` (the first round has no prefix and is named ``round 1``)."""
-    from ..annotate.agreement import agreement_of_files
+    from .agreement import agreement_of_files
     from .load import default_corpus_dir
 
     root = (Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()) / AGREEMENT_DIR

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..codebook import Codebook, default_codebook
-from ..corpus.records import read_decision_lines
 from ..errors import CorpusError
+from .records import read_decision_lines
 
 
 @dataclass(frozen=True)
