@@ -263,7 +263,7 @@ def explanations(engine: "Engine", documents: Sequence[PageDocument], top: int =
     pairs ``term, weight``: the term's index in the distinct terms and its
     contribution to the theme's score ``× 100``, rounded; largest first.
     """
-    names = engine.feature_names()
+    names = term_names(engine)
     coef = engine.coef
     terms: dict[str, int] = {}
     result: list[list[list]] = [[[] for _ in doc.sentences] for doc in documents]
@@ -294,6 +294,16 @@ def explanations(engine: "Engine", documents: Sequence[PageDocument], top: int =
                 mask >>= 1
                 k += 1
     return list(terms), result
+
+
+def term_names(engine: "Engine") -> list[str]:
+    """The name of every feature column as the page shows it: ``Engine.feature_names``, with character n-grams
+    marked ``chars:`` (a word and the same characters as an n-gram are two features)."""
+    names = []
+    for part, reads in zip(engine.parts, engine.inputs):
+        prefix = ("" if reads == "text" else f"{reads}:") + ("chars:" if type(part).__name__ == "CharNgrams" else "")
+        names += [prefix + name for name in part.feature_names()]
+    return names
 
 
 def _contexts(engine: "Engine", documents: Sequence[PageDocument]) -> list[list | None]:

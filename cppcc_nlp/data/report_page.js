@@ -81,7 +81,7 @@
   var rows = buildRows();
   var shown = rows.slice();
   var sortKey = null;
-  var columns = "minmax(12em, 2.4fr) 5.5em repeat(" + T + ", minmax(7em, 1fr))";
+  var columns = "minmax(12em, 2.4fr) 7em repeat(" + T + ", minmax(7em, 1fr))";
 
   function buildRows() {
     if (DATA.shares) {
@@ -613,8 +613,8 @@
       current = null;
       show("doc");
       state.scope = null;
-      drawDocument(d, isNaN(focus) ? -1 : focus);
       window.scrollTo(0, 0);
+      drawDocument(d, isNaN(focus) ? -1 : focus);
     } else if (parts[0] === "sentences") {
       show("sentences");
       readFilters();
