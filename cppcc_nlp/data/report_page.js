@@ -225,7 +225,7 @@
       }
     }
     if (state.q.length) {
-      if (s[NORM] === undefined) s[NORM] = norm(s[TEXT]);
+      if (s[NORM] === undefined) s[NORM] = s[TEXT].toLowerCase(); // the reader has normalised the text (NFKC-like)
       for (var q = 0; q < state.q.length; q++) if (s[NORM].indexOf(state.q[q]) < 0) return false;
     }
     if (state.marked && !marks.has(d + ":" + i)) return false;
