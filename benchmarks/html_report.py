@@ -96,9 +96,9 @@ def browser_runs(page: Path, runs: int, chromium: str) -> dict:
             tab = browser.new_page(viewport={"width": 1280, "height": 800})
             started = time.perf_counter()
             tab.goto(page.as_uri(), wait_until="commit", timeout=300_000)
-            tab.wait_for_function("window.cppccReport && window.cppccReport.overviewDrawnAt !== null", timeout=300_000,
-                                  polling=10)
-            tab.wait_for_selector("html[data-ready=true]", timeout=300_000)
+            # selectors, not wait_for_function: the page's Content-Security-Policy forbids evaluating strings
+            tab.wait_for_selector("html[data-overview=drawn]", state="attached", timeout=300_000)
+            tab.wait_for_selector("html[data-ready=true]", state="attached", timeout=300_000)
             wall_ready = time.perf_counter() - started
             marks = tab.evaluate("""() => {
                 const nav = performance.getEntriesByType("navigation")[0];
