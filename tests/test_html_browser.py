@@ -231,3 +231,24 @@ def test_screenshots_of_the_overview_and_a_document(browser, tmp_path):
     view.close()
     for picture in (overview, document):
         assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 20_000
+
+
+def test_the_notebook_frame_shows_the_page(browser, tmp_path):
+    """``_repr_html_``: the page inside a sandboxed iframe (no same origin: no storage), still drawn and working."""
+    from cppcc_nlp import label_report
+
+    host = tmp_path / "notebook.html"
+    host.write_text("<!DOCTYPE html><html><body>" + label_report(EXAMPLE)._repr_html_() + "</body></html>",
+                    encoding="utf-8")
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(host.as_uri())
+    frame = page.frame_locator("iframe")
+    frame.locator("html[data-ready=true]").wait_for(state="attached")
+    assert frame.locator("#ov-count").inner_text() == "1 document"
+    frame.locator(".ov-name a").click()
+    frame.locator("#d-body .sent").first.click()
+    assert frame.locator("#detail-text").inner_text()
+    assert not errors
+    page.close()

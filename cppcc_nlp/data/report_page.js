@@ -27,6 +27,13 @@
     var n = parseInt(hex.slice(1), 16);
     return "rgba(" + (n >> 16 & 255) + "," + (n >> 8 & 255) + "," + (n & 255) + "," + alpha.toFixed(3) + ")";
   }
+  function clickable(node, action) {
+    node.tabIndex = 0;
+    node.addEventListener("click", action);
+    node.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); action(event); }
+    });
+  }
   function pct(x) { return (x * 100).toFixed(x > 0 && x < 0.1 ? 1 : 0) + "%"; }
   function norm(text) { return text.normalize("NFKC").toLowerCase(); }
   function pad(n, width) { var s = String(n); while (s.length < width) s = "0" + s; return s; }
@@ -155,7 +162,7 @@
       cell.title = theme.id + ": " + row.counts[k] + " of " + plural(row.units, "sentence");
     }
     cell.dataset.theme = theme.id;
-    cell.addEventListener("click", function () { openScope(row, String(k)); });
+    clickable(cell, function () { openScope(row, String(k)); });
     return cell;
   }
   function drawOverview() {
@@ -174,7 +181,7 @@
       var name = el("div", "ov-name");
       var link = el("a", null, row.name);
       link.title = String(row.name) + (row.doc >= 0 && DOCS[row.doc][1] ? " — " + DOCS[row.doc][1] : "");
-      link.addEventListener("click", (function (row) {
+      clickable(link, (function (row) {
         return function () { if (row.doc >= 0 && row.members[0][1] < 0) location.hash = "#/doc/" + row.doc; else openScope(row, ""); };
       })(row));
       name.appendChild(link);
@@ -343,7 +350,7 @@
     chips(tags, s, d, i);
     item.appendChild(tags);
     item.title = scoreText(s);
-    item.addEventListener("click", function () {
+    clickable(item, function () {
       var old = document.querySelector(".s-item.selected");
       if (old) old.classList.remove("selected");
       item.classList.add("selected");
@@ -404,7 +411,7 @@
         span.title = scoreText(s);
         if (!match[next]) span.classList.add(state.hide ? "hidden" : "dim");
         if (marks.has(d + ":" + next)) span.classList.add("marked");
-        span.addEventListener("click", (function (i) { return function () { showDetail(d, i); }; })(next));
+        clickable(span, (function (i) { return function () { showDetail(d, i); }; })(next));
         para.appendChild(span);
       }
       $("d-more").textContent = next < ss.length ? plural(ss.length - next, "more sentence") + " below" : "";
