@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
@@ -412,7 +412,6 @@ def build_page(
     the documents belong to (the prefix of the unit ids that marked sentences
     are exported with, as ``annotate merge`` resolves them).
     """
-    from . import __name__ as package
     from .about import package_version
     from .corpus.records import STRATEGIES
 
@@ -449,8 +448,6 @@ def build_page(
     data = {
         "format": PAGE_FORMAT,
         "title": title or _default_title(documents),
-        "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "generator": f"{package} {package_version()}",
         "model": model_name,
         "themes": styles,
         "source": source,
@@ -461,8 +458,13 @@ def build_page(
         "explained": explained is not None,
         "shares": shares,
     }
-    data_json = script_json(data)
-    data["id"] = hashlib.sha256(data_json.encode("utf-8") + "".join(chunks).encode("utf-8")).hexdigest()[:16]
+    # the page's id keys the marks a browser keeps for it: the same documents and labels give the same id
+    digest = hashlib.sha256(script_json(data).encode("utf-8"))
+    for chunk in chunks:
+        digest.update(chunk.encode("utf-8"))
+    data["id"] = digest.hexdigest()[:16]
+    data["created"] = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    data["generator"] = f"cppcc_nlp {package_version()}"
     data_json = script_json(data)
     style = _asset("report_page.css")
     script = _asset("report_page.js")

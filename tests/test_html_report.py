@@ -4,7 +4,6 @@ import base64
 import hashlib
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -148,7 +147,7 @@ def test_report_command_writes_the_page(tmp_path, capsys):
 def test_report_reads_a_finished_label_output(tmp_path):
     direct = tmp_path / "direct.html"
     assert main(["report", str(SEED), str(EXAMPLE), "-o", str(direct), "-q"]) == 0
-    for suffix in (".jsonl", ".csv"):
+    for suffix in (".jsonl", ".csv", ".parquet"):
         labels = tmp_path / f"labels{suffix}"
         assert main(["label", str(SEED), str(EXAMPLE), "-o", str(labels), "-q"]) == 0
         assert label_output_themes(labels) is not None
@@ -199,3 +198,20 @@ def test_page_is_small_beside_the_records(tmp_path):
     assert main(["label", str(reports), "-o", str(labels), "-q"]) == 0
     assert main(["report", str(labels), "-o", str(page), "-q"]) == 0
     assert page.stat().st_size <= 3 * labels.stat().st_size
+
+
+def test_a_label_output_of_another_model_is_noted(tmp_path):
+    from cppcc_nlp.batch import ModelSpec, load_spec
+    from cppcc_nlp.html_report import collect_documents
+
+    labels = tmp_path / "labels.jsonl"
+    assert main(["label", str(EXAMPLE), "-o", str(labels), "-q"]) == 0
+    shipped = load_spec()
+    documents, failures, notes = collect_documents([str(labels)], shipped)
+    assert len(documents) == 1 and not failures and not notes
+    other = ModelSpec("f" * 64, b"", shipped.themes, shipped.engine)
+    _, _, notes = collect_documents([str(labels)], other)
+    assert len(notes) == 1 and "labelled with another model" in notes[0]
+    renamed = ModelSpec(shipped.key, b"", ("a", "b"), shipped.engine)
+    with pytest.raises(Exception, match="labelled with the themes"):
+        collect_documents([str(labels)], renamed)
