@@ -238,6 +238,19 @@ class LabelledReport:
         pd = require("pandas", "to_dataframe()")
         return pd.DataFrame([flatten(r, join_labels=False) for r in self.to_records()], columns=record_fields(self.themes))
 
+    def to_html(self, model: Model | None = None, **options) -> str:
+        """One self-contained HTML page of this report (``html_report.reports_to_html``: ``model`` is the one
+        that labelled it, default the shipped model; ``shares=``, ``by=``, ``title=``, ``source=``, ``explain=``)."""
+        from .html_report import reports_to_html
+
+        return reports_to_html(self, model=model, **options)
+
+    def _repr_html_(self) -> str:
+        """The page of ``to_html`` in a sandboxed frame, as a notebook shows it."""
+        from .html_report import notebook_frame
+
+        return notebook_frame(self.to_html())
+
 
 def label_report(source: Source | Report, model: ModelLike = None) -> LabelledReport:
     """Predict the themes of every sentence of a report: a ``Report``, a path (``str`` or ``Path``) or raw bytes.

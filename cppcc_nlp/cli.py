@@ -443,6 +443,26 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return EXIT_SOME_INPUTS_FAILED if batch.failures else 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from .html_report import write_report
+
+    if _report_empty_directories(args.inputs, args.glob, "report"):
+        return EXIT_NOTHING_LABELLED
+    result = write_report(
+        args.inputs, args.output, args.model, glob=args.glob, text_field=args.text_field, id_field=args.id_field,
+        shares=args.shares, by=args.by, confidence=args.confidence, title=args.title, source=args.source or "",
+        explain=not args.no_explain, jobs=args.jobs, progress=False if args.quiet else None,
+    )
+    for _, reason in result.failures:
+        print(one_line(f"skipped: {reason}"), file=sys.stderr)
+    for note in result.notes:
+        print(one_line(f"cppcc-nlp report: {note}"), file=sys.stderr)
+    if not args.quiet:
+        print(f"{result.documents} document(s), {result.sentences} sentence(s) -> {args.output} "
+              f"({result.bytes / 1e6:.1f} MB, {result.seconds:.1f} s)", file=sys.stderr)
+    return EXIT_SOME_INPUTS_FAILED if result.failures else 0
+
+
 def _check_share_options(args: argparse.Namespace) -> None:
     """Options of ``profile`` that only go with ``--shares``, or never with it (usage errors, exit 2)."""
     if not args.shares:
@@ -701,6 +721,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_options(profile)
     profile.set_defaults(func=cmd_profile)
+
+    report = commands.add_parser(
+        "report", help="one self-contained HTML page of labelled reports: overview, documents, filters, export",
+        description="Label reports (or read a finished label output) into one HTML file that opens offline in any "
+        "browser: documents (or --by groups) x themes, each document's sentences in theme colours with scores and "
+        "the terms behind each label, filters and search, and an export of the sentences marked as wrong as a "
+        "batch for annotate merge.",
+    )
+    report.add_argument("inputs", nargs="+",
+                        help="report files, directories (recursive), .jsonl files, a finished label output, or - for stdin")
+    report.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    report.add_argument("--glob", default="*.txt", help="file pattern inside directories (default: *.txt)")
+    report.add_argument("--text-field", help="JSONL inputs: field holding the text (default: text)")
+    report.add_argument("--id-field", help="JSONL inputs: field holding the document id (default: <file>:<line>)")
+    report.add_argument(
+        "--shares", choices=("count", "probability", "adjusted", "adjusted-probability"),
+        help="show each group's theme shares with intervals in the overview (as profile --shares)",
+    )
+    report.add_argument("--by", metavar="section|document|FIELD",
+                        help="with --shares: group by section (default), document, or a JSONL field (FIELD:N: its "
+                        "first N characters)")
+    report.add_argument("--confidence", type=float, help="with --shares: the intervals' level (default: 0.95)")
+    report.add_argument("--title", help="the page's title (default: from the documents)")
+    report.add_argument("--source", help="the registered source (corpus/sources.json) the documents come from: "
+                        "exported corrections name their units by it")
+    report.add_argument("--no-explain", action="store_true",
+                        help="leave out the terms behind each label (a smaller page, built faster)")
+    report.add_argument("-j", "--jobs", type=int, default=1, help="labelling processes (default: 1)")
+    report.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    _add_model_options(report)
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -313,8 +313,10 @@ def shares_from_scores(
         positive_rate, negative_rate = rates.rates(method)
         pos_draws, neg_draws = rates.draws(method, rounds, rng)
     rows = []
+    by_group = np.argsort(member, kind="stable")  # each group's units in their order: values[member == g], fast
+    bounds = np.searchsorted(member[by_group], np.arange(len(names) + 1))
     for g, name in enumerate(names):
-        inside = values[member == g]
+        inside = values[by_group[bounds[g]:bounds[g + 1]]]
         observed = inside.mean(axis=0)
         draws = _mean_draws(inside, rounds, rng, crisp)
         if method in ADJUSTED:

@@ -36,6 +36,7 @@ def test_sdist_holds_the_licence_corpus_notebooks_and_model(sdist):
     assert {"LICENSE", "README.md", "pyproject.toml"} <= names
     assert expected <= names, sorted(expected - names)
     assert {"models/default/model_card.json", "cppcc_nlp/data/default_model.sha256"} <= names
+    assert {f"cppcc_nlp/data/report_page.{kind}" for kind in ("html", "css", "js")} <= names  # the HTML report's page
     assert any(n.startswith("notebooks/") and n.endswith(".ipynb") for n in names)
     assert any(n.startswith("corpus/labels/") and n.endswith(".jsonl") for n in names)
 

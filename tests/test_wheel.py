@@ -51,7 +51,7 @@ def test_the_wheel_holds_the_corpus_codebook_and_model(installed):
     assert not list(target.rglob("*.joblib"))
 
 
-def test_corpus_stats_from_another_directory(installed):
+def test_corpus_stats_from_another_directory(installed, records):
     done = run(installed, "corpus", "stats")
     assert done.returncode == 0, done.stderr
     units = sum(1 for path in (ROOT / "corpus" / "labels").glob("*.jsonl") for line in path.open() if line.strip())
@@ -73,3 +73,12 @@ def test_train_and_evaluate_from_another_directory(installed, tmp_path):
     assert "Leave one city out" in evaluated.stdout
     labelled = run(installed, "explain", "--model", str(tmp_path / "m"), "开展民主监督，跟踪督办重点提案。")
     assert labelled.returncode == 0 and "supervision" in labelled.stdout
+
+
+def test_report_page_from_another_directory(installed, tmp_path):
+    # the page's template, style and script are package data
+    seed = installed[0] / "cppcc_nlp" / "corpus_data" / "raw" / "hebei-2019-cppcc-highlights.txt"
+    done = run(installed, "report", str(seed), "-o", str(tmp_path / "page.html"), "--no-explain")
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert "hebei-2019-cppcc-highlights" in page and "window.cppccReport" in page and "{{" not in page
