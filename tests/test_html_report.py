@@ -201,12 +201,12 @@ def test_page_is_small_beside_the_records(tmp_path):
 
 
 def test_a_label_output_of_another_model_is_noted(tmp_path):
-    from cppcc_nlp.batch import ModelSpec, load_spec
+    from cppcc_nlp.batch.labeller import ModelSpec, model_spec
     from cppcc_nlp.html_report import collect_documents
 
     labels = tmp_path / "labels.jsonl"
     assert main(["label", str(EXAMPLE), "-o", str(labels), "-q"]) == 0
-    shipped = load_spec()
+    shipped = model_spec(None)
     documents, failures, notes = collect_documents([str(labels)], shipped)
     assert len(documents) == 1 and not failures and not notes
     other = ModelSpec("f" * 64, b"", shipped.themes, shipped.engine)
