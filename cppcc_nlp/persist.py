@@ -194,8 +194,11 @@ def card_sections(records: list[LabelRecord], evaluation: dict | None = None, ca
         sections["evaluation"] = {"heldout": evaluation, "table": format_evaluation(evaluation)}
     if calibration is not None:
         sections["calibration"] = calibration
-        rows = ["| theme | ECE before | ECE after | Brier before | Brier after |", "|---|---:|---:|---:|---:|"]
-        for theme, c in calibration.items():
+        where = calibration.get("where", "held-out sources") if isinstance(calibration.get("where"), str) else "held-out sources"
+        themes = calibration.get("themes", calibration)
+        rows = [f"Per theme, on {where}: the linear model's probabilities (before) and the isotonic map's (after).", "",
+                "| theme | ECE before | ECE after | Brier before | Brier after |", "|---|---:|---:|---:|---:|"]
+        for theme, c in themes.items():
             rows.append(f"| {theme} | {c['before']['ece']:.3f} | {c['after']['ece']:.3f} | "
                         f"{c['before']['brier']:.3f} | {c['after']['brier']:.3f} |")
         sections["calibration_table"] = "\n".join(rows)
@@ -216,7 +219,7 @@ def card_markdown(card: dict) -> str:
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
     ]
     for heading, key in (("Intended use", "intended_use"), ("Training data", "training_data"),
-                         ("Calibration on held-out sources", "calibration_table"), ("Known failure modes", "failure_modes")):
+                         ("Calibration", "calibration_table"), ("Known failure modes", "failure_modes")):
         if card.get(key):
             lines += ["", f"## {heading}", "", card[key] if isinstance(card[key], str) else "\n".join(card[key])]
     evaluation = card.get("evaluation")

@@ -278,11 +278,15 @@ def format_evaluation(result: dict) -> str:
                 f"| {k['micro_f1']:.3f} / {k['macro_f1']:.3f} | {j['micro_f1']:.3f} / {j['macro_f1']:.3f} |"
             )
         pooled = rows["all"]
-        lines += ["", "| theme | support | model P / R / F1 | keyword P / R / F1 |", "|---|---:|---|---|"]
-        for theme in pooled["model"]["per_theme"]:
+        lines += ["", "| theme | support | model P / R / F1 [95 % CI of F1] | keyword P / R / F1 | majority F1 |",
+                  "|---|---:|---|---|---:|"]
+        theme_intervals = pooled["model"]["interval"].get("per_theme_f1")
+        for index, theme in enumerate(pooled["model"]["per_theme"]):
             m, k = pooled["model"]["per_theme"][theme], pooled["keyword"]["per_theme"][theme]
-            lines.append(f"| {theme} | {m['support']} | {m['precision']:.2f} / {m['recall']:.2f} / **{m['f1']:.2f}** "
-                         f"| {k['precision']:.2f} / {k['recall']:.2f} / {k['f1']:.2f} |")
+            j = pooled["majority"]["per_theme"][theme]
+            ci = f" [{theme_intervals[index][0]:.2f}, {theme_intervals[index][1]:.2f}]" if theme_intervals else ""
+            lines.append(f"| {theme} | {m['support']} | {m['precision']:.2f} / {m['recall']:.2f} / **{m['f1']:.2f}**{ci} "
+                         f"| {k['precision']:.2f} / {k['recall']:.2f} / {k['f1']:.2f} | {j['f1']:.2f} |")
     return "\n".join(lines)
 
 

@@ -54,7 +54,8 @@ def per_theme(truth: np.ndarray, predicted: np.ndarray, themes: Sequence[str]) -
 def bootstrap_interval(
     truth: np.ndarray, predicted: np.ndarray, documents: Sequence[str], rounds: int = 1000, seed: int = 0
 ) -> dict[str, list[float]]:
-    """95 % intervals of micro- and macro-F1, resampling whole documents with replacement."""
+    """95 % intervals of micro-, macro- and each theme's F1 (``per_theme_f1``, in column order), resampling whole
+    documents with replacement."""
     rng = np.random.default_rng(seed)
     docs = np.array(documents, dtype=object)
     unique, inverse = np.unique(docs, return_inverse=True)
@@ -65,14 +66,21 @@ def bootstrap_interval(
     np.add.at(tp, inverse, (truth.astype(bool) & predicted.astype(bool)).astype(float))
     np.add.at(pp, inverse, predicted.astype(float))
     np.add.at(ap, inverse, truth.astype(float))
-    micro, macro = [], []
+    micro, macro, themes = [], [], []
     for _ in range(rounds):
         pick = np.bincount(rng.integers(0, len(unique), len(unique)), minlength=len(unique)).astype(float)
         t, p, a = pick @ tp, pick @ pp, pick @ ap
         micro.append(theme_f1(t.sum(keepdims=True), p.sum(keepdims=True), a.sum(keepdims=True))[0])
-        macro.append(float(theme_f1(t, p, a).mean()))
-    return {"micro_f1": [round(float(np.percentile(micro, 2.5)), 3), round(float(np.percentile(micro, 97.5)), 3)],
-            "macro_f1": [round(float(np.percentile(macro, 2.5)), 3), round(float(np.percentile(macro, 97.5)), 3)]}
+        per = theme_f1(t, p, a)
+        macro.append(float(per.mean()))
+        themes.append(per)
+
+    def bounds(values) -> list[float]:
+        return [round(float(np.percentile(values, 2.5)), 3), round(float(np.percentile(values, 97.5)), 3)]
+
+    per_theme_values = np.array(themes).reshape(rounds, truth.shape[1])
+    return {"micro_f1": bounds(micro), "macro_f1": bounds(macro),
+            "per_theme_f1": [bounds(per_theme_values[:, k]) for k in range(truth.shape[1])]}
 
 
 def reliability(truth: np.ndarray, probability: np.ndarray, bins: int = 10) -> dict:
