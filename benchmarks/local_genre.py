@@ -184,6 +184,9 @@ def report(records, name: str, jobs: int) -> dict:
         curve.append({"fraction": fraction, "local_training_units": sum(r.source == LOCAL for r in train),
                       "micro_f1": round(float(micro), 3)})
         print("curve", curve[-1], flush=True)
+    where = f"the test hosts of local-cppcc-web ({len(test_sites)} sites, host protocol)"
+    (ROOT / "benchmarks" / "results" / "calibration-local.json").write_text(
+        json.dumps({"where": where, "themes": calibration}, indent=1) + "\n", encoding="utf-8")
     return {"config": name, "params": params, "summary": summary, "per_theme_f1_interval": intervals,
             "calibration": calibration, "test_sites": len(test_sites), "learning_curve": curve}
 
