@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
 from ..corpus.load import default_corpus_dir, labelled_ids
-from ..corpus.records import LabelRecord, read_label_lines
+from ..corpus.records import LabelRecord, load_json_line, read_label_lines
 from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
 from ..errors import CorpusError
 from ..themes import THEME_IDS
@@ -82,13 +81,7 @@ def audit_corpus(records: Sequence[LabelRecord], folds: int = 5, make_model=None
 
 def read_batch(path: str | os.PathLike) -> list[dict]:
     """The lines of a batch file as objects."""
-    lines = []
-    for number, text in read_label_lines(path):
-        try:
-            lines.append(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-    return lines
+    return [load_json_line(text, f"{path}:{number}") for number, text in read_label_lines(path)]
 
 
 def batch_progress(paths: Sequence[str | os.PathLike]) -> str:

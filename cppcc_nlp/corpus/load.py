@@ -181,7 +181,7 @@ def labelled_ids(corpus_dir: Path) -> set[str]:
         for number, text in read_label_lines(path):
             try:
                 ids.add(json.loads(text)["id"])
-            except (json.JSONDecodeError, KeyError, TypeError):
+            except (json.JSONDecodeError, RecursionError, KeyError, TypeError):
                 raise CorpusError(f"{path}:{number}: not a label record with an 'id'") from None
     return ids
 
