@@ -292,14 +292,29 @@ def _pin_shipped_model(directory: Path) -> Path:
     return pin
 
 
+def _params_arg(text: str | None, model: str | None = None) -> dict:
+    """``--params`` as checked model parameters (a usage error names what is wrong); else the model's own."""
+    from .persist import check_params, load_engine
+
+    if not text:
+        return load_engine(model).params
+    try:
+        params = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"--params is not JSON: {exc}") from None
+    return check_params(params)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     args.output = _train_output(args)  # before the imports and the long fit: a bad option fails at once
-    from .persist import card_sections, load_engine, save_model, train_model
+    from .persist import card_sections, check_model_output, save_model, train_model
 
     from .progress import progress_bar
 
+    overwrite = args.overwrite or args.update_shipped_model
+    check_model_output(args.output, overwrite)  # a file, another model, a read-only place: before the fit
+    params = _params_arg(args.params)
     records = _load_corpus_arg(args)
-    params = json.loads(args.params) if args.params else load_engine().params
     folds = params.get("threshold_folds", 5) or 0
     bar = progress_bar(total=(folds if folds >= 2 else 0) + 1, unit="fit", show=None)
     try:
@@ -307,7 +322,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     extra = card_sections(records, evaluation=_read_json_arg(args.evaluation), calibration=_read_json_arg(args.calibration))
-    card = save_model(model, args.output, records, extra.pop("evaluation"), card_extra=extra)
+    card = save_model(model, args.output, records, extra.pop("evaluation"), card_extra=extra, overwrite=overwrite)
     print(f"trained on {len(records)} units; saved to {args.output} (model.npz sha256 {card['files']['model.npz'][:12]}…)")
     if args.update_shipped_model:
         pin = _pin_shipped_model(args.output)
@@ -327,12 +342,11 @@ def _read_json_arg(path: str | None):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .persist import load_engine
     from .progress import progress_bar
     from .protocols import PROTOCOLS, format_evaluation, heldout_evaluation
 
+    params = _params_arg(args.params, args.model)
     records = _load_corpus_arg(args)
-    params = json.loads(args.params) if args.params else load_engine(args.model).params
     protocols = args.protocol or list(PROTOCOLS)
     bar = progress_bar(total=None, unit="fold", show=None)
     try:
@@ -591,6 +605,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--output", help="model directory (default: a new directory under $XDG_DATA_HOME/cppcc_nlp/models/)"
     )
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the model already in --output (default: refuse a directory holding one)")
     train.add_argument(
         "--update-shipped-model", action="store_true",
         help="maintainers: replace the shipped model (models/default of the clone) and its pinned hash",

@@ -223,10 +223,10 @@ def read_regular_file(path: str | os.PathLike, limit: int | None = None, error=N
             raise error(f"{path}: {file_kind(info.st_mode)}, not a regular file; refusing to read it")
         if limit is not None and info.st_size > limit:
             raise error(f"{path}: {info.st_size:,} bytes, more than the {limit:,} this file may hold")
-        try:
-            data = handle.read() if limit is None else handle.read(limit + 1)
+        try:  # read(n) allocates n bytes at once: ask for the size the file has (and one more, to see it grow)
+            data = handle.read() if limit is None else handle.read(min(limit, info.st_size) + 1)
         except OSError as exc:
             raise error(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if limit is not None and len(data) > limit:
-        raise error(f"{path}: more than the {limit:,} bytes this file may hold")
+    if limit is not None and len(data) > min(limit, info.st_size):
+        raise error(f"{path}: changed while it was read, or more than the {limit:,} bytes this file may hold")
     return data
