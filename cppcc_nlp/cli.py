@@ -387,6 +387,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     check_inputs(args.inputs)
     _check_share_options(args)
+    from .outputs import check_output_file
+
+    for flag, path in (("-o", args.output), ("--plot", args.plot), ("--bars", args.bars)):
+        if path not in (None, "-"):
+            check_output_file(path, flag)  # a device, a FIFO or a link is refused before the labelling
     if args.plot or args.bars:  # before the labelling, and before research imports scikit-learn
         require("matplotlib", "--plot" if args.plot else "--bars")
     if not args.shares and args.output not in (None, "-") and output_format(args.output) == "parquet":

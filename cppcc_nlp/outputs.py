@@ -56,7 +56,7 @@ class FileLock:
         deadline = time.monotonic() + wait
         while True:
             try:
-                handle = open(self.path, "a+", encoding="ascii", errors="replace")
+                handle = open(self.path, "a+b", buffering=0)  # unbuffered: nothing left to flush on close
             except OSError as exc:
                 raise OutputError.of(self.path, exc) from None
             try:
@@ -66,7 +66,7 @@ class FileLock:
                     handle.close()
                     raise OutputError(f"{self.path}: cannot lock: {exc.strerror or exc}") from None
                 handle.seek(0)
-                other = handle.read(32).strip() or "unknown"
+                other = handle.read(32).decode("ascii", "replace").strip() or "unknown"
                 handle.close()
                 if time.monotonic() < deadline:
                     time.sleep(_POLL_SECONDS)
@@ -78,9 +78,9 @@ class FileLock:
             try:
                 handle.seek(0)
                 handle.truncate()
-                handle.write(f"{os.getpid()}\n")
-                handle.flush()
-            except OSError as exc:  # a full disk: the lock holds without the pid, but the run could not write anyway
+                if handle.write(f"{os.getpid()}\n".encode("ascii")) is None:
+                    raise BlockingIOError(errno.EAGAIN, "could not write the pid")
+            except OSError as exc:  # a full disk: the run could not write its files either
                 os.unlink(self.path)
                 handle.close()
                 raise OutputError.of(self.path, exc) from None
