@@ -155,22 +155,26 @@ def cmd_annotate_progress(args: argparse.Namespace) -> int:
 def cmd_annotate_export(args: argparse.Namespace) -> int:
     from .annotate.labelstudio import LABEL_CONFIG, write_tasks
     from .annotate.workflow import read_batch
+    from .outputs import check_output_path, write_atomically
 
+    check_output_path(args.output, "-o", inputs=[args.batch])
+    if args.config:
+        check_output_path(args.config, "--config", inputs=[args.batch, args.output])
     count = write_tasks(read_batch(args.batch), args.output)
     print(f"{count} Label Studio tasks -> {args.output}", file=sys.stderr)
     if args.config:
-        Path(args.config).write_text(LABEL_CONFIG, encoding="utf-8")
+        write_atomically(args.config, LABEL_CONFIG.encode("utf-8"))
         print(f"labelling interface -> {args.config}", file=sys.stderr)
     return 0
 
 
 def cmd_annotate_import(args: argparse.Namespace) -> int:
-    from .annotate.labelstudio import read_export
+    from .annotate.labelstudio import read_export, write_batch_lines
+    from .outputs import check_output_path
 
+    check_output_path(args.output, "-o", inputs=[args.export])  # before reading: never over the export itself
     lines, unannotated = read_export(args.export)
-    with open(args.output, "w", encoding="utf-8") as handle:
-        for line in lines:
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    write_batch_lines(lines, args.output)
     print(f"{len(lines)} annotated tasks -> {args.output}"
           + (f"; {unannotated} tasks without an annotation left out" if unannotated else ""), file=sys.stderr)
     return 0

@@ -174,6 +174,25 @@ def check_output_file(path: str | os.PathLike, flag: str = "the output") -> None
                      "(name a regular file, or - for standard output)")
 
 
+def check_output_path(path: str | os.PathLike, flag: str = "-o", inputs=()) -> Path:
+    """UsageError (exit 2) unless ``path`` can be written: a regular file or a new name (``check_output_file``),
+    in an existing directory, and none of ``inputs`` (writing it would destroy what is being read)."""
+    path = Path(path)
+    check_output_file(path, flag)
+    parent = path.parent
+    if not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise UsageError(f"{path}: {flag}'s directory {parent} {what}")
+    for source in inputs:
+        try:
+            same = os.path.samefile(source, path)
+        except OSError:
+            same = False
+        if same:
+            raise UsageError(f"{path}: {flag} is also an input; it would be overwritten before it is read")
+    return path
+
+
 def check_still_writable(path: Path) -> None:
     """OutputError if ``path`` became something else than a regular file while the run wrote its part file."""
     try:

@@ -181,7 +181,7 @@ def tmpfs(tmp_path):
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
     yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    subprocess.run(["umount", "-l", str(mount)], check=False)  # lazily: a file left open must not keep it mounted
 
 
 def _fill(directory: Path, leave: int = 0) -> None:
@@ -243,3 +243,82 @@ def test_a_fifo_given_as_the_batch_is_refused_without_blocking(news_corpus, tmp_
     done = subprocess.run([str(CLI), *_merge(fifo, corpus, copies)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 4
     assert "batch.jsonl: a FIFO, not a regular file" in _one_line(done.stderr)
+
+
+# -- 3. Label Studio exports and batch files that are not what they should be --------------------------
+
+def _task(result, unit="news/d1-s00-000", **extra) -> dict:
+    return {"id": 1, "data": {"unit_id": unit, "text": "…"},
+            "annotations": [{"id": 2, "result": result, "was_cancelled": False, "completed_by": 1}], **extra}
+
+
+_REGION = {"from_name": "themes", "to_name": "text", "type": "choices"}
+
+
+@pytest.mark.parametrize("export, expected", [
+    ([_task({"choices": ["supervision"]})], "the annotation's 'result' must be a list of regions, got a object"),
+    ([_task("supervision")], "the annotation's 'result' must be a list of regions, got a string"),
+    ([{"data": {"unit_id": "news/d1-s00-000"}, "annotations": 5}], "'annotations' must be a list, got a number"),
+    ([_task([{**_REGION, "value": "supervision"}])], "the 'value' of a 'themes' region must be an object"),
+    ([{"unit_id": "news/d1-s00-000", "themes": 5, "annotation_id": 1}], "'themes' must be a theme, a list of themes"),
+    ("deep", "JSON nested too deeply to be a Label Studio export"),
+    ("surrogate", "'unit_id' holds a lone surrogate"),
+])
+def test_malformed_label_studio_exports_are_refused_in_one_line_leaving_no_batch(tmp_path, export, expected, capsys):
+    path, out = tmp_path / "export.json", tmp_path / "batch.jsonl"
+    if export == "deep":
+        path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    elif export == "surrogate":
+        path.write_text(json.dumps([_task([], unit="news/d1\ud800")]), encoding="utf-8")  # \\ud800 in the JSON
+    else:
+        path.write_text(json.dumps(export), encoding="utf-8")
+    assert main(["annotate", "import-labelstudio", str(path), "-o", str(out)]) == 4
+    assert expected in _one_line(capsys.readouterr().err)
+    assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_import_labelstudio_refuses_to_write_over_its_export_or_into_a_missing_directory(tmp_path, capsys):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([_task([{**_REGION, "value": {"choices": ["supervision"]}}])]), encoding="utf-8")
+    before = path.read_bytes()
+    assert main(["annotate", "import-labelstudio", str(path), "-o", str(path)]) == 2
+    assert "-o is also an input" in _one_line(capsys.readouterr().err)
+    assert path.read_bytes() == before
+    missing = tmp_path / "missing" / "batch.jsonl"
+    assert main(["annotate", "import-labelstudio", str(path), "-o", str(missing)]) == 2
+    assert "does not exist" in _one_line(capsys.readouterr().err)
+    assert main(["annotate", "import-labelstudio", str(path), "-o", str(tmp_path / "b.jsonl")]) == 0
+    assert json.loads((tmp_path / "b.jsonl").read_text())["labels"] == ["supervision"]
+
+
+@pytest.mark.parametrize("command", ["progress", "export-labelstudio"])
+@pytest.mark.parametrize("line, expected", [
+    ("[1, 2]", "a batch line is a JSON object, got a list"),
+    ('{"id": "news/d1-s00-000", "labels": 5}', "'labels' must be a list of theme ids"),
+    ('{"id": "news/d1-s00-000", "labels": null, "suggested": [0.5]}', "'suggested' must be an object"),
+    ('{"id": "news/d1-s00-000", "labels": null, "text": "\\ud800"}', "'text' holds a lone surrogate"),
+])
+def test_batch_lines_of_the_wrong_shape_are_refused_in_one_line(tmp_path, command, line, expected, capsys):
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(line + "\n", encoding="utf-8")
+    extra = ["-o", str(tmp_path / "tasks.json")] if command == "export-labelstudio" else []
+    assert main(["annotate", command, str(batch), *extra]) == 4
+    line = _one_line(capsys.readouterr().err)
+    assert expected in line and "batch.jsonl:1" in line
+    assert not (tmp_path / "tasks.json").exists()
+
+
+def test_a_label_studio_round_trip_keeps_the_text_so_merge_can_check_it(news_corpus, tmp_path, capsys):
+    from cppcc_nlp.annotate.labelstudio import batch_to_tasks
+
+    corpus, copies, units = news_corpus
+    tasks = batch_to_tasks([_batch_line(units[0]), _batch_line(units[1])])
+    for task, text in zip(tasks, (units[0].text, "另一句话。")):
+        task["data"]["text"] = text  # the second annotator saw another sentence
+        task["annotations"] = [{"result": [{**_REGION, "value": {"choices": ["supervision"]}}], "completed_by": 1}]
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    assert main(["annotate", "import-labelstudio", str(export), "-o", str(tmp_path / "b.jsonl")]) == 0
+    capsys.readouterr()
+    assert main(_merge(tmp_path / "b.jsonl", corpus, copies)) == 4
+    assert f"{units[1].id} (2)" in _one_line(capsys.readouterr().err)

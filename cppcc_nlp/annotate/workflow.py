@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..corpus.load import default_corpus_dir, labelled_ids
-from ..corpus.records import LabelRecord, load_json_line, read_label_lines
+from ..corpus.records import LabelRecord, check_labels, check_text, load_json_line, read_label_lines
 from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
 from ..errors import CorpusError
 from ..themes import THEME_IDS
@@ -79,9 +79,30 @@ def audit_corpus(records: Sequence[LabelRecord], folds: int = 5, make_model=None
     return find_label_issues(records, probabilities)
 
 
+_BATCH_TEXT_FIELDS = ("id", "source", "doc", "sha256", "title", "section", "heading", "before", "text", "after",
+                      "selection", "annotator")
+
+
 def read_batch(path: str | os.PathLike) -> list[dict]:
-    """The lines of a batch file as objects."""
-    return [load_json_line(text, f"{path}:{number}") for number, text in read_label_lines(path)]
+    """The lines of a batch file as objects, each checked: an object; ``labels`` null or a list of theme ids;
+    ``suggested`` an object of probabilities; its text fields strings. CorpusError names the line."""
+    lines = []
+    for number, text in read_label_lines(path):
+        where = f"{path}:{number}"
+        line = load_json_line(text, where)
+        if not isinstance(line, dict):
+            raise CorpusError(f"{where}: a batch line is a JSON object, got a {type(line).__name__}")
+        if line.get("labels") is not None:
+            check_labels(line["labels"], where)
+        suggested = line.get("suggested")
+        if suggested is not None and not (isinstance(suggested, dict) and all(
+                isinstance(p, (int, float)) and not isinstance(p, bool) for p in suggested.values())):
+            raise CorpusError(f"{where}: 'suggested' must be an object of theme probabilities")
+        for key in _BATCH_TEXT_FIELDS:
+            if line.get(key) is not None:
+                check_text(line[key], key, where)
+        lines.append(line)
+    return lines
 
 
 def batch_progress(paths: Sequence[str | os.PathLike]) -> str:
