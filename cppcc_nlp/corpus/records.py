@@ -138,6 +138,17 @@ def check_text(value, key: str, where: str) -> str:
     return value
 
 
+def check_raw_doc(doc: str, where: str) -> str:
+    """An inline record's ``doc``: a name under ``corpus/raw/`` (``<doc>.txt``), never an absolute path or ``..``."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    parts = PurePosixPath(doc).parts
+    if (doc.startswith(("/", "\\")) or PureWindowsPath(doc).drive or "\\" in doc or ".." in parts
+            or "\x00" in doc):
+        raise CorpusError(f"{where}: doc {doc!r} is not a report under corpus/raw/ (no absolute path, no '..')")
+    return doc
+
+
 def _load_json_object(line: str, where: str, keys: tuple[str, ...]) -> dict:
     obj = load_json_line(line, where)
     if not isinstance(obj, dict):
@@ -175,6 +186,7 @@ def parse_label_line(line: str, path: str, line_number: int) -> LabelRecord | St
     if selection and selection not in SELECTIONS:
         raise CorpusError(f"{where}: unknown selection {selection!r}; known: {list(SELECTIONS)}")
     if not standoff:
+        check_raw_doc(obj["doc"], where)
         return LabelRecord(obj["id"], obj["doc"], obj["section"], obj["text"], labels, obj["doc"], None, annotator, selection)
     span = obj["span"]
     if not (
