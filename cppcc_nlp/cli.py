@@ -454,6 +454,10 @@ def _check_share_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--confidence must lie between 0 and 1, got {args.confidence}")
     if args.by not in (None, "section", "document") and "-" in args.inputs:
         raise UsageError(f"--by {args.by} reads a field of JSONL files; standard input cannot be read twice")
+    if args.by not in (None, "section", "document"):
+        from .shares import parse_field
+
+        parse_field(args.by)  # date:abc, date:0: refused before the labelling
 
 
 def _profile_shares(args: argparse.Namespace, batch, model) -> None:
@@ -470,8 +474,8 @@ def _profile_shares(args: argparse.Namespace, batch, model) -> None:
         if not kept:
             raise InputError(f"no document has the field {by.partition(':')[0]!r} that --by {by} groups by")
         if len(kept) < len(labelled):
-            print(f"left out {len(labelled) - len(kept)} document(s) without the field {by.partition(':')[0]!r}",
-                  file=sys.stderr)
+            print(f"left out {len(labelled) - len(kept)} document(s) without the field {by.partition(':')[0]!r} "
+                  "or with it empty", file=sys.stderr)
         labelled = kept
         groups = [values[item.report.doc_id] for item in labelled for _ in item.report.sentences]
     table = estimate_shares(labelled, groups, method=args.shares, model=model,

@@ -46,3 +46,51 @@ def test_an_inline_record_cannot_read_a_report_outside_the_corpus(tmp_path, how,
     line = _one_line(capsys.readouterr().err)
     assert "is not a report under" in line and "x.jsonl:1" in line and "机密" not in line
     assert not (tmp_path / "m").exists()
+
+
+# -- 16. profile --shares --by, and report text in pictures ---------------------------------------------
+
+def _news(tmp_path: Path, dates: list) -> Path:
+    lines = [line for line in SEED.read_text(encoding="utf-8").splitlines() if len(line) > 20]
+    path = tmp_path / "news.jsonl"
+    records = []
+    for k, date in enumerate(dates):
+        record = {"id": f"n{k}", "text": "\n".join(lines[k * 4:k * 4 + 4])}
+        if date is not None:
+            record["date"] = date
+        records.append(record)
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("by", ["date:abc", "date:0", "date:-1", ":4"])
+def test_a_bad_by_field_is_refused_before_labelling(tmp_path, by, monkeypatch, capsys):
+    from cppcc_nlp import research
+
+    monkeypatch.setattr(research, "label_reports", lambda *a, **k: pytest.fail("labelled before refusing --by"))
+    news = _news(tmp_path, ["2019-01-02"])
+    assert main(["profile", str(news), "--id-field", "id", "--shares", "count", "--by", by]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"--by {by!r}" in line and ("number of characters to keep" in line or "name a field" in line)
+
+
+def test_empty_field_values_are_counted_with_the_missing_ones_not_made_a_group(tmp_path, capsys):
+    news = _news(tmp_path, ["2019-01-02", "", None, "  ", "2020-05-01"])
+    out = tmp_path / "shares.csv"
+    assert main(["profile", str(news), "--id-field", "id", "--shares", "count", "--by", "date:4", "-o", str(out)]) == 0
+    assert "left out 3 document(s) without the field 'date'" in capsys.readouterr().err
+    groups = {line.split(",")[0] for line in out.read_text(encoding="utf-8").splitlines()[1:]}
+    assert groups == {"2019", "2020"}
+
+
+def test_dollar_signs_in_report_text_are_drawn_as_text_not_mathtext(tmp_path):
+    pytest.importorskip("matplotlib")
+    report = tmp_path / "report.txt"
+    report.write_text("一、关于$\\frac{a$的报告\n委员开展协商议政活动。\n二、$x^$监督\n开展民主监督。\n", encoding="utf-8")
+    assert main(["profile", str(report), "--plot", str(tmp_path / "heat.png"), "--bars", str(tmp_path / "b.png")]) == 0
+    news = tmp_path / "news.jsonl"
+    news.write_text(json.dumps({"id": "a", "area": "$\\bad{$", "text": report.read_text(encoding="utf-8")},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["profile", str(news), "--id-field", "id", "--shares", "count", "--by", "area",
+                 "--plot", str(tmp_path / "dots.png")]) == 0
+    assert (tmp_path / "heat.png").stat().st_size and (tmp_path / "dots.png").stat().st_size
