@@ -94,3 +94,27 @@ def test_dollar_signs_in_report_text_are_drawn_as_text_not_mathtext(tmp_path):
     assert main(["profile", str(news), "--id-field", "id", "--shares", "count", "--by", "area",
                  "--plot", str(tmp_path / "dots.png")]) == 0
     assert (tmp_path / "heat.png").stat().st_size and (tmp_path / "dots.png").stat().st_size
+
+
+# -- 17. the jieba fallback's table is read only from a private cache -----------------------------------
+
+def test_the_jieba_table_in_a_cache_others_can_write_is_ignored(tmp_path):
+    import marshal
+
+    from cppcc_nlp.segment import JiebaTokenizer, RjiebaTokenizer, _table_key, rjieba_available
+
+    if not rjieba_available():
+        pytest.skip("the clean tokens come from rjieba (the same as jieba's, without a second dictionary load)")
+    text = "全国政协召开双周协商座谈会，委员们建言资政。"
+    clean = RjiebaTokenizer(()).cut(text)
+    tokens = {}
+    for mode in (0o700, 0o777):
+        cache = tmp_path / f"cache-{mode:o}"
+        cache.mkdir()
+        os.chmod(cache, mode)
+        planted = {ch: -1.0 for ch in text}  # every character a word of its own: other tokens
+        (cache / f"jieba-logfreq-{_table_key(())}.marshal").write_bytes(marshal.dumps((20.0, planted)))
+        tokens[mode] = JiebaTokenizer.load((), cache).lcut(text)
+    assert tokens[0o700] != clean  # a private cache is trusted: the planted table is what it holds
+    assert tokens[0o777] == clean  # one anyone can write into is not read (nor written)
+    assert sorted(p.name for p in (tmp_path / "cache-777").iterdir()) == [f"jieba-logfreq-{_table_key(())}.marshal"]
