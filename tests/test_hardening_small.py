@@ -118,3 +118,48 @@ def test_the_jieba_table_in_a_cache_others_can_write_is_ignored(tmp_path):
     assert tokens[0o700] != clean  # a private cache is trusted: the planted table is what it holds
     assert tokens[0o777] == clean  # one anyone can write into is not read (nor written)
     assert sorted(p.name for p in (tmp_path / "cache-777").iterdir()) == [f"jieba-logfreq-{_table_key(())}.marshal"]
+
+
+# -- 18. UTF-16 without a byte-order mark, and UTF-16 files too large to read whole -----------------------
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("text", [
+    "一、总体情况。一年来，市政协一以贯之坚持党的领导。",  # no ASCII at all, and 一 (U+4E00) puts a NUL "wrong"
+    "市政协开展专题协商，委员们提出建议三十多条。",  # one line, no line break
+    "2019 CPPCC report: 政协 meeting notes, with more ASCII text than Chinese.\n",
+])
+def test_utf16_without_a_byte_order_mark_is_read_whatever_its_text(text, encoding):
+    from cppcc_nlp.reader import decode_bytes
+
+    assert decode_bytes(text.encode(encoding), "report.txt") == (text, encoding)
+
+
+def test_binary_data_with_nul_bytes_is_still_called_binary():
+    from cppcc_nlp.errors import InputError
+    from cppcc_nlp.reader import decode_bytes
+
+    for data in (bytes(range(256)) * 4, b"\x7fELF\x02\x01\x01" + bytes(200), "政协".encode("utf-16-le") + bytes(8)):
+        with pytest.raises(InputError, match="binary"):
+            decode_bytes(data, "x.bin")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_utf16_file_too_large_to_read_whole_is_streamed_like_any_other(tmp_path, encoding, monkeypatch):
+    from cppcc_nlp import reader
+    from cppcc_nlp.batch import label_files, load_spec
+
+    spec = load_spec()
+    text = SEED.read_text(encoding="utf-8")
+    for name, data in (("utf8", text.encode("utf-8")), ("wide", text.encode(encoding))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.txt").write_bytes(data)
+    monkeypatch.setattr(reader, "STREAM_BLOCK", 4097)  # blocks that cut code units and surrogate pairs
+    outputs = {}
+    for name in ("utf8", "wide"):
+        for streamed in (False, True):
+            out = tmp_path / f"{name}-{streamed}.jsonl"
+            result = label_files([tmp_path / name], out, spec, progress=False,
+                                 stream_bytes=1024 if streamed else 1 << 30)  # 1 KiB: as if over 16 MiB
+            assert result.failed == 0, result.failures
+            outputs[name, streamed] = out.read_bytes()
+    assert len(set(outputs.values())) == 1
