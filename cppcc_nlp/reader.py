@@ -519,6 +519,8 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
     with handle:
+        opened = os.fstat(handle.fileno())
+        read_digest = hashlib.sha256()  # of the bytes as read: the file is hashed again at the end to compare
         first = handle.read(STREAM_BLOCK)
         encoding = _stream_encoding(first, name)
         decoder = codecs.getincrementaldecoder(encoding)("strict")
@@ -532,6 +534,7 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
                 text = carry + decoder.decode(block, final=last_block)
             except UnicodeDecodeError as exc:
                 raise InputError(f"{name}: cannot decode as {encoding} at byte offset {consumed - held + exc.start}") from None
+            read_digest.update(block)
             if "\x00" in text:
                 nul = consumed + block.find(bytes(1))
                 where = (f"a NUL byte at offset {nul}" if encoding.startswith("utf-8")
@@ -560,12 +563,42 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
             if last_block:
                 break
             block = handle.read(STREAM_BLOCK)
+        _check_unchanged(handle, path, name, opened, consumed, read_digest)
     if not sectioner.sections:
         raise InputError(f"{name}: no text after normalisation")
     if not digest_only:
         yield Piece(tuple(pending), tuple(n for n, _ in sectioner.sections),
                     range(closed_until, len(sectioner.sections)), True, tuple(t for _, t in sectioner.sections))
     yield sectioner.digest.hexdigest()
+
+
+def _check_unchanged(handle, path, name: str, opened: os.stat_result, consumed: int, read_digest) -> None:
+    """InputError when the file streamed through ``handle`` changed while it was read.
+
+    Changed: its size is not what was read, its modification time moved, its
+    name leads to another file now, or its bytes, hashed again, are not the ones
+    read (an edit of the same size within the clock's resolution).
+    """
+    now = os.fstat(handle.fileno())
+    try:
+        named = os.stat(path)
+    except OSError:
+        named = None
+    if now.st_size != consumed or now.st_size != opened.st_size:
+        what = f"{opened.st_size:,} bytes when opened, {now.st_size:,} now"
+    elif now.st_mtime_ns != opened.st_mtime_ns:
+        what = "modified meanwhile"
+    elif named is None or (named.st_dev, named.st_ino) != (opened.st_dev, opened.st_ino):
+        what = "replaced by another file meanwhile"
+    else:
+        handle.seek(0)
+        again = hashlib.sha256()
+        for block in iter(lambda: handle.read(STREAM_BLOCK), b""):
+            again.update(block)
+        if again.digest() == read_digest.digest():
+            return
+        what = "its bytes differ from those read"
+    raise InputError(f"{name}: changed while it was read ({what}); none of it is kept, label it again")
 
 
 def _stream_encoding(first: bytes, name: str) -> str:

@@ -195,3 +195,49 @@ def test_a_disk_full_before_the_run_starts_ends_in_one_line_leaving_nothing(tmp_
     assert "No space left on device" in line and str(full_disk) in line
     assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]
     assert not out.exists() and not list(tmp_path.glob("out.*"))
+
+
+# -- 11. a streamed file that changes while it is read ----------------------------------------------
+
+@pytest.mark.parametrize("change", ["appended", "same size and time, other bytes", "replaced"])
+def test_a_streamed_file_that_changes_while_read_is_reported_and_none_of_it_kept(tmp_path, change, monkeypatch):
+    from cppcc_nlp import reader
+    from cppcc_nlp.batch import journal, label_files, labeller, load_spec
+
+    spec = load_spec()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    report = folder / "big.txt"
+    report.write_text(SEED.read_text(encoding="utf-8") * 3, encoding="utf-8")
+    monkeypatch.setattr(reader, "STREAM_BLOCK", 4096)  # read on after the first piece is labelled
+    monkeypatch.setattr(labeller, "PIECE_CHARS", 2000)
+    original, calls = labeller.Labeller._labels_and_steps, []
+
+    def changing_the_file(self, probabilities):
+        if not len(probabilities):  # the batch of documents read whole: none here
+            return original(self, probabilities)
+        if not calls:
+            info = report.stat()
+            if change == "appended":
+                with open(report, "ab") as handle:
+                    handle.write("新增的一段文字。\n".encode("utf-8"))
+            elif change == "replaced":
+                (folder / "new.tmp").write_bytes(report.read_bytes().replace("政协".encode(), "人大".encode()))
+                os.replace(folder / "new.tmp", report)
+            else:
+                with open(report, "r+b") as handle:  # the first characters, already read: same size, same time
+                    handle.write("人大".encode("utf-8"))
+                os.utime(report, ns=(info.st_atime_ns, info.st_mtime_ns))
+        calls.append(1)
+        return original(self, probabilities)
+
+    monkeypatch.setattr(labeller.Labeller, "_labels_and_steps", changing_the_file)
+    out = tmp_path / "out.jsonl"
+    result = label_files([folder], out, spec, progress=False, stream_bytes=1024)  # 1 KiB: as if over 16 MiB
+    assert len(calls) > 1  # it was labelled piece by piece, the change came in between
+    assert result.documents == 0 and result.failed == 1
+    reason = dict(result.failures)[str(report)]
+    assert "big.txt: changed while it was read" in reason and "none of it is kept" in reason
+    assert out.read_bytes() == b""
+    manifest = (tmp_path / "out.manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(manifest) == 1 and journal.FORMAT in manifest[0]  # the header only: no document, no hash of a mix
