@@ -178,23 +178,27 @@ def cmd_annotate_progress(args: argparse.Namespace) -> int:
 def cmd_annotate_export(args: argparse.Namespace) -> int:
     from .annotate.labelstudio import label_config, write_tasks
     from .annotate.workflow import read_batch
+    from .outputs import check_output_path, write_atomically
 
+    check_output_path(args.output, "-o", inputs=[args.batch])
+    if args.config:
+        check_output_path(args.config, "--config", inputs=[args.batch, args.output])
     codebook = _codebook_arg(args)
-    count = write_tasks(read_batch(args.batch), args.output, codebook=codebook)
+    count = write_tasks(read_batch(args.batch, codebook), args.output, codebook=codebook)
     print(f"{count} Label Studio tasks -> {args.output}", file=sys.stderr)
     if args.config:
-        Path(args.config).write_text(label_config(codebook), encoding="utf-8")
+        write_atomically(args.config, label_config(codebook).encode("utf-8"))
         print(f"labelling interface -> {args.config}", file=sys.stderr)
     return 0
 
 
 def cmd_annotate_import(args: argparse.Namespace) -> int:
-    from .annotate.labelstudio import read_export
+    from .annotate.labelstudio import read_export, write_batch_lines
+    from .outputs import check_output_path
 
+    check_output_path(args.output, "-o", inputs=[args.export])  # before reading: never over the export itself
     lines, unannotated = read_export(args.export, _codebook_arg(args))
-    with open(args.output, "w", encoding="utf-8") as handle:
-        for line in lines:
-            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+    write_batch_lines(lines, args.output)
     print(f"{len(lines)} annotated tasks -> {args.output}"
           + (f"; {unannotated} tasks without an annotation left out" if unannotated else ""), file=sys.stderr)
     return 0
@@ -319,14 +323,29 @@ def _pin_shipped_model(directory: Path) -> Path:
     return pin
 
 
+def _params_arg(text: str | None, model: str | None = None) -> dict:
+    """``--params`` as checked model parameters (a usage error names what is wrong); else the model's own."""
+    from .persist import check_params, load_engine
+
+    if not text:
+        return load_engine(model).params
+    try:
+        params = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UsageError(f"--params is not JSON: {exc}") from None
+    return check_params(params)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     args.output = _train_output(args)  # before the imports and the long fit: a bad option fails at once
-    from .persist import card_sections, load_engine, save_model, train_model
+    from .persist import card_sections, check_model_output, save_model, train_model
 
     from .progress import progress_bar
 
+    overwrite = args.overwrite or args.update_shipped_model
+    check_model_output(args.output, overwrite)  # a file, another model, a read-only place: before the fit
+    params = _params_arg(args.params)
     records = _load_corpus_arg(args)
-    params = json.loads(args.params) if args.params else load_engine().params
     params = {**params, "codebook": _codebook_arg(args)}
     folds = params.get("threshold_folds", 5) or 0
     bar = progress_bar(total=(folds if folds >= 2 else 0) + 1, unit="fit", show=None)
@@ -336,7 +355,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         bar.close()
     extra = card_sections(records, evaluation=_read_json_arg(args.evaluation), calibration=_read_json_arg(args.calibration),
                           codebook=params["codebook"])
-    card = save_model(model, args.output, records, extra.pop("evaluation"), card_extra=extra)
+    card = save_model(model, args.output, records, extra.pop("evaluation"), card_extra=extra, overwrite=overwrite)
     print(f"trained on {len(records)} units; saved to {args.output} (model.npz sha256 {card['files']['model.npz'][:12]}…)")
     if args.update_shipped_model:
         pin = _pin_shipped_model(args.output)
@@ -356,12 +375,11 @@ def _read_json_arg(path: str | None):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .persist import load_engine
     from .progress import progress_bar
     from .protocols import PROTOCOLS, format_evaluation, heldout_evaluation
 
+    params = _params_arg(args.params, args.model)
     records = _load_corpus_arg(args)
-    params = json.loads(args.params) if args.params else load_engine(args.model).params
     protocols = args.protocol or list(PROTOCOLS)
     bar = progress_bar(total=None, unit="fold", show=None)
     try:
@@ -402,6 +420,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     check_inputs(args.inputs)
     _check_share_options(args)
+    from .outputs import check_output_file
+
+    for flag, path in (("-o", args.output), ("--plot", args.plot), ("--bars", args.bars)):
+        if path not in (None, "-"):
+            check_output_file(path, flag)  # a device, a FIFO or a link is refused before the labelling
     if args.plot or args.bars:  # before the labelling, and before research imports scikit-learn
         require("matplotlib", "--plot" if args.plot else "--bars")
     if not args.shares and args.output not in (None, "-") and output_format(args.output) == "parquet":
@@ -480,6 +503,10 @@ def _check_share_options(args: argparse.Namespace) -> None:
         raise UsageError(f"--confidence must lie between 0 and 1, got {args.confidence}")
     if args.by not in (None, "section", "document") and "-" in args.inputs:
         raise UsageError(f"--by {args.by} reads a field of JSONL files; standard input cannot be read twice")
+    if args.by not in (None, "section", "document"):
+        from .shares import parse_field
+
+        parse_field(args.by)  # date:abc, date:0: refused before the labelling
 
 
 def _profile_shares(args: argparse.Namespace, batch, model) -> None:
@@ -496,8 +523,8 @@ def _profile_shares(args: argparse.Namespace, batch, model) -> None:
         if not kept:
             raise InputError(f"no document has the field {by.partition(':')[0]!r} that --by {by} groups by")
         if len(kept) < len(labelled):
-            print(f"left out {len(labelled) - len(kept)} document(s) without the field {by.partition(':')[0]!r}",
-                  file=sys.stderr)
+            print(f"left out {len(labelled) - len(kept)} document(s) without the field {by.partition(':')[0]!r} "
+                  "or with it empty", file=sys.stderr)
         labelled = kept
         groups = [values[item.report.doc_id] for item in labelled for _ in item.report.sentences]
     table = estimate_shares(labelled, groups, method=args.shares, model=model,
@@ -646,6 +673,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--output", help="model directory (default: a new directory under $XDG_DATA_HOME/cppcc_nlp/models/)"
     )
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the model already in --output (default: refuse a directory holding one)")
     train.add_argument(
         "--update-shipped-model", action="store_true",
         help="maintainers: replace the shipped model (models/default of the clone) and its pinned hash",

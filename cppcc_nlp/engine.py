@@ -189,6 +189,7 @@ class Engine:
             (arrays[f"calibration{k}_x"], arrays[f"calibration{k}_y"]) if flag else None
             for k, flag in enumerate(meta.get("calibrated", [False] * len(meta["themes"])))
         ]
+        _check_shapes(len(meta["themes"]), arrays, parts, calibration)
         return cls(meta["themes"], arrays["thresholds"], parts, arrays["coef"], arrays["intercept"], meta["link"],
                    inputs=[p.get("input", "text") for p in meta["parts"]],
                    weights=[p.get("weight", 1.0) for p in meta["parts"]], calibration=calibration,
@@ -216,6 +217,28 @@ class Engine:
             digest.update(name.encode() + str(value.dtype).encode() + str(value.shape).encode())
             digest.update(value.tobytes())
         return digest.hexdigest()
+
+
+def _check_shapes(n_themes: int, arrays: dict[str, np.ndarray], parts: list, calibration: list) -> None:
+    """ValueError when the arrays ``from_data`` was given do not fit together (``persist`` also checks values)."""
+    for name in ("thresholds", "intercept"):
+        if np.shape(arrays[name]) != (n_themes,):
+            raise ValueError(f"{name} of shape {np.shape(arrays[name])} for {n_themes} themes")
+    if len(calibration) != n_themes:
+        raise ValueError(f"calibration flags for {len(calibration)} of {n_themes} themes")
+    for k, knots in enumerate(calibration):
+        if knots is not None and (np.ndim(knots[0]) != 1 or np.shape(knots[0]) != np.shape(knots[1])
+                                  or not len(knots[0])):
+            raise ValueError(f"calibration of theme {k}: knots of shapes {np.shape(knots[0])} and {np.shape(knots[1])}")
+    if "heldout_probabilities" in arrays:
+        shape = np.shape(arrays["heldout_probabilities"])
+        if len(shape) != 2 or shape[1] != n_themes or np.shape(arrays.get("heldout_labels")) != shape:
+            raise ValueError(f"held-out predictions of shape {shape} and labels "
+                             f"{np.shape(arrays.get('heldout_labels'))} for {n_themes} themes")
+    for number, part in enumerate(parts):
+        idf = getattr(getattr(part, "weights", None), "idf", None)
+        if idf is not None and idf.shape != (part.n_features,):
+            raise ValueError(f"feature part {number}: IDF weights of shape {idf.shape} for {part.n_features} terms")
 
 
 def distinct_rows(strings: list[str]) -> tuple[list[str], np.ndarray]:
@@ -792,10 +815,12 @@ class CueWords:
                     ends.append([])
                 node = children[node][ch]
             ends[node].append(index)
-        self._next = np.full((len(children), max(len(chars), 1)), -1, dtype=np.int32)
-        for node, edges in enumerate(children):
-            for ch, child in edges.items():
-                self._next[node, self._rank[ord(ch)]] = child
+        # (node, character rank) -> next node: a dense table while nodes x characters is small, else a hash
+        # table, so that long cue words (many nodes, many characters) take memory in proportion to their length
+        self._width = max(len(chars), 1)
+        keys = [node * self._width + int(self._rank[ord(ch)]) for node, edges in enumerate(children) for ch in edges]
+        nodes = [child for edges in children for child in edges.values()]
+        self._next = _Lookup(keys, nodes, len(children) * self._width, np.int32)
         self._ends_len = np.array([len(e) for e in ends], dtype=np.int64)
         self._ends_start = np.cumsum(self._ends_len) - self._ends_len
         self._ends_flat = np.array([i for e in ends for i in e], dtype=np.int64)
@@ -809,7 +834,7 @@ class CueWords:
         joined = "\x00".join(texts) + "\x00"  # a walk stops at the NUL after the last text too
         ranks = self._rank[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
         at = np.flatnonzero(ranks >= 0)
-        node = self._next[0, ranks[at]]
+        node = self._next(ranks[at])
         at_all, node_all = [], []
         for depth in range(1, self._depth + 1):
             going = node >= 0
@@ -821,7 +846,7 @@ class CueWords:
             if depth < self._depth:
                 following = ranks[at + depth]  # in range: the last character is the NUL
                 going = following >= 0
-                at, node = at[going], self._next[node[going], following[going]]
+                at, node = at[going], self._next(node[going].astype(np.int64) * self._width + following[going])
         if not at_all:
             return _counts(none, none, len(texts), n_cues, self.weight)
         at, node = np.concatenate(at_all), np.concatenate(node_all)

@@ -16,6 +16,7 @@ import datetime as _dt
 import hashlib
 import io
 import json
+import math
 import os
 import platform
 import zipfile
@@ -115,36 +116,33 @@ def model_data(model: ThemeClassifier) -> dict[str, bytes]:
     return {ARRAYS_FILE: _npz_bytes(arrays), DATA_FILE: text.encode("utf-8")}
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def save_model(
     model: ThemeClassifier,
     directory: str | Path,
     records: list[LabelRecord],
     evaluation: dict | None = None,
     card_extra: dict | None = None,
+    overwrite: bool = False,
 ) -> dict:
-    """Write ``model.npz``, ``model.json``, ``model_card.json`` and ``MODEL_CARD.md``; return the card."""
+    """Write ``model.npz``, ``model.json``, ``model_card.json`` and ``MODEL_CARD.md``; return the card.
+
+    The files are written to a temporary directory beside ``directory`` and
+    swapped in as one step, so ``directory`` is always a whole model (the old
+    one or the new one). A ``directory`` that holds another model is replaced
+    only with ``overwrite``; see ``check_model_output`` for what is refused.
+    """
     from .corpus import corpus_hash
 
     training = {"training_data_sha256": corpus_hash(records), "training_units": len(records),
                 "created": _dt.date.today().isoformat()}
-    return _write_model_directory(model, Path(directory), training, evaluation, card_extra)
+    return _write_model_directory(model, Path(directory), training, evaluation, card_extra, overwrite)
 
 
-def _write_model_directory(model: ThemeClassifier, directory: Path, training: dict, evaluation, extra) -> dict:
-    """The model files, then the card that names their hashes, then its Markdown; an old pickle is removed."""
-    directory.mkdir(parents=True, exist_ok=True)
+def _write_model_directory(model: ThemeClassifier, directory: Path, training: dict, evaluation, extra,
+                           overwrite: bool = False) -> dict:
+    """The model files and the card that names their hashes, in a new directory swapped in for ``directory``."""
+    check_model_output(directory, overwrite)
     files = model_data(model)
-    for name, data in files.items():
-        _write_atomically(directory / name, data)
-    stale = directory / "model.joblib"
-    if stale.exists():
-        stale.unlink()
     card = {
         "format": CARD_FORMAT,
         "theme_ids": [str(c) for c in model.classes_],
@@ -158,9 +156,177 @@ def _write_model_directory(model: ThemeClassifier, directory: Path, training: di
         "created": training["created"],
         **(extra or {}),
     }
-    _write_atomically(directory / CARD_FILE, (json.dumps(card, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-    _write_atomically(directory / CARD_MARKDOWN, card_markdown(card).encode("utf-8"))
+    contents = {**files, CARD_FILE: (json.dumps(card, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+                CARD_MARKDOWN: card_markdown(card).encode("utf-8")}
+    _replace_directory(directory, contents)
     return card
+
+
+# -- training parameters, checked before any fitting ----------------------------------------------
+
+def check_params(params) -> dict:
+    """``params`` for ``ThemeClassifier``, checked: UsageError (exit 2) naming the first bad one, else ``params``.
+
+    An object with known parameter names only, each of a value the estimator
+    takes (``model.PARAMETER_CONSTRAINTS``): refused before fitting, not after.
+    """
+    from .errors import UsageError
+    from .model import check_params as check_estimator_params
+
+    if not isinstance(params, dict):
+        raise UsageError(f"model parameters must be a JSON object, got a {type(params).__name__}")
+    try:
+        check_estimator_params(params)  # the estimator's PARAMETER_CONSTRAINTS, the one registry of them
+    except ValueError as exc:
+        raise UsageError(f"model parameters: {exc}") from None
+    return params
+
+
+# -- where a model is written -----------------------------------------------------------------
+
+_MODEL_ENTRIES = (ARRAYS_FILE, DATA_FILE, CARD_FILE, CARD_MARKDOWN, "model.joblib")  # what a model directory holds
+_RENAME_EXCHANGE = 2  # Linux renameat2 flag: swap two names atomically
+
+
+def check_model_output(directory: str | Path, overwrite: bool = False) -> Path:
+    """UsageError (exit 2), before any fitting, unless a model can be written to ``directory``.
+
+    Refused: a file, a symbolic link or a device; a directory that holds
+    another model, unless ``overwrite``; a non-empty directory that holds no
+    model (replacing it would delete its files); a place where no directory can
+    be made (missing permission, a read-only file system: a temporary directory
+    is made beside it and removed). Missing parent directories are made.
+    """
+    from .errors import UsageError
+
+    directory = Path(directory)
+    try:
+        info = os.lstat(directory)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise UsageError(f"{directory}: cannot write a model there: {exc.strerror or exc}") from None
+    if info is not None:
+        import stat
+
+        if stat.S_ISLNK(info.st_mode):
+            raise UsageError(f"{directory}: a symbolic link; name the model directory itself")
+        if not stat.S_ISDIR(info.st_mode):
+            raise UsageError(f"{directory}: exists and is not a directory; name a new or empty directory for the model")
+        try:
+            entries = os.listdir(directory)
+        except OSError as exc:
+            raise UsageError(f"{directory}: cannot write a model there: {exc.strerror or exc}") from None
+        if any(name in _MODEL_ENTRIES for name in entries):
+            if not overwrite:
+                raise UsageError(f"{directory}: holds another model; pass --overwrite to replace it "
+                                 "(overwrite=True), or name a new directory")
+        elif entries:
+            raise UsageError(f"{directory}: not empty and holds no model ({len(entries)} entries); "
+                             "name a new or empty directory")
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        probe = _new_directory_beside(directory)
+        probe.rmdir()
+    except OSError as exc:
+        raise UsageError(f"{directory}: cannot write a model there: {exc.strerror or exc}") from None
+    return directory
+
+
+def _new_directory_beside(directory: Path) -> Path:
+    """A new, empty directory ``.<name>.tmp-*`` beside ``directory``, with the mode a new directory gets."""
+    import tempfile
+
+    made = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    mask = os.umask(0o22)
+    os.umask(mask)
+    os.chmod(made, 0o777 & ~mask)
+    return made
+
+
+def _replace_directory(directory: Path, contents: dict[str, bytes]) -> None:
+    """``directory`` becomes a directory of ``contents`` in one step: written beside it, made durable, swapped in.
+
+    Entries of an old ``directory`` that are no model file (``__init__.py`` of
+    the shipped model) are carried over. OutputError (exit 12) on a write
+    error: ``directory`` is then as it was and the temporary directory gone.
+    """
+    import shutil
+
+    from .errors import OutputError
+
+    current = None
+    try:
+        new = _new_directory_beside(directory)
+    except OSError as exc:
+        raise OutputError.of(directory.parent, exc) from None
+    try:
+        for name, data in contents.items():
+            current = new / name
+            with open(current, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        current = new
+        if directory.is_dir():
+            for entry in os.scandir(directory):
+                if entry.name not in _MODEL_ENTRIES:
+                    current = Path(entry.path)
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.copytree(entry.path, new / entry.name, symlinks=True)
+                    else:
+                        shutil.copy2(entry.path, new / entry.name, follow_symlinks=False)
+        _fsync_directory(new)
+        current = directory
+        if not _swap(new, directory):
+            old = new.with_name(new.name.replace(".tmp-", ".old-", 1))  # no atomic exchange here: two renames
+            os.rename(directory, old)
+            try:
+                os.rename(new, directory)
+            except OSError:
+                os.rename(old, directory)
+                raise
+            new = old
+        _fsync_directory(directory.parent)
+    except OSError as exc:
+        raise OutputError(f"{current}: cannot write: {exc.strerror or exc}; {directory} is as it was") from None
+    finally:
+        shutil.rmtree(new, ignore_errors=True)  # the temporary directory, or the old model after the swap
+
+
+def _swap(new: Path, directory: Path) -> bool:
+    """Rename ``new`` to ``directory`` in one step: a plain rename onto nothing or an empty directory, else an
+    atomic exchange (Linux ``renameat2``); False when neither is possible (then the caller renames twice)."""
+    try:
+        os.replace(new, directory)  # onto nothing, or onto an empty directory
+        return True
+    except OSError as exc:
+        import errno
+
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+    try:
+        import ctypes
+
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_cwd = -100
+    return renameat2(at_cwd, os.fsencode(new), at_cwd, os.fsencode(directory), _RENAME_EXCHANGE) == 0
+
+
+def _fsync_directory(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def card_sections(records: list[LabelRecord], evaluation: dict | None = None, calibration: dict | None = None,
@@ -231,16 +397,29 @@ def card_markdown(card: dict) -> str:
 # -- reading ------------------------------------------------------------------------------
 
 
+def _read_model_file(path: Path, limit: int) -> bytes:
+    """A model directory's file: a regular file (a FIFO or a device is refused, never opened for good) of bounded size."""
+    from .outputs import read_regular_file
+
+    return read_regular_file(path, limit=limit, error=ModelError)
+
+
+def _json_of(raw: bytes, path: Path, what: str):
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ModelError(f"{path}: {what} is JSON nested too deeply to be a cppcc_nlp file") from None
+    except ValueError as exc:
+        raise ModelError(f"{path}: {what} is not valid JSON: {exc}") from None
+
+
 def read_card(directory: str | Path) -> dict:
     """The card of a model directory, refused with a clear message if it is not a current cppcc_nlp card."""
     path = Path(directory) / CARD_FILE
-    try:
-        raw = path.read_bytes()
-        card = json.loads(raw.decode("utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{path}: no model card; cppcc_nlp only loads models saved with their card") from None
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{path}: model card is not valid JSON: {exc}") from None
+    if not os.path.lexists(path):
+        raise ModelError(f"{path}: no model card; cppcc_nlp only loads models saved with their card")
+    raw = _read_model_file(path, MAX_CARD_BYTES)
+    card = _json_of(raw, path, "model card")
     if isinstance(card, dict) and card.get("format") in OLD_CARD_FORMATS:
         raise ModelError(
             f"{Path(directory)}: an old pickled model ({card['format']}), which this version does not load "
@@ -285,10 +464,9 @@ def load_engine(directory: str | Path | None = None) -> LoadedModel:
     for name in MODEL_FILES:
         path = directory / name
         expected = card["files"].get(name)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ModelError(f"{path}: cannot read the model file the card names: {exc.strerror or exc}") from None
+        if not os.path.lexists(path):
+            raise ModelError(f"{path}: cannot read the model file the card names: No such file or directory")
+        data = _read_model_file(path, MAX_MODEL_FILE_BYTES)
         actual = sha256_of(data)
         if actual != expected:
             raise ModelError(
@@ -296,19 +474,195 @@ def load_engine(directory: str | Path | None = None) -> LoadedModel:
                 "changed or replaced. Refusing to load it; retrain with `cppcc-nlp train`"
             )
         contents[name] = data
+    data = _json_of(contents[DATA_FILE], directory / DATA_FILE, "the model's data")
     try:
-        with np.load(io.BytesIO(contents[ARRAYS_FILE]), allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        data = json.loads(contents[DATA_FILE].decode("utf-8"))
+        _check_model_data(data)
+        arrays = read_arrays(contents[ARRAYS_FILE], expected_arrays(data["engine"]))
         segmenter = None
         if data.get("segmenter"):
             spec = data["segmenter"]
-            segmenter = Segmenter(lexicon=tuple((w, int(f)) for w, f in spec["lexicon"]),
+            segmenter = Segmenter(lexicon=tuple((str(w), int(f)) for w, f in spec["lexicon"]),
                                   stopwords=frozenset(spec["stopwords"]), backend=spec["backend"])
         engine = Engine.from_data(data["engine"], arrays, segmenter)
-    except (ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, zipfile.BadZipFile) as exc:
         raise ModelError(f"{directory}: the model files do not describe a model: {type(exc).__name__}: {exc}") from None
     return LoadedModel(engine, data["params"], card, card_sha, directory)
+
+
+# -- checking a model's files before and after reading its arrays ---------------------------
+
+MAX_CARD_BYTES = 64 << 20
+MAX_MODEL_FILE_BYTES = 1 << 30  # model.npz and model.json each (the shipped ones: 1.8 MB and 0.6 MB)
+MAX_KNOTS = 1_000_000  # calibration knots per theme (at most one per training unit)
+MAX_HELDOUT_UNITS = 2_000_000  # rows of the held-out predictions (one per training unit)
+_MAX_NPY_HEADER = 10_000  # numpy's own default bound on an array header
+_FLOAT, _LABEL = "f", "uib"  # dtype kinds: the arrays are float64, the held-out labels uint8
+
+
+def _check_model_data(data) -> None:
+    """The shape of ``model.json`` before anything is built from it: ValueError saying what is missing or wrong."""
+    if not isinstance(data, dict):
+        raise ValueError(f"model.json holds a JSON {type(data).__name__}, not an object")
+    for key in ("params", "engine"):
+        if not isinstance(data.get(key), dict):
+            raise ValueError(f"model.json has no {key!r} object")
+    if not all(isinstance(k, str) for k in data["params"]):
+        raise ValueError("model.json's 'params' keys must be strings")
+    engine = data["engine"]
+    themes = engine.get("themes")
+    if not isinstance(themes, list) or not themes or not all(isinstance(t, str) and t for t in themes) \
+            or len(set(themes)) != len(themes):
+        raise ValueError("the engine's 'themes' must be a non-empty list of distinct names")
+    parts = engine.get("parts")
+    if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+        raise ValueError("the engine's 'parts' must be a list of objects")
+    calibrated = engine.get("calibrated", [False] * len(themes))
+    if not isinstance(calibrated, list) or len(calibrated) != len(themes) \
+            or not all(isinstance(c, bool) for c in calibrated):
+        raise ValueError(f"the engine's 'calibrated' must be {len(themes)} true/false values, one per theme")
+    for number, part in enumerate(parts):
+        listed = part.get("cues") if part.get("kind") == "cue_words" else part.get("terms")
+        if not isinstance(listed, list) or not all(isinstance(term, str) for term in listed):
+            raise ValueError(f"feature part {number} must list its terms (or cue words) as strings")
+        if part.get("kind") != "cue_words":
+            count = part.get("n_features")
+            if not isinstance(count, int) or isinstance(count, bool) or count != len(listed):
+                raise ValueError(f"feature part {number}: 'n_features' {count!r} is not its {len(listed)} terms")
+            if part.get("norm") not in ("l1", "l2", None):
+                raise ValueError(f"feature part {number}: 'norm' must be 'l1', 'l2' or null, got {part.get('norm')!r}")
+        for key in ("weight",):
+            value = part.get(key, 1.0)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"feature part {number}: {key!r} must be a finite number, got {value!r}")
+        char = part.get("kind") == "char_ngrams"
+        grams = part.get("ngram_range", [1, 3]) if char else [1, part.get("max_n", 1)]
+        if not (isinstance(grams, list) and len(grams) == 2 and all(type(n) is int for n in grams)
+                and 1 <= grams[0] <= grams[1] <= (3 if char else 2)):
+            raise ValueError(f"feature part {number}: n-gram lengths {grams!r} are not ones the engine computes")
+    segmenter = data.get("segmenter")
+    if segmenter is not None and not (isinstance(segmenter, dict) and isinstance(segmenter.get("lexicon"), list)
+                                      and isinstance(segmenter.get("stopwords"), list)):
+        raise ValueError("model.json's 'segmenter' must hold a 'lexicon' and 'stopwords' list")
+
+
+def _part_size(part: dict) -> int:
+    return len(part["cues"]) if part.get("kind") == "cue_words" else int(part["n_features"])
+
+
+def expected_arrays(meta: dict) -> dict[str, tuple[str, tuple]]:
+    """Every array ``model.npz`` may hold for the engine ``meta`` describes: name -> (dtype kinds, shape).
+
+    A dimension of None is not in ``model.json`` (calibration knots, held-out
+    units) and is bounded instead; ``read_arrays`` refuses any other member.
+    """
+    themes = len(meta["themes"])
+    features = sum(_part_size(part) for part in meta["parts"])
+    expected = {"coef": (_FLOAT, (features, themes)), "intercept": (_FLOAT, (themes,)),
+                "thresholds": (_FLOAT, (themes,)),
+                "heldout_probabilities": (_FLOAT, (None, themes)), "heldout_labels": (_LABEL, (None, themes))}
+    for number, part in enumerate(meta["parts"]):
+        if part.get("kind") != "cue_words":
+            expected[f"part{number}_idf"] = (_FLOAT, (_part_size(part),))
+    for k, flag in enumerate(meta.get("calibrated", [])):
+        if flag:
+            expected[f"calibration{k}_x"] = expected[f"calibration{k}_y"] = (_FLOAT, (None,))
+    return expected
+
+
+_REQUIRED = ("coef", "intercept", "thresholds")
+_BOUNDS = {"heldout_probabilities": MAX_HELDOUT_UNITS, "heldout_labels": MAX_HELDOUT_UNITS}
+
+
+def read_arrays(data: bytes, expected: dict[str, tuple[str, tuple]]) -> dict[str, np.ndarray]:
+    """The arrays of a ``model.npz``, each member's dtype and shape checked against ``expected`` before it is read.
+
+    Only the bytes the expected shape needs are decompressed: a small archive
+    that declares a huge member (a zip bomb) is refused at its header. Then the
+    values: coefficients, weights and knots finite, thresholds and
+    probabilities within [0, 1], knots in increasing order, labels 0 or 1.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            name = info.filename[:-4] if info.filename.endswith(".npy") else None
+            if name not in expected:
+                raise ValueError(f"model.npz holds {info.filename!r}, which model.json does not describe")
+            if name in arrays:
+                raise ValueError(f"model.npz holds {info.filename!r} twice")
+            kinds, shape = expected[name]
+            with archive.open(info) as member:
+                arrays[name] = _read_member(member, info.file_size, name, kinds, shape)
+    missing = [name for name in _REQUIRED if name not in arrays]
+    missing += [name for name in expected if name.startswith("calibration") and name not in arrays]
+    if missing:
+        raise ValueError(f"model.npz lacks the array(s) {missing}")
+    if ("heldout_probabilities" in arrays) != ("heldout_labels" in arrays) or (
+            "heldout_labels" in arrays and arrays["heldout_labels"].shape != arrays["heldout_probabilities"].shape):
+        raise ValueError("model.npz's held-out probabilities and labels do not go together")
+    for name in [name for name in arrays if name.startswith("calibration") and name.endswith("_x")]:
+        x, y = arrays[name], arrays[name[:-1] + "y"]
+        if len(x) != len(y) or len(x) < 1:
+            raise ValueError(f"{name[:-2]}: {len(x)} x and {len(y)} y knots")
+    _check_values(arrays)
+    return arrays
+
+
+def _read_member(member, size: int, name: str, kinds: str, shape: tuple) -> np.ndarray:
+    """One ``.npy`` member: its header checked, then exactly the bytes its shape needs."""
+    fmt = np.lib.format
+    version = fmt.read_magic(member)
+    if version == (1, 0):
+        found, fortran, dtype = fmt.read_array_header_1_0(member, max_header_size=_MAX_NPY_HEADER)
+    elif version == (2, 0):
+        found, fortran, dtype = fmt.read_array_header_2_0(member, max_header_size=_MAX_NPY_HEADER)
+    else:
+        raise ValueError(f"array {name!r}: .npy format {version} is not one a model is saved in")
+    if dtype.kind not in kinds or dtype.hasobject or dtype.fields is not None or dtype.itemsize > 8:
+        raise ValueError(f"array {name!r} holds {dtype}, not {'numbers' if kinds == _FLOAT else 'labels'}")
+    if len(found) != len(shape) or any(want is not None and got != want for got, want in zip(found, shape)):
+        wanted = tuple("n" if want is None else want for want in shape)
+        raise ValueError(f"array {name!r} has shape {found}; model.json describes {wanted}")
+    bound = _BOUNDS.get(name, MAX_KNOTS)
+    if any(want is None and got > bound for got, want in zip(found, shape)):
+        raise ValueError(f"array {name!r} has shape {found}, more than the {bound:,} rows a model holds")
+    needed = int(np.prod(found, dtype=np.int64)) * dtype.itemsize
+    if size - member.tell() != needed:
+        raise ValueError(f"array {name!r}: {size - member.tell():,} bytes of data for shape {found} of {dtype}")
+    raw = bytearray(member.read(needed))  # writable, as np.load's arrays are
+    if len(raw) != needed:
+        raise ValueError(f"array {name!r} ends early")
+    member.read(1)  # reach the member's end: the zip's CRC is checked there
+    array = np.frombuffer(raw, dtype=dtype)
+    return array.reshape(found, order="F" if fortran else "C")
+
+
+def _check_values(arrays: dict[str, np.ndarray]) -> None:
+    def finite(name: str, low: float | None = None, high: float | None = None) -> None:
+        values = arrays.get(name)
+        if values is None:
+            return
+        if not np.isfinite(values).all():
+            raise ValueError(f"array {name!r} holds values that are not finite (NaN or infinity)")
+        if (low is not None and values.size and values.min() < low) or (
+                high is not None and values.size and values.max() > high):
+            raise ValueError(f"array {name!r} holds values outside [{low}, {high}]")
+
+    finite("coef")
+    finite("intercept")
+    finite("thresholds", 0.0, 1.0)
+    finite("heldout_probabilities", 0.0, 1.0)
+    for name in arrays:
+        if name.endswith("_idf"):
+            finite(name)
+            if arrays[name].size and arrays[name].min() <= 0:
+                raise ValueError(f"array {name!r} holds IDF weights that are not positive")
+        elif name.startswith("calibration"):
+            finite(name, *((0.0, 1.0) if name.endswith("_y") else (None, None)))
+            if name.endswith("_x") and (np.diff(arrays[name]) < 0).any():
+                raise ValueError(f"array {name!r}: calibration knots out of order")
+    labels = arrays.get("heldout_labels")
+    if labels is not None and labels.size and not np.isin(labels, (0, 1)).all():
+        raise ValueError("array 'heldout_labels' holds values other than 0 and 1")
 
 
 def load_model(directory: str | Path | None = None) -> ThemeClassifier:
@@ -316,7 +670,11 @@ def load_model(directory: str | Path | None = None) -> ThemeClassifier:
     from .model import ThemeClassifier
 
     loaded = load_engine(directory)
-    return ThemeClassifier.from_engine(loaded.engine, loaded.params)
+    try:
+        return ThemeClassifier.from_engine(loaded.engine, loaded.params)
+    except TypeError as exc:  # parameters this version's estimator does not take
+        raise ModelError(f"{loaded.directory / DATA_FILE}: its 'params' do not fit this version's "
+                         f"ThemeClassifier: {exc}") from None
 
 
 def train_model(records: list[LabelRecord], params: dict | None = None, progress=None) -> ThemeClassifier:

@@ -182,8 +182,13 @@ def _profile_rows(data, measure: str) -> list[dict]:
 def _row_labels(rows: list[dict]) -> list[str]:
     docs = list(dict.fromkeys(str(row.get("doc", "")) for row in rows))
     if len(docs) > 1:
-        return [f"{row.get('doc', '')} · {row['section']}" for row in rows]
-    return [str(row["section"]) for row in rows]
+        return [plain_text(f"{row.get('doc', '')} · {row['section']}") for row in rows]
+    return [plain_text(row["section"]) for row in rows]
+
+
+def plain_text(value) -> str:
+    """Text of a report or a user as matplotlib draws it literally: ``$`` escaped, so ``$x$`` is no mathtext."""
+    return str(value).replace("$", r"\$")
 
 
 def theme_label(theme: str, codebook: Codebook | None = None) -> str:
@@ -241,9 +246,10 @@ def plot_profiles(
     values = [[float(row.get(theme, 0.0) or 0.0) for theme in themes] for row in rows]
     what = "句子" if measure == "sentences" else "字数"
     default_title = f"各部分主题分布：{what}占比 / share of {measure} per theme"
+    title = plain_text(title) if title else default_title
     if kind == "heatmap":
-        return _heatmap(values, labels, themes, prop, title or default_title, measure, codebook)
-    return _bars(values, labels, themes, prop, title or default_title, codebook)
+        return _heatmap(values, labels, themes, prop, title, measure, codebook)
+    return _bars(values, labels, themes, prop, title, codebook)
 
 
 def _heatmap(values, labels, themes, prop, title, measure, codebook):
@@ -340,8 +346,8 @@ def plot_shares(
     require("matplotlib", "drawing a plot")
     groups, themes, cells, method, confidence = _share_cells(data)
     codebook = codebook_of(data, codebook)
-    labels = [str(g) for g in groups]
-    title = title or _share_title(method, confidence, "各组")
+    labels = [plain_text(g) for g in groups]
+    title = plain_text(title) if title else _share_title(method, confidence, "各组")
     from matplotlib.font_manager import FontProperties
 
     text = "".join(labels) + "".join(theme_label(t, codebook) for t in themes) + title
@@ -429,7 +435,7 @@ def plot_shares_over_time(
         bad = next(g for g, t in zip(groups, times) if t is None)
         raise ValueError(f"group {bad!r} is not a year, a number or a date: shares over time need periods as groups")
     order = sorted(range(len(groups)), key=lambda i: times[i])
-    title = title or _share_title(method, confidence, "逐年")
+    title = plain_text(title) if title else _share_title(method, confidence, "逐年")
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
 

@@ -177,26 +177,44 @@ def decode_bytes(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
     return text, encoding
 
 
-def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
-    """``(text, encoding)`` when NUL-holding bytes are UTF-16 (LE or BE) text without a byte-order mark, else None."""
-    if len(data) % 2 or len(data) < 16:
+_PLAUSIBLE = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2000-\u206f\x20-\x7e]")
+
+
+def _utf16_without_bom(data: bytes, final: bool = True) -> tuple[str, str] | None:
+    """``(text, encoding)`` when NUL-holding bytes are UTF-16 (LE or BE) text without a byte-order mark, else None.
+
+    ASCII characters (line breaks, digits) put their NUL in the high byte: odd
+    offsets in LE, even in BE; where that settles it, the text need only be
+    printable. A text without ASCII (a CJK character U+xx00, 一 above all, puts
+    a NUL on the other side) is read in the byte order in which nine in ten of
+    its characters or more are those of Chinese text (CJK ideographs, their
+    punctuation, ASCII); the other order gives about a third. ``final=False``: ``data``
+    is the first block of a longer file (a character may go on after it).
+    """
+    import codecs
+
+    if (final and len(data) % 2) or len(data) < 4:
         return None
     head = data[:8192]
     odd = head[1::2].count(0)
     even = head[0::2].count(0)
-    # ASCII characters (line breaks, digits) put their NUL in the high byte: odd offsets in LE, even in BE
-    # (a CJK character U+xx00, 一 above all, puts one on the other side)
+    decoded = []
     for encoding, right, wrong in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
-        if right < 3 * wrong or right == 0:
-            continue
         try:
-            text = data.decode(encoding)
+            text = codecs.getincrementaldecoder(encoding)("strict").decode(data, final=final)
         except UnicodeDecodeError:
             continue
         visible = "".join(text.split())
-        if visible.isprintable() and _chinese_share(text) >= 0.3:
-            return text, encoding
-    return None
+        if not visible or not visible.isprintable():
+            continue
+        settled = right > 0 and right >= 3 * wrong
+        decoded.append((settled, len(_PLAUSIBLE.findall(visible)) / len(visible), encoding, text))
+    if not decoded:
+        return None
+    settled, plausible, encoding, text = max(decoded, key=lambda found: found[:2])
+    if not settled and plausible < 0.9:
+        return None
+    return text, encoding
 
 
 def _detect(data: bytes, name: str, utf8_error_at: int | None = None) -> tuple[str, str]:
@@ -484,8 +502,9 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
 
     The pieces hold the paragraphs, sentences and offsets ``read_report``
     gives, without the whole text in memory. The encoding is found on the
-    first block (UTF-16 and undetectable files need ``read_report``); a later
-    byte that does not decode is an InputError naming its offset.
+    first block (a byte-order mark, UTF-16 without one, UTF-8, or what
+    ``_detect`` finds there); a later byte that does not decode is an
+    InputError naming its offset.
     ``digest_only``: no pieces, only the sha256 (to compare with a manifest).
     """
     import codecs
@@ -500,6 +519,8 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
     with handle:
+        opened = os.fstat(handle.fileno())
+        read_digest = hashlib.sha256()  # of the bytes as read: the file is hashed again at the end to compare
         first = handle.read(STREAM_BLOCK)
         encoding = _stream_encoding(first, name)
         decoder = codecs.getincrementaldecoder(encoding)("strict")
@@ -513,9 +534,12 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
                 text = carry + decoder.decode(block, final=last_block)
             except UnicodeDecodeError as exc:
                 raise InputError(f"{name}: cannot decode as {encoding} at byte offset {consumed - held + exc.start}") from None
+            read_digest.update(block)
             if "\x00" in text:
-                where = consumed + block.find(b"\x00")
-                raise InputError(f"{name}: binary data (a NUL byte at offset {where}), not a text report")
+                nul = consumed + block.find(bytes(1))
+                where = (f"a NUL byte at offset {nul}" if encoding.startswith("utf-8")
+                         else f"a NUL character in the block at byte {consumed}")
+                raise InputError(f"{name}: binary data ({where}), not a text report")
             consumed += len(block)
             if not checked:
                 _reject_binary_looking(text, name)
@@ -539,6 +563,7 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
             if last_block:
                 break
             block = handle.read(STREAM_BLOCK)
+        _check_unchanged(handle, path, name, opened, consumed, read_digest)
     if not sectioner.sections:
         raise InputError(f"{name}: no text after normalisation")
     if not digest_only:
@@ -547,17 +572,47 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
     yield sectioner.digest.hexdigest()
 
 
+def _check_unchanged(handle, path, name: str, opened: os.stat_result, consumed: int, read_digest) -> None:
+    """InputError when the file streamed through ``handle`` changed while it was read.
+
+    Changed: its size is not what was read, its modification time moved, its
+    name leads to another file now, or its bytes, hashed again, are not the ones
+    read (an edit of the same size within the clock's resolution).
+    """
+    now = os.fstat(handle.fileno())
+    try:
+        named = os.stat(path)
+    except OSError:
+        named = None
+    if now.st_size != consumed or now.st_size != opened.st_size:
+        what = f"{opened.st_size:,} bytes when opened, {now.st_size:,} now"
+    elif now.st_mtime_ns != opened.st_mtime_ns:
+        what = "modified meanwhile"
+    elif named is None or (named.st_dev, named.st_ino) != (opened.st_dev, opened.st_ino):
+        what = "replaced by another file meanwhile"
+    else:
+        handle.seek(0)
+        again = hashlib.sha256()
+        for block in iter(lambda: handle.read(STREAM_BLOCK), b""):
+            again.update(block)
+        if again.digest() == read_digest.digest():
+            return
+        what = "its bytes differ from those read"
+    raise InputError(f"{name}: changed while it was read ({what}); none of it is kept, label it again")
+
+
 def _stream_encoding(first: bytes, name: str) -> str:
     """The encoding of a report streamed from its first block: UTF-8 (BOM or not) or one ``_detect`` finds."""
     if not first.strip():
         raise InputError(f"{name}: file is empty")
-    if first.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    if any(first.startswith(bom) for bom, _ in _BOMS):
-        raise InputError(f"{name}: UTF-16 or UTF-32, which a file this large cannot be read in; convert it to UTF-8")
+    for bom, encoding in _BOMS:  # the codec reads (and drops) its byte-order mark
+        if first.startswith(bom):
+            return encoding
     if b"\x00" in first:
-        raise InputError(f"{name}: binary file (contains NUL bytes), not a text report "
-                         "(or UTF-16 without a byte-order mark, which a file this large cannot be read in)")
+        unmarked = _utf16_without_bom(first, final=False)
+        if unmarked is None:
+            raise InputError(f"{name}: binary file (contains NUL bytes), not a text report")
+        return unmarked[1]
     import codecs
 
     try:

@@ -148,28 +148,35 @@ class JiebaTokenizer:
         import jieba
         from jieba import finalseg
 
-        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError:
+            pass
+        private = _private_directory(cache_dir)  # a cache others can write could change the tokens: not used
         path = cache_dir / f"jieba-logfreq-{_table_key(lexicon)}.marshal"
         for word, freq in lexicon:
             if freq == 0:
                 finalseg.add_force_split(word)  # what jieba's add_word does for such a word
-        try:
-            with open(path, "rb") as handle:
-                logtotal, table = marshal.load(handle)
-            if isinstance(table, dict) and isinstance(logtotal, float):
-                return cls(table, logtotal)
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
+        if private:
+            try:
+                with open(path, "rb") as handle:
+                    logtotal, table = marshal.load(handle)
+                if isinstance(table, dict) and isinstance(logtotal, float):
+                    return cls(table, logtotal)
+            except (OSError, EOFError, ValueError, TypeError):
+                pass
         logging.getLogger("jieba").setLevel(logging.WARNING)
-        tokenizer = jieba.Tokenizer()
-        tokenizer.tmp_dir = str(cache_dir)
-        tokenizer.initialize()
+        with tempfile.TemporaryDirectory(prefix="cppcc_nlp-jieba-") as scratch:  # jieba's own cache, when not ours
+            tokenizer = jieba.Tokenizer()
+            tokenizer.tmp_dir = str(cache_dir) if private else scratch
+            tokenizer.initialize()
         for word, freq in lexicon:
             tokenizer.add_word(word, freq)
         logtotal = log(tokenizer.total)
         scores = {freq: log(freq) - logtotal if freq else 0.0 for freq in set(tokenizer.FREQ.values())}
         table = {word: scores[freq] for word, freq in tokenizer.FREQ.items()}  # one float per frequency: a smaller file
-        _write_atomically(path, marshal.dumps((logtotal, table)))
+        if private:
+            _write_atomically(path, marshal.dumps((logtotal, table)))
         return cls(table, logtotal)
 
     def lcut(self, text: str) -> list[str]:
@@ -281,6 +288,19 @@ def _table_key(lexicon: tuple[tuple[str, int], ...]) -> str:
     for word, freq in lexicon:
         digest.update(f"{word}\0{freq}\0".encode())
     return digest.hexdigest()[:20]
+
+
+def _private_directory(directory: Path) -> bool:
+    """Whether ``directory`` is this user's and no one else can write into it (where there are such modes)."""
+    if not hasattr(os, "getuid"):
+        return directory.is_dir()  # no POSIX owners and modes here
+    try:
+        info = os.stat(directory)
+    except OSError:
+        return False
+    import stat
+
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -518,10 +518,7 @@ def field_values(inputs: Iterable[str | os.PathLike], field: str, glob: str = "*
     from .batch.inputs import iter_items
     from .errors import InputError
 
-    name, _, width = field.partition(":")
-    if width and not width.isdigit():
-        raise ValueError(f"--by {field!r}: after ':' comes the number of characters to keep, e.g. date:4")
-    keep = int(width) if width else None
+    name, keep = parse_field(field)
     lines: dict[str, dict[int, str]] = {}
     for item in iter_items(inputs, glob, text_field, id_field):
         if item.text is None or item.source.startswith("<stdin>"):
@@ -538,8 +535,21 @@ def field_values(inputs: Iterable[str | os.PathLike], field: str, glob: str = "*
                     continue
                 record = json.loads(raw.decode("utf-8-sig"))
                 value = record.get(name)
-                if value is None:
-                    continue
-                text = str(value)
-                values[wanted[number]] = text[:keep] if keep else text
+                text = "" if value is None else str(value).strip()
+                if keep:
+                    text = text[:keep]
+                if text:  # a missing, null or empty value: the document has no group, and is counted apart
+                    values[wanted[number]] = text
     return values
+
+
+def parse_field(field: str) -> tuple[str, int | None]:
+    """``--by FIELD[:N]`` -> ``(FIELD, N)``; UsageError unless FIELD is a name and N a number of 1 or more."""
+    from .errors import UsageError
+
+    name, colon, width = field.partition(":")
+    if not name:
+        raise UsageError(f"--by {field!r}: name a field of the JSONL records, e.g. date or date:4")
+    if colon and not (width.isascii() and width.isdigit() and int(width) >= 1):
+        raise UsageError(f"--by {field!r}: after ':' comes the number of characters to keep (1 or more), e.g. date:4")
+    return name, int(width) if colon else None

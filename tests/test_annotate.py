@@ -222,9 +222,9 @@ def test_label_studio_json_export_reads_back_the_last_submitted_annotation(tmp_p
     path.write_text(json.dumps(export), encoding="utf-8")
     lines, unannotated = read_export(path)
     assert unannotated == 2
-    assert lines == [
-        {"id": "news/a-s00-000", "labels": ["consultation", "supervision"], "annotator": "labelstudio:3"},
-        {"id": "news/a-s00-001", "labels": [], "annotator": "labelstudio:x@y"},
+    assert lines == [  # with the text the annotator saw, which merge checks against the sentence
+        {"id": "news/a-s00-000", "labels": ["consultation", "supervision"], "annotator": "labelstudio:3", "text": "…"},
+        {"id": "news/a-s00-001", "labels": [], "annotator": "labelstudio:x@y", "text": "…"},
     ]
 
 

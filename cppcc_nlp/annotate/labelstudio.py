@@ -16,7 +16,9 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from ..codebook import Codebook, default_codebook
+from ..corpus.records import check_text
 from ..errors import CorpusError
+from ..outputs import read_regular_file, write_atomically
 
 FROM_NAME = "themes"
 TO_NAME = "text"
@@ -62,26 +64,41 @@ def batch_to_tasks(batch_lines: list[dict], model_version: str = "", codebook: C
 
 def write_tasks(batch_lines: list[dict], path: str | os.PathLike, model_version: str = "",
                 codebook: Codebook | None = None) -> int:
-    """Write a Label Studio task file (JSON list) for a batch; return the number of tasks."""
+    """Write a Label Studio task file (JSON list) for a batch, atomically; return the number of tasks."""
     tasks = batch_to_tasks(batch_lines, model_version, codebook)
-    Path(path).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_atomically(path, json.dumps(tasks, ensure_ascii=False, indent=1).encode("utf-8"))
     return len(tasks)
 
 
-def _choices_of(result: list, where: str) -> list[str]:
+def write_batch_lines(lines: list[dict], path: str | os.PathLike) -> None:
+    """Batch lines (``read_export``'s) as a JSON-lines batch file, written atomically: all of it or nothing."""
+    write_atomically(path, "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode("utf-8"))
+
+
+def _choices_of(result, where: str) -> list[str]:
+    if not isinstance(result, list):
+        raise CorpusError(f"{where}: the annotation's 'result' must be a list of regions, got a {_kind(result)}")
     chosen: list[str] = []
     for region in result:
         if not isinstance(region, dict) or region.get("from_name") != FROM_NAME:
             continue
-        choices = region.get("value", {}).get("choices", [])
+        value = region.get("value", {})
+        if not isinstance(value, dict):
+            raise CorpusError(f"{where}: the 'value' of a {FROM_NAME!r} region must be an object, got a {_kind(value)}")
+        choices = value.get("choices", [])
         if not isinstance(choices, list):
             raise CorpusError(f"{where}: 'choices' of {FROM_NAME!r} must be a list")
         chosen.extend(choices)
     return chosen
 
 
+def _kind(value) -> str:
+    return {dict: "object", list: "list", str: "string", int: "number", float: "number", bool: "true/false",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
 def _check_themes(choices: list, where: str, codebook: Codebook) -> list[str]:
-    unknown = sorted(set(map(str, choices)) - set(codebook.ids))
+    unknown = sorted(set(map(str, choices)) - set(codebook.ids), key=repr)
     if unknown:
         raise CorpusError(f"{where}: unknown theme(s) {unknown} in the Label Studio export; known: {list(codebook.ids)}")
     return sorted(set(choices))
@@ -95,10 +112,13 @@ def read_export(path: str | os.PathLike, codebook: Codebook | None = None) -> tu
     """
     path = Path(path)
     codebook = codebook or default_codebook()
+    raw = read_regular_file(path, error=CorpusError)
     try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        tasks = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CorpusError(f"{path}: not a Label Studio JSON export ({exc})") from None
+    except RecursionError:
+        raise CorpusError(f"{path}: JSON nested too deeply to be a Label Studio export") from None
     if not isinstance(tasks, list):
         raise CorpusError(f"{path}: a Label Studio export is a JSON list of tasks")
     lines, unannotated = [], 0
@@ -110,7 +130,10 @@ def read_export(path: str | os.PathLike, codebook: Codebook | None = None) -> tu
         unit = data.get("unit_id") if isinstance(data, dict) else None
         if not isinstance(unit, str):
             raise CorpusError(f"{where}: no 'unit_id' in the task data (was it exported from cppcc-nlp annotate export?)")
+        check_text(unit, "unit_id", where)
         if "annotations" in task:
+            if not isinstance(task["annotations"], list):
+                raise CorpusError(f"{where}: 'annotations' must be a list, got a {_kind(task['annotations'])}")
             done = [a for a in task["annotations"] if isinstance(a, dict) and not a.get("was_cancelled")]
             if not done:
                 unannotated += 1
@@ -127,10 +150,18 @@ def read_export(path: str | os.PathLike, codebook: Codebook | None = None) -> tu
             value = task.get(FROM_NAME, [])
             if isinstance(value, dict):
                 value = value.get("choices", [])
+            if not isinstance(value, (str, list)):
+                raise CorpusError(f"{where}: {FROM_NAME!r} must be a theme, a list of themes or an object with "
+                                  f"'choices', got a {_kind(value)}")
             labels = _check_themes([value] if isinstance(value, str) else list(value), where, codebook)
             who = task.get("annotator", "")
-        line = {"id": unit, "labels": labels, "annotator": f"labelstudio:{who}" if who != "" else "labelstudio"}
+        if isinstance(who, (dict, list)):
+            raise CorpusError(f"{where}: the annotator must be a name or a number, got a {_kind(who)}")
+        line = {"id": unit, "labels": labels,
+                "annotator": check_text(f"labelstudio:{who}" if who != "" else "labelstudio", "annotator", where)}
         if data.get("selection"):
-            line["selection"] = data["selection"]
+            line["selection"] = check_text(data["selection"], "selection", where)
+        if isinstance(data.get("text"), str):  # what the annotator saw: merge checks it against the sentence
+            line["text"] = check_text(data["text"], "text", where)
         lines.append(line)
     return lines, unannotated

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
 from ..corpus.load import default_corpus_dir, labelled_ids
-from ..corpus.records import LabelRecord, read_label_lines
+from ..corpus.records import LabelRecord, check_text, load_json_line, read_label_lines
 from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
 from ..errors import CorpusError
 from ..codebook import Codebook, default_codebook, resolve_codebook
@@ -83,14 +82,31 @@ def audit_corpus(records: Sequence[LabelRecord], folds: int = 5, make_model=None
     return find_label_issues(records, probabilities, codebook=codebook)
 
 
-def read_batch(path: str | os.PathLike) -> list[dict]:
-    """The lines of a batch file as objects."""
+_BATCH_TEXT_FIELDS = ("id", "source", "doc", "sha256", "title", "section", "heading", "before", "text", "after",
+                      "selection", "annotator")
+
+
+def read_batch(path: str | os.PathLike, codebook: Codebook | None = None) -> list[dict]:
+    """The lines of a batch file as objects, each checked: an object; ``labels`` null or a list of the
+    codebook's theme ids; ``suggested`` an object of probabilities; its text fields strings. CorpusError
+    names the line."""
+    codebook = codebook or default_codebook()
     lines = []
     for number, text in read_label_lines(path):
-        try:
-            lines.append(json.loads(text))
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        where = f"{path}:{number}"
+        line = load_json_line(text, where)
+        if not isinstance(line, dict):
+            raise CorpusError(f"{where}: a batch line is a JSON object, got a {type(line).__name__}")
+        if line.get("labels") is not None:
+            codebook.check_labels(line["labels"], where)
+        suggested = line.get("suggested")
+        if suggested is not None and not (isinstance(suggested, dict) and all(
+                isinstance(p, (int, float)) and not isinstance(p, bool) for p in suggested.values())):
+            raise CorpusError(f"{where}: 'suggested' must be an object of theme probabilities")
+        for key in _BATCH_TEXT_FIELDS:
+            if line.get(key) is not None:
+                check_text(line[key], key, where)
+        lines.append(line)
     return lines
 
 
@@ -101,7 +117,7 @@ def batch_progress(paths: Sequence[str | os.PathLike], codebook: Codebook | None
     per_source: Counter = Counter()
     decided_total = open_total = 0
     for path in paths:
-        lines = read_batch(path)
+        lines = read_batch(path, codebook)
         decided = [line for line in lines if line.get("labels") is not None]
         open_total += len(lines) - len(decided)
         decided_total += len(decided)

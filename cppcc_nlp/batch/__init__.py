@@ -33,6 +33,7 @@ from ..optional import require
 from ..progress import progress_bar, show_progress
 from ..records import SCORE_TEXT, profile_fields, record_fields, score_steps
 from ..errors import OutputError, UsageError, one_line
+from ..outputs import lock_files, release_all
 from .cluster import run_dask
 from .inputs import Item, OwnFiles, check_inputs, check_outputs, count_items, empty_directories, iter_items
 from .journal import COMMIT_SECONDS, FileOutput
@@ -217,10 +218,13 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
     local_pool = processes and pool is None
     started = time.perf_counter()
     finished = False
+    locks: list = []
     try:
         output_file = getattr(out, "output", None)  # a file output keeps the spool beside it
         spool = {"spool_in": output_file.parent, "spool_prefix": spool_prefix(output_file)} if output_file else {}
         with WorkerPool(spec, jobs - 1, **spool) if local_pool else nullcontext(pool) as workers:
+            # every file this run writes is locked first: two runs never write one output, profiles or errors file
+            locks = lock_files(own.written)  # until they are held, no file of the run is touched, not even to clean up
             done = out.start(resume)
             for note in getattr(out, "notes", ()):
                 bar.write(one_line(note))
@@ -259,15 +263,24 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
             out.finish()
             finished = True
     except OutputError as exc:
+        if own.written and not locks:  # the lock could not be taken: the part files may be another run's
+            out = None
+            raise
         abandon = getattr(out, "abandon", None)
         kept = abandon() if abandon is not None else out.close()
         out = None
         raise OutputError(f"{exc}; {kept}" if kept else str(exc)) from None
     finally:
-        if not finished and out is not None:
-            out.close()
-        failures.close(finished)
-        bar.close()
+        try:
+            if own.written and not locks:
+                pass  # stopped before its locks (another run holds one): its files are not this run's to clean
+            else:
+                if not finished and out is not None:
+                    out.close()
+                failures.close(finished)
+        finally:
+            release_all(locks)
+            bar.close()
     result.failed = failures.count
     result.failures = failures.kept
     result.seconds = time.perf_counter() - started

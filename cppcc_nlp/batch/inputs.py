@@ -46,19 +46,21 @@ class OwnFiles:
 
     paths: frozenset[str] = frozenset()
     spools: frozenset[tuple[str, str]] = frozenset()  # (directory, name prefix)
+    written: tuple[Path, ...] = ()  # the output, profiles and errors files, each locked while the run writes
 
     @classmethod
     def of(cls, output=None, profiles=None, errors=None) -> "OwnFiles":
-        finals = [Path(p) for p in (output, profiles, errors) if p not in (None, "-")]
+        written = tuple(Path(p) for p in (output, profiles, errors) if p not in (None, "-"))
+        finals = list(written) + [final.with_name(final.name + ".lock") for final in written]
         if output not in (None, "-"):
             output = Path(output)
             finals.append(output.with_name(f"{output.stem}.manifest.jsonl"))
-            finals += [output.with_name(output.name + suffix) for suffix in (".journal", ".journal.tmp", ".lock")]
+            finals += [output.with_name(output.name + suffix) for suffix in (".journal", ".journal.tmp")]
         paths = set()
         for final in finals:
             paths.update(os.path.abspath(final.with_name(final.name + suffix)) for suffix in ("", ".part", ".tmp"))
         spools = {(os.path.abspath(output.parent), f".{output.name}.spool-")} if isinstance(output, Path) else set()
-        return cls(frozenset(paths), frozenset(spools))
+        return cls(frozenset(paths), frozenset(spools), written)
 
     def __contains__(self, entry: os.DirEntry) -> bool:
         if os.path.abspath(entry.path) in self.paths:
@@ -151,9 +153,10 @@ def check_inputs(inputs: Iterable[str | os.PathLike]) -> None:
 def check_outputs(inputs: Iterable[str | os.PathLike], output=None, profiles=None, errors=None) -> None:
     """Raise UsageError, before any work, for an output that cannot be written or would destroy an input.
 
-    Refused: an output that is a directory, whose parent is missing, is a file
-    or is not writable, that exists read-only, that is one of the inputs, or
-    two outputs that name one file.
+    Refused: an output that is a directory, a device, a FIFO, a socket or a
+    symbolic link (``outputs.check_output_file``), whose parent is missing, is
+    a file or is not writable, that exists read-only, that is one of the
+    inputs, or two outputs that name one file.
     """
     from ..errors import UsageError
 
@@ -163,13 +166,14 @@ def check_outputs(inputs: Iterable[str | os.PathLike], output=None, profiles=Non
         except OSError:
             return os.path.abspath(a) == os.path.abspath(b)
 
+    from ..outputs import check_output_file
+
     named = {"-o": output, "--profiles": profiles, "--errors": errors}
     named = {flag: path for flag, path in named.items() if path not in (None, "-")}
     for flag, path in named.items():
         target = Path(path)
         parent = target.parent
-        if target.is_dir():
-            raise UsageError(f"{path}: {flag} is a directory; name a file")
+        check_output_file(path, flag)
         if parent.exists() and not parent.is_dir():
             raise UsageError(f"{path}: {flag}'s parent {parent} is a file, not a directory")
         if not parent.exists():
@@ -178,6 +182,11 @@ def check_outputs(inputs: Iterable[str | os.PathLike], output=None, profiles=Non
             raise UsageError(f"{path}: {flag}'s directory {parent} is not writable")
         if target.exists() and not os.access(target, os.W_OK):
             raise UsageError(f"{path}: {flag} exists and is read-only")
+    if output not in (None, "-"):  # the files written beside the output: never a link or a device either
+        stem = Path(output).with_name(Path(output).stem)
+        check_output_file(f"{stem}.manifest.jsonl", "the manifest beside -o")
+        if errors is None:
+            check_output_file(f"{stem}.errors.jsonl", "the errors file beside -o")
     for flag, path in named.items():
         for raw in inputs:
             if str(raw) != "-" and os.path.isfile(raw) and same(raw, path):

@@ -28,7 +28,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..errors import InputError, ModelError, OutputBusyError, OutputError
+from ..errors import InputError, ModelError, OutputError
 from ..records import encode_json
 from .labeller import Outcome
 from .plan import id_digest
@@ -165,44 +165,13 @@ class FileOutput:
         self.kept: dict[str, int] | None = None  # bytes of each part that were there before this run (None: fresh)
         self.adopted = False  # the parts are an earlier run's finished files, renamed
 
-    def _lock(self) -> None:
-        """Take ``<output>.lock`` exclusively (flock) or raise OutputBusyError naming the run that holds it."""
-        try:
-            import fcntl
-        except ImportError:  # not POSIX: no lock
-            self.lock = None
-            return
-        path = self.output.with_name(self.output.name + ".lock")
-        handle = open(path, "a+", encoding="ascii")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.seek(0)
-            other = handle.read().strip() or "unknown"
-            handle.close()
-            raise OutputBusyError(
-                f"{self.output}: another run (pid {other}) is writing this output; wait for it to end, "
-                "or write to another file"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        self.lock = handle
-
-    def _unlock(self, remove: bool) -> None:
-        handle, self.lock = getattr(self, "lock", None), None
-        if handle is None:
-            return
-        if remove:
-            os.unlink(handle.name)  # still holding the lock: no other run has it open as the lock
-        handle.close()
-
     def start(self, resume: bool) -> DoneSet | None:
-        """Lock the output, open the part files; with ``resume``, continue an earlier run and return its documents."""
+        """Open the part files; with ``resume``, continue an earlier run and return its documents.
+
+        The caller holds the lock of every file the run writes (``outputs.lock_files``).
+        """
         for sink in self.sinks.values():
             sink.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock()
         if resume:
             state = self._read_journal()
             if state is not None:
@@ -362,12 +331,10 @@ class FileOutput:
         for sink in self.sinks.values():
             sink.finish()
         self.journal.unlink()
-        self._unlock(remove=True)
 
     def close(self) -> None:
         for sink in self.sinks.values():
             sink.close()
-        self._unlock(remove=False)
 
     def abandon(self) -> str:
         """After an output error: drop what this run wrote, leaving the files as they were before it.
@@ -380,7 +347,6 @@ class FileOutput:
             sink.abandon(None if self.kept is None else self.kept[kind], self.adopted)
         if self.kept is None or self.adopted:
             self.journal.unlink(missing_ok=True)
-        self._unlock(remove=True)
         if self.kept is None:
             return "nothing of this run was kept; any earlier output is as it was"
         if self.adopted:

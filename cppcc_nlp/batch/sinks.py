@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, Sequence
 
 from ..errors import InputError, OutputError, one_line
 from ..optional import require
+from ..outputs import check_output_file, check_still_writable
 from ..records import (
     RecordEncoder,
     column_types,
@@ -147,6 +148,7 @@ class PartFile:
 
     def finish(self) -> None:
         self.close()
+        check_still_writable(self.path)
         try:
             if self.fmt == "parquet":
                 _part_to_parquet(self.part, self.path, self.fields, self.arrow_types)
@@ -293,6 +295,7 @@ def write_documents(path: str | os.PathLike, kind: str, themes: Sequence[str], d
             write_stdout(text.encode("utf-8"))
         sys.stdout.flush()
         return
+    check_output_file(path)
     file = PartFile.of(path, kind, themes)
     if file.fmt == "parquet":
         require("pyarrow", f"writing {file.path.name} (Parquet)")
@@ -383,6 +386,14 @@ class FailureLog:
         if not finished:
             self.part.unlink(missing_ok=True)
         elif self.part.exists():
-            os.replace(self.part, self.path)
+            try:
+                check_still_writable(self.path)
+                os.replace(self.part, self.path)
+            except OutputError:
+                self.part.unlink(missing_ok=True)
+                raise
+            except OSError as exc:
+                self.part.unlink(missing_ok=True)
+                raise OutputError.of(self.path, exc) from None
         elif self.path.exists():
             self.path.unlink()  # this run skipped nothing: the earlier list would mislead

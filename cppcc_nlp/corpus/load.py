@@ -103,6 +103,12 @@ def _check_inline(records: list[LabelRecord], root: Path, where_of: dict[str, st
 
 def _raw_units(root: Path, doc: str, where: str) -> dict:
     raw = root / "raw" / f"{doc}.txt"
+    try:  # a link inside corpus/raw/ may not lead out of it either
+        inside = raw.resolve().is_relative_to((root / "raw").resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise CorpusError(f"{where}: doc {doc!r} is not a report under {root / 'raw'}")
     if not raw.is_file():
         raise CorpusError(f"{where}: no raw report {raw} for doc {doc!r}")
     try:
@@ -187,7 +193,7 @@ def labelled_ids(corpus_dir: Path) -> set[str]:
         for number, text in read_label_lines(path):
             try:
                 ids.add(json.loads(text)["id"])
-            except (json.JSONDecodeError, KeyError, TypeError):
+            except (json.JSONDecodeError, RecursionError, KeyError, TypeError):
                 raise CorpusError(f"{path}:{number}: not a label record with an 'id'") from None
     return ids
 

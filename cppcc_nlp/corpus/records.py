@@ -104,11 +104,41 @@ class StandoffLine:
     where: str
 
 
-def _load_json_object(line: str, where: str, keys: tuple[str, ...]) -> dict:
+def load_json_line(line: str, where: str):
+    """One JSON value of a label or batch line; CorpusError naming ``where`` if it is not valid JSON."""
     try:
-        obj = json.loads(line)
+        return json.loads(line)
     except json.JSONDecodeError as exc:
         raise CorpusError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise CorpusError(f"{where}: JSON nested too deeply to be a label line") from None
+
+
+def check_text(value, key: str, where: str) -> str:
+    """A string field of a line that must be writable as UTF-8 (a lone surrogate, ``"\\ud800"``, is not)."""
+    if not isinstance(value, str):
+        raise CorpusError(f"{where}: {key!r} must be a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise CorpusError(f"{where}: {key!r} holds a lone surrogate ({value[exc.start]!r} at character "
+                          f"{exc.start}), which is not text") from None
+    return value
+
+
+def check_raw_doc(doc: str, where: str) -> str:
+    """An inline record's ``doc``: a name under ``corpus/raw/`` (``<doc>.txt``), never an absolute path or ``..``."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    parts = PurePosixPath(doc).parts
+    if (doc.startswith(("/", "\\")) or PureWindowsPath(doc).drive or "\\" in doc or ".." in parts
+            or "\x00" in doc):
+        raise CorpusError(f"{where}: doc {doc!r} is not a report under corpus/raw/ (no absolute path, no '..')")
+    return doc
+
+
+def _load_json_object(line: str, where: str, keys: tuple[str, ...]) -> dict:
+    obj = load_json_line(line, where)
     if not isinstance(obj, dict):
         raise CorpusError(f"{where}: expected a JSON object with keys {', '.join(keys)}")
     return obj
@@ -146,6 +176,7 @@ def parse_label_line(line: str, path: str, line_number: int, codebook: Codebook 
     if selection and selection not in SELECTIONS:
         raise CorpusError(f"{where}: unknown selection {selection!r}; known: {list(SELECTIONS)}")
     if not standoff:
+        check_raw_doc(obj["doc"], where)
         return LabelRecord(obj["id"], obj["doc"], obj["section"], obj["text"], labels, obj["doc"], None, annotator, selection)
     span = obj["span"]
     if not (
@@ -162,16 +193,20 @@ def parse_label_line(line: str, path: str, line_number: int, codebook: Codebook 
 
 
 def read_label_lines(path) -> list[tuple[int, str]]:
-    """``(line number, line)`` of the non-blank lines of a UTF-8 label file."""
+    """``(line number, line)`` of the non-blank lines of a UTF-8 label file.
+
+    Only a regular file is read: a FIFO or a device is refused, never waited on.
+    """
     from pathlib import Path
 
+    from ..outputs import read_regular_file
+
     path = Path(path)
+    data = read_regular_file(path, error=CorpusError)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{path}: label files must be UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise CorpusError(f"{path}: cannot read: {exc.strerror or exc}") from None
     return [(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
 
@@ -183,10 +218,7 @@ def read_decision_lines(path) -> list[tuple[str, dict]]:
     lines = []
     for number, text in read_label_lines(path):
         where = f"{path}:{number}"
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        obj = load_json_line(text, where)
         if not isinstance(obj, dict) or not isinstance(obj.get("id"), str) or "labels" not in obj:
             raise CorpusError(f"{where}: a label line needs an 'id' string and 'labels'")
         lines.append((where, obj))
