@@ -409,7 +409,7 @@ def build_page(
     are exported with, as ``annotate merge`` resolves them).
     """
     from .about import package_version
-    from .corpus.records import STRATEGIES
+    from .corpus.records import SELECTIONS as STRATEGIES  # the selection values a batch line may carry
 
     themes = tuple(themes)
     engine = getattr(model, "engine_", model)

@@ -261,10 +261,10 @@ def _train(corpus: Path, *extra: str) -> list[str]:
 
 @pytest.mark.parametrize("params, expected", [
     ("{bad", "--params is not JSON"),
-    ('{"C": 10, "colour": "red"}', "unknown model parameter(s) ['colour']"),
-    ('{"C": "ten"}', "model parameter 'C' must be a positive number, got 'ten'"),
-    ('{"C": -1}', "model parameter 'C' must be a positive number"),
-    ('{"threshold_folds": 2.5}', "model parameter 'threshold_folds' must be a whole number"),
+    ('{"C": 10, "colour": "red"}', "unknown parameter(s) ['colour']"),
+    ('{"C": "ten"}', "C must be a number > 0, got 'ten'"),
+    ('{"C": -1}', "C must be a number > 0, got -1"),
+    ('{"threshold_folds": 2.5}', "threshold_folds must be a whole number >= 0 or None, got 2.5"),
     ('{"features": "words"}', "features must be one of"),
     ('[1, 2]', "model parameters must be a JSON object"),
     ('[' * 100_000, "--params is not JSON"),

@@ -118,9 +118,10 @@ SPEC = None
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="starts the runs in forked processes")
 def test_concurrent_runs_sharing_profiles_and_errors_never_mix_or_lose_them(tmp_path):
     global SPEC
-    from cppcc_nlp.batch import label_files, load_spec
+    from cppcc_nlp.batch import label_files
+    from cppcc_nlp.batch.labeller import model_spec
 
-    SPEC = load_spec()
+    SPEC = model_spec(None)
     lines = [line for line in SEED.read_text(encoding="utf-8").splitlines() if len(line) > 20]
     inputs = {}
     for name, part in (("a", lines[:6]), ("b", lines[6:12])):
@@ -202,9 +203,9 @@ def test_a_disk_full_before_the_run_starts_ends_in_one_line_leaving_nothing(tmp_
 @pytest.mark.parametrize("change", ["appended", "same size and time, other bytes", "replaced"])
 def test_a_streamed_file_that_changes_while_read_is_reported_and_none_of_it_kept(tmp_path, change, monkeypatch):
     from cppcc_nlp import reader
-    from cppcc_nlp.batch import journal, label_files, labeller, load_spec
+    from cppcc_nlp.batch import journal, label_files, labeller
 
-    spec = load_spec()
+    spec = labeller.model_spec(None)
     folder = tmp_path / "in"
     folder.mkdir()
     report = folder / "big.txt"

@@ -146,9 +146,10 @@ def test_binary_data_with_nul_bytes_is_still_called_binary():
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
 def test_a_utf16_file_too_large_to_read_whole_is_streamed_like_any_other(tmp_path, encoding, monkeypatch):
     from cppcc_nlp import reader
-    from cppcc_nlp.batch import label_files, load_spec
+    from cppcc_nlp.batch import label_files
+    from cppcc_nlp.batch.labeller import model_spec
 
-    spec = load_spec()
+    spec = model_spec(None)
     text = SEED.read_text(encoding="utf-8")
     for name, data in (("utf8", text.encode("utf-8")), ("wide", text.encode(encoding))):
         (tmp_path / name).mkdir()
