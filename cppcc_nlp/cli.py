@@ -250,7 +250,11 @@ def cmd_label(args: argparse.Namespace) -> int:
     from .batch.inputs import check_outputs
 
     check_inputs(args.inputs)
+    for flag, value in (("--profiles", args.profiles), ("--errors", args.errors)):
+        if value == "-":
+            raise UsageError(f"{flag} -: standard output is for the records (-o -); give {flag} a file")
     check_outputs(args.inputs, args.output, args.profiles, args.errors)
+    _check_suffixes((("-o", args.output), ("--profiles", args.profiles)))
     from .segment import tokenizer_choice
 
     tokenizer_choice()  # a bad CPPCC_NLP_TOKENIZER is a usage error before any work
@@ -299,6 +303,18 @@ def cmd_label(args: argparse.Namespace) -> int:
         print("cppcc-nlp label: nothing labelled: the inputs hold no document", file=sys.stderr)
         return EXIT_NOTHING_LABELLED
     return EXIT_SOME_INPUTS_FAILED if result.failed else 0
+
+
+def _check_suffixes(outputs, allowed=None) -> None:
+    """Refuse (exit 2) an output file whose suffix names no format we write: never JSON lines in ``out.txt``."""
+    from .records import OUTPUT_SUFFIXES, check_output_suffix
+
+    for flag, path in outputs:
+        if path not in (None, "-"):
+            try:
+                check_output_suffix(path, flag, allowed or tuple(OUTPUT_SUFFIXES))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
 
 
 def _report_empty_directories(inputs: Sequence[str], glob: str, command: str) -> bool:
@@ -440,6 +456,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     check_inputs(args.inputs)
     _check_share_options(args)
+    _check_suffixes((("-o", args.output),), (".csv", ".jsonl", ".ndjson") if args.shares else None)
     if args.plot or args.bars:  # before the labelling, and before research imports scikit-learn
         require("matplotlib", "--plot" if args.plot else "--bars")
     if not args.shares and args.output not in (None, "-") and output_format(args.output) == "parquet":
@@ -520,6 +537,11 @@ def _profile_shares(args: argparse.Namespace, batch, model) -> None:
         groups = [values[item.report.doc_id] for item in labelled for _ in item.report.sentences]
     table = estimate_shares(labelled, groups, method=args.shares, model=model,
                             confidence=0.95 if args.confidence is None else args.confidence)
+    if by not in ("section", "document"):
+        from .plots import period_value
+
+        if all(period_value(group) is not None for group in table.groups):  # years or dates: in time order
+            table = table.sorted_groups(key=period_value)
     to_stdout = args.output == "-"
     if not to_stdout:
         print(table.format())
@@ -641,7 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="cppcc-nlp", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument(
-        "--version", action=_VersionAction, help="print the version, the shipped model's sha256 and the tokenizer"
+        "-V", "--version", action=_VersionAction, help="print the version, the shipped model's sha256 and the tokenizer"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 

@@ -246,6 +246,13 @@ class ShareTable:
     def to_records(self) -> list[dict]:
         return [dict(row) for row in self.rows]
 
+    def sorted_groups(self, key=None) -> "ShareTable":
+        """The same table with its groups in sorted order (``key`` as for ``sorted``; each group's themes stay
+        in order)."""
+        order = sorted(self.groups, key=key)
+        rank = {group: k for k, group in enumerate(order)}
+        return replace(self, rows=tuple(sorted(self.rows, key=lambda row: rank[row["group"]])))
+
     def to_dataframe(self):
         """The rows as a pandas DataFrame (requires pandas)."""
         from .optional import require
