@@ -119,9 +119,9 @@ def _registry_entry(entry, where: str) -> SourceSpec:
     if unknown:
         raise CorpusError(f"{where}: unknown key(s) {unknown}; {_ENTRY_HELP}")
     for key, value in entry.items():
-        if not isinstance(value, _ENTRY_TYPES[key]) or (key in ("name", "path", "doc_id") and not value):
-            kind = "true or false" if _ENTRY_TYPES[key] is bool else "a non-empty string" if key in (
-                "name", "path", "doc_id") else "a string"
+        if not isinstance(value, _ENTRY_TYPES[key]) or (key in ("name", "path") and not value):
+            kind = ("true or false" if _ENTRY_TYPES[key] is bool
+                    else "a non-empty string" if key in ("name", "path") else "a string")
             raise CorpusError(f"{where}: {key!r} must be {kind}, got {value!r}")
     return SourceSpec(**entry)
 
