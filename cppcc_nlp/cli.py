@@ -423,6 +423,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                     progress=lambda: bar.update(1), codebook=_codebook_arg(args))
     finally:
         bar.close()
+    if not result["protocols"]:
+        raise UsageError(
+            f"no protocol applies to this corpus ({', '.join(protocols)}{' with --quick' if args.quick else ''}): "
+            "source needs two sources or more, document a source of at least 100 labelled documents (and no "
+            "--quick), city a committed report (raw/), host a source with a group_field"
+        )
     print(format_evaluation(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
