@@ -204,7 +204,8 @@ def test_labels_given_in_label_studio_arrive_where_they_were_given(server, expor
             server.call("POST", f"/api/tasks/{task['id']}/annotations", {"result": [], "was_cancelled": True})
     assert expected[batch[2]["id"]] == ["member_management", "poverty_alleviation"]
 
-    version = server.call("GET", "/api/version")
+    version = server.call("GET", "/api/version").get("release")
+    print(f"Label Studio {version}")  # which version this run tested (pytest -s shows it)
     for kind in ("JSON", "JSON_MIN"):
         body = server.call("GET", f"/api/projects/{project}/export?exportType={kind}", raw=True)
         (root / f"export-{kind}.json").write_bytes(body)

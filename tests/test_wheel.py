@@ -73,3 +73,26 @@ def test_train_and_evaluate_from_another_directory(installed, tmp_path):
     assert "Leave one city out" in evaluated.stdout
     labelled = run(installed, "explain", "--model", str(tmp_path / "m"), "开展民主监督，跟踪督办重点提案。")
     assert labelled.returncode == 0 and "supervision" in labelled.stdout
+
+
+def test_merge_into_the_installed_package_is_refused_with_a_pointer_to_corpus_init(installed, tmp_path):
+    target = installed[0]
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text('{"id": "xwlb-cppcc/x-s00-000", "labels": [], "annotator": "me", "selection": "random"}\n',
+                     encoding="utf-8")
+    before = sorted(p.stat().st_mtime_ns for p in (target / "cppcc_nlp" / "corpus_data" / "labels").iterdir())
+    done = run(installed, "annotate", "merge", str(batch))
+    assert done.returncode == 2, done.stderr
+    assert "shipped inside the installed package" in done.stderr and "cppcc-nlp corpus init DIR" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    after = sorted(p.stat().st_mtime_ns for p in (target / "cppcc_nlp" / "corpus_data" / "labels").iterdir())
+    assert before == after
+    made = run(installed, "corpus", "init", str(tmp_path / "mine"))
+    assert made.returncode == 0 and (tmp_path / "mine" / "codebook.toml").is_file()
+
+
+def test_corpus_stats_of_the_installed_package_without_source_copies(installed, tmp_path):
+    done = run(installed, "corpus", "stats", env={"CPPCC_NLP_SOURCES": str(tmp_path / "none")})
+    assert done.returncode == 0, done.stderr
+    units = sum(1 for path in (ROOT / "corpus" / "labels").glob("*.jsonl") for line in path.open() if line.strip())
+    assert f"units: {units} " in done.stdout and "not checked against their sources" in done.stderr
