@@ -423,7 +423,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                     progress=lambda: bar.update(1), codebook=_codebook_arg(args))
     finally:
         bar.close()
-    if not result["protocols"]:
+    if result.get("protocols") == {}:
         raise UsageError(
             f"no protocol applies to this corpus ({', '.join(protocols)}{' with --quick' if args.quick else ''}): "
             "source needs two sources or more, document a source of at least 100 labelled documents (and no "
@@ -731,7 +731,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="maintainers: replace the shipped model (models/default of the clone) and its pinned hash",
     )
     train.add_argument("--params", help="model parameters as JSON (default: the shipped model's, so that the shipped "
-                       "model is rebuilt byte for byte from the corpus and the sources)")
+                       "model is rebuilt byte for byte from the corpus and the sources, under the library versions "
+                       "its card records)")
     train.add_argument("--evaluation", help="held-out evaluation to put in the card (JSON of `cppcc-nlp evaluate --json`)")
     train.add_argument("--calibration", help="calibration figures to put in the card (benchmarks/results/calibration.json)")
     train.set_defaults(func=cmd_train)
