@@ -61,6 +61,7 @@ def test_corpus_stats_from_another_directory(installed):
     assert where.stdout.strip().startswith(str(installed[0]))
 
 
+@pytest.mark.slow
 def test_train_and_evaluate_from_another_directory(installed, tmp_path):
     # the seed report alone (no external copies): fast, and still the shipped corpus
     fast = {"CPPCC_NLP_SOURCES": str(tmp_path / "none")}
