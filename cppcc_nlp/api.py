@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from itertools import compress
-from typing import TYPE_CHECKING, Iterable, Sequence, overload
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence, overload
 
 import numpy as np
 
@@ -144,7 +144,7 @@ def classify(texts, model=None):
     list, a generator, a pandas Series such as ``df["text"]``) gives one per
     element, in order; a ``Report`` (from ``read_report``) gives a
     ``LabelledReport`` with every sentence's prediction and each section's
-    profile, as ``label_report`` does. A DataFrame is refused with a
+    profile, as ``label_report`` does. A DataFrame or a dict is refused with a
     ``TypeError``: pass the column that holds the texts. ``model`` is any
     form ``as_engine`` takes; None is the shipped model's engine
     (``default_engine``), loaded lazily once.
@@ -166,6 +166,10 @@ def _texts_of(texts) -> list[str]:
             f"classify() takes texts, not a DataFrame (columns: {', '.join(columns[:8]) or 'none'}); "
             f"pass the column of texts, e.g. classify(df[{example!r}])"
         )
+    if isinstance(texts, Mapping):  # its iteration gives the keys, never what a caller meant to classify
+        keys = ", ".join(repr(k)[:30] for k in list(texts)[:5]) or "none"
+        raise TypeError(f"classify() takes texts, not a {type(texts).__name__} (keys: {keys}); pass the texts "
+                        "themselves, e.g. classify(list(d.values())) or classify(d[key])")
     if isinstance(texts, (bytes, bytearray)) or not hasattr(texts, "__iter__"):
         raise TypeError(f"classify() takes a string, an iterable of strings or a Report, not {type(texts).__name__}")
     items = list(texts)

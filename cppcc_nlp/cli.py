@@ -87,12 +87,14 @@ def _add_codebook_option(parser: argparse.ArgumentParser, corpus: bool = False) 
     parser.add_argument("--codebook", help="the themes (a codebook TOML file; default: the corpus's codebook.toml, "
                                            "else the five CPPCC themes)")
     if corpus:
-        parser.add_argument("--corpus", help="corpus directory whose codebook.toml names the themes")
+        parser.add_argument("--corpus", help="corpus directory whose codebook.toml names the themes "
+                                             "(default: $CPPCC_NLP_CORPUS)")
 
 
 def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
     _add_codebook_option(parser)
-    parser.add_argument("--corpus", help="corpus directory (default: corpus/ of the checkout)")
+    parser.add_argument("--corpus", help="corpus directory, made by `corpus init` (default: $CPPCC_NLP_CORPUS, "
+                                         "else the corpus shipped with the package)")
     parser.add_argument(
         "--sources", help="directory of source copies that stand-off labels point into (default: $CPPCC_NLP_SOURCES)"
     )
@@ -104,11 +106,34 @@ def _add_corpus_options(parser: argparse.ArgumentParser) -> None:
 
 def cmd_corpus_stats(args: argparse.Namespace) -> int:
     from .corpus import corpus_stats
-
     from .corpus.load import default_corpus_dir
+    from .corpus.stats import load_for_stats
 
     corpus_dir = args.corpus if args.corpus is not None else default_corpus_dir()
-    print(corpus_stats(_load_corpus_arg(args), corpus_dir=corpus_dir, codebook=_codebook_arg(args)).format())
+    codebook = _codebook_arg(args)
+    loaded = load_for_stats(corpus_dir, args.sources, codebook, skip_missing_sources=args.skip_missing_sources)
+    print(corpus_stats(loaded.records, corpus_dir=corpus_dir, codebook=codebook).format())
+    if loaded.unchecked:
+        print(one_line(loaded.format_unchecked()), file=sys.stderr)
+    return 0
+
+
+def cmd_corpus_init(args: argparse.Namespace) -> int:
+    from .corpus.user import init_corpus
+
+    print(init_corpus(args.directory, codebook=args.codebook).format())
+    return 0
+
+
+def cmd_corpus_add_source(args: argparse.Namespace) -> int:
+    from .corpus.user import add_source
+
+    if args.corpus is None:
+        raise UsageError("which corpus? pass --corpus DIR or set CPPCC_NLP_CORPUS (make one with `corpus init DIR`)")
+    added = add_source(args.corpus, args.name, args.path, text_field=args.text_field, id_field=args.id_field,
+                       genre=args.genre, description=args.description, group_field=args.group_field,
+                       truncated=args.truncated, sources=args.sources)
+    print(added.format())
     return 0
 
 
@@ -120,17 +145,30 @@ def cmd_annotate_select(args: argparse.Namespace) -> int:
         theme=args.theme, max_per_doc=args.max_per_doc, suggest=args.suggest, seed=args.seed,
         corpus_dir=args.corpus, sources=args.sources, progress=None, codebook=_codebook_arg(args),
     )
+    if not written:
+        if args.strategy == "keyword" and (args.query or args.theme):
+            why = (f"no unlabelled unit matches --query {args.query!r}" if args.query
+                   else f"no unlabelled unit holds a cue word of theme {args.theme!r}")
+        else:
+            why = "every unit of these sources is labelled already, or they hold none"
+        print(one_line(f"cppcc-nlp annotate select: nothing selected: {why}; {args.output} holds no unit"),
+              file=sys.stderr)
+        return EXIT_NOTHING_SELECTED
     print(f"selected {written} units ({args.strategy}) -> {args.output}", file=sys.stderr)
-    return 0 if written else EXIT_NOTHING_SELECTED
+    return 0
 
 
 def cmd_annotate_merge(args: argparse.Namespace) -> int:
     from .annotate.merge import merge_batch
+    from .corpus.user import check_writable
 
+    check_writable(args.corpus)  # the shipped corpus of an installed package: refused before any reading
     for batch in args.batches:
         result = merge_batch(batch, args.corpus, args.sources, annotator=args.annotator or "",
                              selection=args.selection or "", replace=args.replace, codebook=_codebook_arg(args))
         print(f"{batch}: {result.format()}")
+        for path in result.files:
+            print(f"  -> {path}")
     return 0
 
 
@@ -216,7 +254,11 @@ def cmd_label(args: argparse.Namespace) -> int:
     from .batch.inputs import check_outputs
 
     check_inputs(args.inputs)
+    for flag, value in (("--profiles", args.profiles), ("--errors", args.errors)):
+        if value == "-":
+            raise UsageError(f"{flag} -: standard output is for the records (-o -); give {flag} a file")
     check_outputs(args.inputs, args.output, args.profiles, args.errors)
+    _check_suffixes((("-o", args.output), ("--profiles", args.profiles)))
     from .segment import tokenizer_choice
 
     tokenizer_choice()  # a bad CPPCC_NLP_TOKENIZER is a usage error before any work
@@ -265,6 +307,18 @@ def cmd_label(args: argparse.Namespace) -> int:
         print("cppcc-nlp label: nothing labelled: the inputs hold no document", file=sys.stderr)
         return EXIT_NOTHING_LABELLED
     return EXIT_SOME_INPUTS_FAILED if result.failed else 0
+
+
+def _check_suffixes(outputs, allowed=None) -> None:
+    """Refuse (exit 2) an output file whose suffix names no format we write: never JSON lines in ``out.txt``."""
+    from .records import OUTPUT_SUFFIXES, check_output_suffix
+
+    for flag, path in outputs:
+        if path not in (None, "-"):
+            try:
+                check_output_suffix(path, flag, allowed or tuple(OUTPUT_SUFFIXES))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
 
 
 def _report_empty_directories(inputs: Sequence[str], glob: str, command: str) -> bool:
@@ -387,6 +441,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                     progress=lambda: bar.update(1), codebook=_codebook_arg(args))
     finally:
         bar.close()
+    if result.get("protocols") == {}:
+        raise UsageError(
+            f"no protocol applies to this corpus ({', '.join(protocols)}{' with --quick' if args.quick else ''}): "
+            "source needs two sources or more, document a source of at least 100 labelled documents (and no "
+            "--quick), city a committed report (raw/), host a source with a group_field"
+        )
     print(format_evaluation(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -420,6 +480,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     check_inputs(args.inputs)
     _check_share_options(args)
+    _check_suffixes((("-o", args.output),), (".csv", ".jsonl", ".ndjson") if args.shares else None)
     from .outputs import check_output_file
 
     for flag, path in (("-o", args.output), ("--plot", args.plot), ("--bars", args.bars)):
@@ -529,6 +590,11 @@ def _profile_shares(args: argparse.Namespace, batch, model) -> None:
         groups = [values[item.report.doc_id] for item in labelled for _ in item.report.sentences]
     table = estimate_shares(labelled, groups, method=args.shares, model=model,
                             confidence=0.95 if args.confidence is None else args.confidence)
+    if by not in ("section", "document"):
+        from .plots import period_value
+
+        if all(period_value(group) is not None for group in table.groups):  # years or dates: in time order
+            table = table.sorted_groups(key=period_value)
     to_stdout = args.output == "-"
     if not to_stdout:
         print(table.format())
@@ -547,6 +613,39 @@ def _profile_shares(args: argparse.Namespace, batch, model) -> None:
                   else plot_shares(table, kind=kind, font=args.font))
         figure.savefig(args.plot, dpi=args.dpi)
         print(f"shares ({kind}) -> {args.plot}", file=sys.stderr)
+
+
+def _add_corpus_user_parsers(corpus_commands) -> None:
+    """``corpus init`` and ``corpus add-source``: a corpus of one's own (``corpus/user.py``)."""
+    init = corpus_commands.add_parser(
+        "init", help="make a corpus of your own: DIR/codebook.toml, DIR/sources.json, DIR/labels/",
+        description="Make an empty corpus in DIR: codebook.toml (a copy of --codebook FILE, else of the five CPPCC "
+        "themes, to edit), an empty sources.json and labels/. Use it with --corpus DIR or CPPCC_NLP_CORPUS=DIR.",
+    )
+    init.add_argument("directory", metavar="DIR")
+    init.add_argument("--codebook", help="the themes: a codebook TOML file to copy (default: the CPPCC codebook)")
+    init.set_defaults(func=cmd_corpus_init)
+
+    add = corpus_commands.add_parser(
+        "add-source", help="register an archive (a JSONL file or a directory of .txt reports) as a source",
+        description="Read an archive through and register it in the corpus's sources.json as NAME: a JSONL file "
+        "(one document per line, its id and text in two fields) or a directory of .txt reports (ids: the paths). "
+        "PATH is stored relative to --sources (or CPPCC_NLP_SOURCES) when it lies inside it, else absolute.",
+    )
+    add.add_argument("name", metavar="NAME", help="the source's name: the first part of every unit id")
+    add.add_argument("path", metavar="PATH", help="a JSONL file or a directory of .txt reports")
+    add.add_argument("--text-field", default="text", help="JSONL: the field holding the text (default: text)")
+    add.add_argument("--id-field", default="id", help="JSONL: the field holding the document id (default: id)")
+    add.add_argument("--group-field", default="", help="JSONL: the field naming a document's site (a URL: its host), "
+                                                       "held out whole by evaluate --protocol host")
+    add.add_argument("--truncated", action="store_true",
+                     help="the texts are excerpts that may stop mid-sentence (an unfinished last sentence is no unit)")
+    add.add_argument("--genre", default="", help="a word for the kind of text (shown in the model card)")
+    add.add_argument("--description", default="", help="one line about the source")
+    add.add_argument("--corpus", help="the corpus directory (default: $CPPCC_NLP_CORPUS)")
+    add.add_argument("--sources", help="directory of source copies that relative paths start from "
+                                       "(default: $CPPCC_NLP_SOURCES)")
+    add.set_defaults(func=cmd_corpus_add_source)
 
 
 def _add_annotate_parser(commands) -> None:
@@ -617,7 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="cppcc-nlp", description=DESCRIPTION, epilog=EPILOG)
     parser.add_argument(
-        "--version", action=_VersionAction, help="print the version, the shipped model's sha256 and the tokenizer"
+        "-V", "--version", action=_VersionAction, help="print the version, the shipped model's sha256 and the tokenizer"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -632,6 +731,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_corpus_options(stats)
     stats.set_defaults(func=cmd_corpus_stats)
+    _add_corpus_user_parsers(corpus_commands)
 
     _add_annotate_parser(commands)
 
@@ -680,7 +780,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="maintainers: replace the shipped model (models/default of the clone) and its pinned hash",
     )
     train.add_argument("--params", help="model parameters as JSON (default: the shipped model's, so that the shipped "
-                       "model is rebuilt byte for byte from the corpus and the sources)")
+                       "model is rebuilt byte for byte from the corpus and the sources, under the library versions "
+                       "its card records)")
     train.add_argument("--evaluation", help="held-out evaluation to put in the card (JSON of `cppcc-nlp evaluate --json`)")
     train.add_argument("--calibration", help="calibration figures to put in the card (benchmarks/results/calibration.json)")
     train.set_defaults(func=cmd_train)
@@ -831,6 +932,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("cppcc-nlp: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if getattr(args, "corpus", None) is None and "corpus" in vars(args):  # --corpus DIR, else $CPPCC_NLP_CORPUS
+        args.corpus = os.environ.get("CPPCC_NLP_CORPUS") or None
     try:
         if args.command not in ("read", "corpus"):  # the others compute with numpy
             _import_holding_interrupts("numpy")

@@ -48,6 +48,29 @@ def progress_bar(iterable: Iterable | None = None, *, total: int | None = None, 
         return NoBar(iterable)
     from tqdm import tqdm
 
-    bar = tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, **options)
+    width = _terminal_width()
+    if width:  # a terminal that knows its size: the bar follows it
+        options = {"dynamic_ncols": True, **options}
+    else:  # a pseudo-terminal that reports 0 x 0 (script -q -c, some CI runners): tqdm would draw nothing
+        options = {"ncols": _fallback_width(), "nrows": 24, **options}
+    bar = tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, **options)
     bar.write = lambda message: tqdm.write(message, file=sys.stderr)  # type: ignore[method-assign]
     return bar
+
+
+def _terminal_width() -> int:
+    """The width stderr's terminal reports (0 when it reports none or is no terminal)."""
+    import os
+
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return 0
+
+
+def _fallback_width() -> int:
+    """``$COLUMNS`` when it is a positive number, else 80."""
+    import os
+
+    value = os.environ.get("COLUMNS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else 80

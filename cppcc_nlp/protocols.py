@@ -64,7 +64,7 @@ def make_splits(records: Sequence[LabelRecord], protocol: str) -> list[Split]:
     sources = np.array([r.source for r in records], dtype=object)
     splits = []
     if protocol == "source":
-        for source in sorted(set(sources)):
+        for source in sorted(set(sources)) if len(set(sources)) > 1 else ():  # one source: nothing to train on
             splits.append(Split(protocol, source, index[sources != source], index[sources == source]))
     elif protocol == "city":
         single = [s for s in sorted(set(sources)) if all(r.span is None for r in records if r.source == s)]

@@ -56,6 +56,24 @@ _PROFILE_TYPES = {"section_index": "int", "sentences": "int", "characters": "int
 STDIN_ID = "stdin"
 
 
+# output files by suffix (label -o and --profiles, profile -o); any other suffix is refused, never guessed
+OUTPUT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+
+
+def check_output_suffix(path, flag: str = "-o", allowed=tuple(OUTPUT_SUFFIXES)) -> str:
+    """The format an output file's suffix names ("jsonl", "csv" or "parquet"); a ``ValueError`` for any other
+    suffix, saying which ones are written."""
+    from pathlib import PurePath
+
+    suffix = PurePath(str(path)).suffix.lower()
+    if suffix not in allowed:
+        what = f"suffix {suffix!r}" if suffix else "no suffix"
+        raise ValueError(f"{path}: {flag} has {what}; the suffix names the format: "
+                         + ", ".join(f"{s} ({OUTPUT_SUFFIXES[s]})" for s in allowed)
+                         + ("; - writes JSON lines to standard output" if flag == "-o" else ""))
+    return OUTPUT_SUFFIXES[suffix]
+
+
 # -- document ids ----------------------------------------------------------------------------
 
 

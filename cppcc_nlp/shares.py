@@ -48,7 +48,7 @@ import sys
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Hashable, Iterable, Sequence
+from typing import Any, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -199,12 +199,59 @@ class ShareTable:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def __iter__(self):
+        """The rows, each a dict of ``SHARE_FIELDS`` (so ``pandas.DataFrame(table)`` is the table)."""
+        return iter(self.to_records())
+
+    def __getitem__(self, index):
+        """Row ``index`` (a dict), or a list of rows for a slice."""
+        if isinstance(index, slice):
+            return [dict(row) for row in self.rows[index]]
+        return dict(self.rows[index])
+
+    def __repr__(self) -> str:
+        groups = self.groups
+        shown = ", ".join(map(repr, groups[:4])) + (", ..." if len(groups) > 4 else "")
+        head = (f"ShareTable(method={self.method!r}, confidence={self.confidence:g}, {len(groups)} groups "
+                f"[{shown}] x {len(self.themes)} themes, {len(self.rows)} rows)")
+        return head + "\n" + self.format()
+
+    def _repr_html_(self) -> str:
+        """An HTML table for notebooks: one row per group, ``share [low, high]`` per theme."""
+        from html import escape
+
+        names = getattr(self.codebook, "names", None) or {}
+        head = "".join(f"<th title='{escape(theme)}'>{escape(names.get(theme, theme))}</th>" for theme in self.themes)
+        body = []
+        for group, cells in self._by_group().items():
+            first = next(iter(cells.values()))
+            values = "".join(
+                f"<td>{c['share']:.2f} <small>[{c['low']:.2f}, {c['high']:.2f}]</small></td>"
+                for c in (cells[t] for t in self.themes))
+            body.append(f"<tr><th>{escape(str(group))}</th><td>{first['n_units']}</td>{values}</tr>")
+        caption = f"theme shares ({escape(self.method)}), {self.confidence:.0%} intervals"
+        return (f"<table><caption>{caption}</caption><thead><tr><th>group</th><th>units</th>{head}</tr></thead>"
+                f"<tbody>{''.join(body)}</tbody></table>")
+
+    def _by_group(self) -> dict:
+        by_group: dict[Any, dict[str, dict]] = {}
+        for row in self.rows:
+            by_group.setdefault(row["group"], {})[row["theme"]] = row
+        return by_group
+
     @property
     def groups(self) -> list:
         return list(dict.fromkeys(row["group"] for row in self.rows))
 
     def to_records(self) -> list[dict]:
         return [dict(row) for row in self.rows]
+
+    def sorted_groups(self, key=None) -> "ShareTable":
+        """The same table with its groups in sorted order (``key`` as for ``sorted``; each group's themes stay
+        in order)."""
+        order = sorted(self.groups, key=key)
+        rank = {group: k for k, group in enumerate(order)}
+        return replace(self, rows=tuple(sorted(self.rows, key=lambda row: rank[row["group"]])))
 
     def to_dataframe(self):
         """The rows as a pandas DataFrame (requires pandas)."""
@@ -222,10 +269,7 @@ class ShareTable:
     def format(self, digits: int = 2) -> str:
         """A Markdown table: one line per group, ``share [low, high]`` per theme."""
         lines = ["| group | units | " + " | ".join(self.themes) + " |", "|---|---:|" + "---|" * len(self.themes)]
-        by_group: dict[Any, dict[str, dict]] = {}
-        for row in self.rows:
-            by_group.setdefault(row["group"], {})[row["theme"]] = row
-        for group, cells in by_group.items():
+        for group, cells in self._by_group().items():
             first = next(iter(cells.values()))
             values = [f"{c['share']:.{digits}f} [{c['low']:.{digits}f}, {c['high']:.{digits}f}]"
                       for c in (cells[t] for t in self.themes)]
@@ -387,7 +431,8 @@ def estimate_shares(
     """Each group's share of units per theme, with a ``confidence`` interval.
 
     ``units``: texts, records (objects with ``.text``, and ``.context`` for
-    models that read it, e.g. the corpus's ``LabelRecord``), ``Report`` objects
+    models that read it, e.g. the corpus's ``LabelRecord``; or dicts with a
+    ``"text"``, e.g. ``LabelledReport.to_records()``), ``Report`` objects
     or labelled reports (``LabelledReport``, a list of them, or a
     ``research.ReportBatch``). Texts, records and reports are predicted with
     ``model`` (any form ``api.as_engine`` takes; default: the shipped model); a labelled report's own predictions
@@ -396,7 +441,8 @@ def estimate_shares(
 
     ``groups``: one key per unit (per sentence for reports), e.g. the section,
     the document or the year; for reports also ``"section"`` (the default for
-    reports) or ``"document"``; None for texts: one group, ``"all"``.
+    reports) or ``"document"``; for dict records the name of a field
+    (``"section"``, ``"document"`` for ``doc``); None for texts: one group, ``"all"``.
 
     ``method``: ``"count"``, ``"probability"``, ``"adjusted"`` (default) or
     ``"adjusted-probability"`` (see the module's documentation). The adjusted
@@ -467,11 +513,38 @@ def _predictions(units, groups, model, themes):
     items = list(units)
     if not items:
         raise ValueError("no unit to estimate shares from")
-    if isinstance(groups, str):
-        raise ValueError(f"groups={groups!r} names a grouping of reports; for texts or records give one key per unit")
+    records = all(isinstance(item, Mapping) for item in items)
+    if records:  # sentence records (LabelledReport.to_records(), a label output's JSON lines): their text
+        groups = _record_groups(items, groups)
+        items = _record_texts(items)
+    elif isinstance(groups, str):
+        raise ValueError(f"groups={groups!r} names a grouping of reports or records; for texts give one key per unit")
     probabilities = _predict(model, items)
     predicted = probabilities >= np.asarray(model.thresholds)
     return probabilities, predicted, None if groups is None else list(groups), None
+
+
+def _record_texts(records: list) -> list[str]:
+    texts = []
+    for k, record in enumerate(records):
+        text = record.get("text")
+        if not isinstance(text, str):
+            raise ValueError(f"record {k} has no 'text' string (keys: {', '.join(map(str, record))})")
+        texts.append(text)
+    return texts
+
+
+def _record_groups(records: list, groups):
+    """One key per record: ``groups`` as given, or a field of each record it names ("section", "document" for
+    ``doc``, any other key)."""
+    if not isinstance(groups, str):
+        return groups
+    key = "doc" if groups == "document" else groups
+    missing = next((k for k, record in enumerate(records) if key not in record), None)
+    if missing is not None:
+        raise ValueError(f"groups={groups!r}: record {missing} has no {key!r} field "
+                         f"(keys: {', '.join(map(str, records[missing]))})")
+    return [record[key] for record in records]
 
 
 def _predict(engine, items, contexts=None) -> np.ndarray:

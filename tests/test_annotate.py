@@ -167,6 +167,7 @@ def test_audit_lists_the_most_confident_contradictions_first():
     assert findings[0].self_confidence == pytest.approx(0.03)
 
 
+@pytest.mark.slow
 def test_audit_runs_over_a_corpus_from_the_cli(standoff_corpus, tmp_path, capsys):
     corpus, sources, _ = standoff_corpus
     out = tmp_path / "audit.jsonl"
@@ -249,6 +250,7 @@ def test_label_studio_export_with_an_unknown_theme_is_refused(tmp_path):
         read_export(path)
 
 
+@pytest.mark.slow
 def test_label_studio_round_trip_through_the_installed_command(standoff_corpus, tmp_path):
     """select -> export-labelstudio -> (an annotator in Label Studio) -> import-labelstudio -> merge."""
     corpus, sources, units = standoff_corpus

@@ -131,3 +131,9 @@ def test_the_readme_example_report_gets_the_labels_the_readme_shows():
     for text, labels in rows:
         expected = [] if labels.strip() == "(none)" else [t.strip() for t in labels.split(",")]
         assert got[text.strip()] == expected, text
+
+
+@pytest.mark.parametrize("mapping", [{"a": "助力脱贫攻坚。"}, {1: "成立功能型党支部。", 2: "开展民主监督。"}])
+def test_classify_a_dict_is_refused_rather_than_its_keys_classified(small_model, mapping):
+    with pytest.raises(TypeError, match=r"not a dict \(keys: .*classify\(list\(d.values\(\)\)\)"):
+        classify(mapping, model=small_model)

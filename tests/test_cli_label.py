@@ -91,6 +91,7 @@ def test_label_help_states_the_commit_interval_that_applies(capsys):
     assert f"(default: {COMMIT_SECONDS:g})" in " ".join(capsys.readouterr().out.split())
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumed_gives_the_bytes_of_an_uninterrupted_run(tmp_path, spec):
     folder = tmp_path / "archive"
     text = SEED.read_text(encoding="utf-8")

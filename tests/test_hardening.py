@@ -346,6 +346,7 @@ def interrupt_archive(tmp_path_factory):
     return archive, (folder / "reference.jsonl").read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to see the worker processes")
 @pytest.mark.parametrize("phase", ["a worker is starting", "labelling"])
 def test_ctrl_c_with_two_jobs_ends_at_once_in_one_line_and_resumes(tmp_path, interrupt_archive, phase):

@@ -153,6 +153,7 @@ def test_best_f1_threshold_separates_positives():
     assert best_f1_threshold(np.zeros(3), np.array([0.1, 0.9, 0.5])) == 0.5
 
 
+@pytest.mark.slow
 def test_thresholds_are_chosen_by_cross_validation_inside_fit(seed_records):
     texts, labels = [r.text for r in seed_records], [r.labels for r in seed_records]
     groups = [r.section for r in seed_records]

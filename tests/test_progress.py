@@ -133,10 +133,11 @@ def test_train_command_shows_its_fit_bar_on_a_terminal(seed_corpus_dir, small_mo
     assert "3/3" in terminal.getvalue()
 
 
-def run_on_terminal(args, cwd):
-    """Run a command with stderr on a pseudo-terminal of 100 columns; return (exit code, what it drew)."""
+def run_on_terminal(args, cwd, columns=100):
+    """Run a command with stderr on a pseudo-terminal of ``columns`` (0: one that reports 0 x 0, as under
+    ``script -q -c``); return (exit code, what it drew)."""
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24 if columns else 0, columns, 0, 0))
     process = subprocess.Popen(args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
     drawn = b""
@@ -161,6 +162,23 @@ def test_label_console_script_draws_a_bar_on_a_terminal_and_none_into_a_pipe(tmp
                            timeout=120)
     assert piped.returncode == 0 and "1/1" not in piped.stderr and "%|" not in piped.stderr
     assert piped.stderr.startswith("labelled 1 document(s)")
+
+
+def test_a_bar_is_drawn_on_a_pseudo_terminal_that_reports_size_zero(monkeypatch):
+    master, slave = pty.openpty()  # a new pseudo-terminal reports 0 x 0 until someone sets its size
+    try:
+        with os.fdopen(os.dup(slave), "w", encoding="utf-8") as stderr:
+            monkeypatch.setattr(sys, "stderr", stderr)
+            assert os.get_terminal_size(stderr.fileno()).columns == 0
+            bar = progress_bar(total=2, desc="docs", unit="doc")
+            bar.update(2)
+            bar.close()
+        monkeypatch.undo()
+        drawn = os.read(master, 65536).decode("utf-8", "replace")
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert "docs" in drawn and "2/2" in drawn and "100%|" in drawn, drawn
 
 
 def test_annotate_select_shows_a_bar_over_the_documents_on_a_terminal(tmp_path, monkeypatch):

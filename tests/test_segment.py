@@ -66,6 +66,7 @@ def test_rjieba_tokens_equal_jieba_tokens_on_the_corpus(jieba_segmenter):
     assert Segmenter(backend="rjieba").cut(SEED_TEXT) == jieba_segmenter.cut(SEED_TEXT)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not rjieba_available(), reason="rjieba not installed")
 @pytest.mark.skipif(not EXTERNAL.is_dir(), reason="../shared/external not present")
 def test_rjieba_tokens_equal_jieba_tokens_on_external_texts(jieba_segmenter):

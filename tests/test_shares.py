@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +12,9 @@ import pytest
 
 from cppcc_nlp import estimate_shares
 from cppcc_nlp.errors import ModelError
-from cppcc_nlp.shares import METHODS, ErrorRates, adjust, shares_from_scores
+from cppcc_nlp.shares import METHODS, SHARE_FIELDS, ErrorRates, adjust, shares_from_scores
+
+from conftest import ROOT
 
 THEMES = ("a", "b")
 
@@ -351,3 +354,56 @@ def test_profile_share_options_are_checked(shares_model_dir, small_model, tmp_pa
     save_model(small_model, tmp_path / "no-heldout", [])
     assert main(["profile", report, "--shares", "adjusted", "--model", str(tmp_path / "no-heldout")]) == 5
     assert "no held-out predictions" in capsys.readouterr().err
+
+
+# -- a table in a notebook --------------------------------------------------------------------------------------
+
+
+def test_a_share_table_behaves_like_a_table(shares_model, seed_records):
+    pd = pytest.importorskip("pandas")
+    sections = [r.section for r in seed_records]
+    table = estimate_shares(seed_records, sections, model=shares_model, rounds=100)
+    rows = list(table)
+    assert len(rows) == len(table) == len(table.groups) * 5 and rows == table.to_records()
+    assert table[0] == rows[0] and table[-1] == rows[-1] and table[1:3] == rows[1:3]
+    table[0]["share"] = 2.0  # rows handed out are copies: the table does not change
+    assert table[0]["share"] != 2.0
+    frame = pd.DataFrame(table)
+    assert list(frame.columns) == list(SHARE_FIELDS) and len(frame) == len(table)
+    assert frame.equals(table.to_dataframe())
+    text = repr(table)
+    assert text.startswith("ShareTable(method='adjusted'") and "| group | units |" in text and "{" not in text
+    html = table._repr_html_()
+    assert html.startswith("<table>") and "石家庄市" in html and html.count("<tr>") == len(table.groups) + 1
+
+
+def test_shares_of_the_librarys_own_records_as_the_readme_shows(shares_model):
+    from cppcc_nlp import label_report
+
+    labelled = label_report("corpus/raw/hebei-2019-cppcc-highlights.txt", model=shares_model)
+    records = labelled.to_records()
+    by_list = estimate_shares(records, [r["section"] for r in records], model=shares_model, rounds=100)
+    by_field = estimate_shares(records, "section", model=shares_model, rounds=100)
+    assert by_list.rows == by_field.rows and "石家庄市" in by_list.groups
+    assert estimate_shares(records, "document", model=shares_model, rounds=100).groups == [labelled.report.doc_id]
+    with pytest.raises(ValueError, match="record 0 has no 'year' field"):
+        estimate_shares(records, "year", model=shares_model)
+    with pytest.raises(ValueError, match="record 0 has no 'text' string"):
+        estimate_shares([{"section": "x"}], model=shares_model, method="count")
+
+
+def test_the_readme_share_snippet_runs_as_written():
+    """The README's Python block under "Theme shares with intervals", executed in the clone with the shipped model."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Theme shares with intervals", 1)[1].split("\n## ", 1)[0]
+    [code] = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace: dict = {}
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec(compile(code, "README.md", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+    assert len(namespace["table"]) == 14 * 5

@@ -3,7 +3,6 @@
 import json
 import logging
 import sys
-import tomllib
 
 import numpy as np
 import pytest
@@ -15,6 +14,11 @@ from cppcc_nlp.reader import parse_report
 from cppcc_nlp.segment import TOKENIZER_VARIABLE, JiebaTokenizer, Segmenter, default_lexicon, resolve_backend, rjieba_available
 
 from conftest import EXTERNAL, ROOT
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: tomli, a dependency of the package there (pyproject.toml)
+    import tomli as tomllib
 
 needs_rjieba = pytest.mark.skipif(not rjieba_available(), reason="rjieba not installed")
 

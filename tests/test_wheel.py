@@ -60,6 +60,7 @@ def test_corpus_stats_from_another_directory(installed, records):
     assert where.stdout.strip().startswith(str(installed[0]))
 
 
+@pytest.mark.slow
 def test_train_and_evaluate_from_another_directory(installed, tmp_path):
     # the seed report alone (no external copies): fast, and still the shipped corpus
     fast = {"CPPCC_NLP_SOURCES": str(tmp_path / "none")}
@@ -81,3 +82,26 @@ def test_report_page_from_another_directory(installed, tmp_path):
     assert done.returncode == 0, done.stderr
     page = (tmp_path / "page.html").read_text(encoding="utf-8")
     assert "hebei-2019-cppcc-highlights" in page and "window.cppccReport" in page and "{{" not in page
+
+
+def test_merge_into_the_installed_package_is_refused_with_a_pointer_to_corpus_init(installed, tmp_path):
+    target = installed[0]
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text('{"id": "xwlb-cppcc/x-s00-000", "labels": [], "annotator": "me", "selection": "random"}\n',
+                     encoding="utf-8")
+    before = sorted(p.stat().st_mtime_ns for p in (target / "cppcc_nlp" / "corpus_data" / "labels").iterdir())
+    done = run(installed, "annotate", "merge", str(batch))
+    assert done.returncode == 2, done.stderr
+    assert "shipped inside the installed package" in done.stderr and "cppcc-nlp corpus init DIR" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    after = sorted(p.stat().st_mtime_ns for p in (target / "cppcc_nlp" / "corpus_data" / "labels").iterdir())
+    assert before == after
+    made = run(installed, "corpus", "init", str(tmp_path / "mine"))
+    assert made.returncode == 0 and (tmp_path / "mine" / "codebook.toml").is_file()
+
+
+def test_corpus_stats_of_the_installed_package_without_source_copies(installed, tmp_path):
+    done = run(installed, "corpus", "stats", env={"CPPCC_NLP_SOURCES": str(tmp_path / "none")})
+    assert done.returncode == 0, done.stderr
+    units = sum(1 for path in (ROOT / "corpus" / "labels").glob("*.jsonl") for line in path.open() if line.strip())
+    assert f"units: {units} " in done.stdout and "not checked against their sources" in done.stderr

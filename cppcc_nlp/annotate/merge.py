@@ -19,6 +19,7 @@ from pathlib import Path
 from ..corpus.load import default_corpus_dir, labelled_ids
 from ..codebook import Codebook, default_codebook, resolve_codebook
 from ..corpus.records import SELECTIONS, check_text, load_json_line, read_decision_lines, read_label_lines
+from ..corpus.user import check_writable
 from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
 from ..errors import CorpusError, OutputError
 from ..outputs import FileLock, lock_path
@@ -193,7 +194,7 @@ def merge_batch(
     decision replaces the old one, e.g. after adjudication). Lines whose
     ``labels`` are ``null`` are left out and counted.
     """
-    root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
+    root = check_writable(corpus_dir)  # never the shipped corpus inside an installed package
     codebook = resolve_codebook(codebook, root)
     decided, unlabelled = read_labelled_batch(batch, annotator, selection, codebook)
     seen: dict[str, str] = {}

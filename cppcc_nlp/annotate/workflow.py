@@ -9,7 +9,7 @@ from typing import Sequence
 
 from ..corpus.load import default_corpus_dir, labelled_ids
 from ..corpus.records import LabelRecord, check_text, load_json_line, read_label_lines
-from ..corpus.sources import document_units, iter_documents, read_registry, source_file, sources_dir
+from ..corpus.sources import document_units, iter_documents, missing_copy, read_registry, source_file, sources_dir
 from ..errors import CorpusError
 from ..codebook import Codebook, default_codebook, resolve_codebook
 from .audit import AuditFinding, find_label_issues, out_of_fold_probabilities
@@ -53,7 +53,7 @@ def select_batch(
         for name in names:
             path = source_file(registry[name], copies)
             if path is None:
-                raise CorpusError(f"source {name!r} ({registry[name].path}) has no local copy in {copies}: pass --sources DIR")
+                raise CorpusError(missing_copy(registry[name], copies))
             for document in iter_documents(registry[name], path):
                 units.extend(document_units(document))
                 bar.update(1)

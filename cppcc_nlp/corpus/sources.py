@@ -1,8 +1,9 @@
 """Registered sources: JSONL files of documents that stand-off labels point into.
 
-``corpus/sources.json`` names each source, its path relative to a directory
-of source copies (``--sources DIR``, ``sources=`` or ``$CPPCC_NLP_SOURCES``),
-and the field that holds each document's id. A document's units are the
+``corpus/sources.json`` names each source, its path (absolute, or relative to a
+directory of source copies: ``--sources DIR``, ``sources=`` or ``$CPPCC_NLP_SOURCES``),
+and the field that holds each document's id (``doc_id``, default ``id``).
+``cppcc-nlp corpus add-source`` writes an entry after reading the source through. A document's units are the
 reader's sentences of its ``text``; spans index the reader's normalised text.
 Optional keys: ``text_field`` (default ``text``); ``group_field``, the field
 that names a document's site (a URL field: its host), which evaluation holds
@@ -34,7 +35,7 @@ class SourceSpec:
 
     name: str
     path: str
-    doc_id: str
+    doc_id: str = "id"
     genre: str = ""
     description: str = ""
     text_field: str = "text"
@@ -84,10 +85,45 @@ def read_registry(corpus_dir: Path) -> dict[str, SourceSpec]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        specs = [SourceSpec(**entry) for entry in data["sources"]]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError) as exc:
         raise CorpusError(f"{path}: not a valid source registry ({exc})") from None
-    return {spec.name: spec for spec in specs}
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        raise CorpusError(f'{path}: a source registry is an object {{"sources": [...]}}, one entry per source')
+    specs: dict[str, SourceSpec] = {}
+    for number, entry in enumerate(data["sources"], start=1):
+        spec = _registry_entry(entry, f"{path}: source {number}")
+        if spec.name in specs:
+            raise CorpusError(f"{path}: source {number}: the name {spec.name!r} is registered twice")
+        specs[spec.name] = spec
+    return specs
+
+
+_ENTRY_TYPES = {"name": str, "path": str, "doc_id": str, "genre": str, "description": str, "text_field": str,
+                "group_field": str, "truncated": bool}
+_ENTRY_HELP = ("an entry is {\"name\": ..., \"path\": ...} with optional doc_id (default id), text_field (default "
+               "text), group_field, genre, description, truncated; path is a JSONL file or a directory of .txt reports, absolute or "
+               "relative to the sources directory (--sources or $CPPCC_NLP_SOURCES); doc_id is the field of a "
+               "document's id (cppcc-nlp corpus add-source writes entries for you)")
+
+
+def _registry_entry(entry, where: str) -> SourceSpec:
+    """One validated entry of ``sources.json``; an error names the entry, the key and the format."""
+    if not isinstance(entry, dict):
+        raise CorpusError(f"{where}: not an object; {_ENTRY_HELP}")
+    if isinstance(entry.get("name"), str):
+        where = f"{where} ({entry['name']!r})"
+    missing = [key for key in ("name", "path") if key not in entry]
+    if missing:
+        raise CorpusError(f"{where}: missing {', '.join(map(repr, missing))}; {_ENTRY_HELP}")
+    unknown = sorted(set(entry) - set(_ENTRY_TYPES))
+    if unknown:
+        raise CorpusError(f"{where}: unknown key(s) {unknown}; {_ENTRY_HELP}")
+    for key, value in entry.items():
+        if not isinstance(value, _ENTRY_TYPES[key]) or (key in ("name", "path") and not value):
+            kind = ("true or false" if _ENTRY_TYPES[key] is bool
+                    else "a non-empty string" if key in ("name", "path") else "a string")
+            raise CorpusError(f"{where}: {key!r} must be {kind}, got {value!r}")
+    return SourceSpec(**entry)
 
 
 def site_of(value) -> str:
@@ -108,11 +144,25 @@ def sources_dir(explicit: str | os.PathLike | None = None) -> Path | None:
 
 
 def source_file(spec: SourceSpec, root: Path | None) -> Path | None:
-    """The local copy of a source, or None when there is none."""
-    if root is None:
+    """The local copy of a source, or None when there is none: an absolute ``path`` as it is, a relative one
+    inside ``root`` (the directory of source copies)."""
+    if Path(spec.path).is_absolute():
+        path = Path(spec.path)
+    elif root is None:
         return None
-    path = root / spec.path
+    else:
+        path = root / spec.path
     return path if path.is_file() or path.is_dir() else None
+
+
+def missing_copy(spec: SourceSpec, root: Path | None) -> str:
+    """Why source ``spec`` has no local copy, and what to do."""
+    if Path(spec.path).is_absolute():
+        return f"source {spec.name!r}: {spec.path} does not exist (fix its path in sources.json)"
+    if root is None:
+        return (f"source {spec.name!r} ({spec.path}) is relative to the directory of source copies, and none was "
+                f"given: pass --sources DIR or set {SOURCES_ENV}")
+    return f"source {spec.name!r}: no {spec.path} in {root} (the directory of source copies, --sources or ${SOURCES_ENV})"
 
 
 def iter_documents(spec: SourceSpec, path: Path) -> Iterator[Document]:

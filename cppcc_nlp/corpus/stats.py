@@ -106,6 +106,59 @@ def corpus_agreement(corpus_dir: str | Path | None = None, codebook: Codebook | 
     return rounds
 
 
+@dataclass(frozen=True)
+class StatsRecords:
+    """The records ``corpus stats`` counts: resolved where a source copy is at hand, else as the label files say.
+
+    ``unchecked``: per source without a local copy, how many stand-off records were counted unchecked
+    (their labels as written, their text not compared with the source).
+    """
+
+    records: list
+    unchecked: dict[str, int]
+    sources_root: Path | None
+
+    def format_unchecked(self) -> str:
+        if not self.unchecked:
+            return ""
+        where = (f"no copy in {self.sources_root}" if self.sources_root is not None
+                 else "no --sources directory and $CPPCC_NLP_SOURCES unset")
+        listing = ", ".join(f"{name} ({count} records)" for name, count in sorted(self.unchecked.items()))
+        return (f"not checked against their sources ({where}): {listing}; counted from the label files as "
+                "written. Pass --sources DIR to check them.")
+
+
+def load_for_stats(corpus_dir: str | Path | None = None, sources=None, codebook: Codebook | str | Path | None = None,
+                   skip_missing_sources: bool = False) -> StatsRecords:
+    """Every record of a corpus for counting: stand-off records of sources without a local copy are not
+    resolved but counted from their label lines (``skip_missing_sources``: left out instead).
+
+    Everything else is checked as ``load_corpus`` checks it (codebook, inline records, the sources at hand).
+    """
+    import io
+
+    from .load import default_corpus_dir, load_corpus
+    from .records import StandoffLine, read_label_file
+    from .sources import read_registry, source_file, sources_dir
+
+    root = Path(corpus_dir) if corpus_dir is not None else default_corpus_dir()
+    codebook = resolve_codebook(codebook, root)
+    records = load_corpus(root, sources=sources, skip_missing_sources=True, report=io.StringIO(), codebook=codebook)
+    if skip_missing_sources:
+        return StatsRecords(records, {}, sources_dir(sources))
+    registry = read_registry(root)
+    copies = sources_dir(sources)
+    missing = {name for name, spec in registry.items() if source_file(spec, copies) is None}
+    unchecked: Counter = Counter()
+    for path in sorted((root / "labels").glob("*.jsonl")):
+        for item in read_label_file(path, codebook):
+            if isinstance(item, StandoffLine) and item.source in missing:
+                records.append(LabelRecord(item.id, item.doc, "", "", item.labels, item.source, item.span,
+                                           item.annotator, item.selection))
+                unchecked[item.source] += 1
+    return StatsRecords(records, dict(unchecked), copies)
+
+
 def corpus_stats(records: list[LabelRecord], corpus_dir: str | Path | None = None,
                  codebook: Codebook | str | Path | None = None) -> CorpusStats:
     """Units per source, section and theme, documents, empty units, co-occurrence, and with ``corpus_dir``

@@ -1,0 +1,61 @@
+"""Figures in the README that come from measurements or files agree with them, so they cannot go stale unseen."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from conftest import EXTERNAL, ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+CARD = json.loads((ROOT / "models" / "default" / "model_card.json").read_text(encoding="utf-8"))
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_the_classify_example_shows_the_shipped_models_scores():
+    from cppcc_nlp import classify
+
+    line = re.search(r"^# Prediction\(text=\.\.\., labels=\((.*?)\), scores=\{(.*)\}\)$", README, re.M)
+    assert line, "the classify example's output line is gone"
+    shown = {theme: float(value) for theme, value in re.findall(r"'(\w+)': ([\d.]+)", line.group(2))}
+    prediction = classify("开展民主监督，跟踪督办重点提案。")
+    assert line.group(1) == repr(prediction.labels)[1:-1]
+    assert shown and all(prediction.scores[theme] == value for theme, value in shown.items()), prediction.scores
+
+
+def test_the_count_of_external_texts_is_the_archives():
+    said = re.search(r"on all ([\d,]+) texts \(([\d.]+) M characters\) of\s+`\.\./shared/external`", README)
+    assert said, "the sentence on the external texts is gone"
+    texts = characters = 0
+    for path in sorted(EXTERNAL.glob("*/*.jsonl")):  # what tests/test_segment.py segments with both tokenizers
+        for line in path.read_text(encoding="utf-8").splitlines():
+            texts += 1
+            characters += len(json.loads(line)["text"])
+    assert (number(said.group(1)), number(said.group(2))) == (texts, round(characters / 1e6, 2))
+
+
+def test_the_shipped_model_keeps_the_held_out_predictions_the_readme_says_it_has():
+    from cppcc_nlp.api import default_engine
+
+    said = re.search(r"The shipped model keeps the out-of-fold predictions of all\s+its ([\d,]+) training units", README)
+    assert said and "gets its held-out predictions when it is next" not in README
+    probabilities, labels = default_engine().heldout
+    assert number(said.group(1)) == len(probabilities) == len(labels) == CARD["training_units"]
+
+
+def test_the_library_versions_of_byte_identical_training_are_the_cards():
+    said = re.search(r"The shipped model was trained with\s+scikit-learn ([\d.]+) and numpy ([\d.]+)", README)
+    assert said, "the sentence on the shipped model's library versions is gone"
+    assert (said.group(1), said.group(2)) == (CARD["versions"]["scikit-learn"], CARD["versions"]["numpy"])
+
+
+def test_the_notebook_times_are_the_measured_ones():
+    measured = json.loads((ROOT / "benchmarks" / "results" / "notebook_times.json").read_text(encoding="utf-8"))
+    said = re.search(r"in a fresh kernel by `tests/test_notebooks.py`: (.*?) on\s+a (\d+)-core machine", README, re.S)
+    assert said, "the sentence with the notebook times is gone"
+    shown = dict(re.findall(r"(\d\d) ([\d.]+) s", said.group(1)))
+    expected = {name[:2]: f"{entry['median_seconds']:g}" for name, entry in measured["notebooks"].items()}
+    assert shown == expected and int(said.group(2)) == measured["cores"]
