@@ -41,7 +41,7 @@ def test_console_script_labels_a_directory_and_reports_bad_files(tmp_path):
     folder.mkdir()
     (folder / "a.txt").write_text(sections()[1], encoding="utf-8")
     (folder / "b.txt").write_bytes(sections()[2].encode("gb18030"))
-    (folder / "c.txt").write_bytes(b"\x00\xff" * 50)
+    (folder / "c.txt").write_bytes(b"\x00\x01\x02\x03" * 25)  # control bytes: no encoding makes them text
     proc = run("label", folder, "-o", tmp_path / "out.csv", "--profiles", tmp_path / "p.jsonl")
     err = proc.stderr.decode("utf-8")
     assert proc.returncode == 6, err

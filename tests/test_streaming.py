@@ -88,8 +88,10 @@ def test_a_streamed_file_already_labelled_is_skipped_on_resume(tmp_path, variant
     assert out.read_bytes().startswith(before)
 
 
-def test_a_huge_utf16_file_is_refused_in_one_line(tmp_path):
+def test_a_utf16_file_streams_as_it_reads_whole(tmp_path):
+    # issue 22, item 18: a UTF-16 file over the streaming size is streamed like any other, no longer refused
     path = tmp_path / "wide.txt"
     path.write_bytes(SEED.read_text(encoding="utf-8").encode("utf-16"))
-    with pytest.raises(InputError, match="wide.txt: UTF-16"):
-        list(reader.stream_report(path))
+    pieces = [p for p in reader.stream_report(path) if not isinstance(p, str)]
+    whole = reader.read_report(path)
+    assert [s.text for p in pieces for s in p.sentences] == [s.text for s in whole.sentences]
