@@ -252,7 +252,8 @@ def theme_styles(themes: Sequence[str], model=None) -> list[dict]:
 
 def explanations(engine: "Engine", documents: Sequence[PageDocument], top: int = EXPLAIN_TERMS
                  ) -> tuple[list[str], list[list[list]]]:
-    """The terms behind each predicted theme of every sentence, as ``ThemeClassifier.explain`` finds them.
+    """The sentence's own terms behind each predicted theme of every sentence, as ``ThemeClassifier.explain``
+    finds them (a model that reads context also weighs the title and heading; those are not listed).
 
     Returns the distinct terms, and per document and sentence a flat list:
     for each predicted theme ``k``, the marker ``-1 - k``, then up to ``top``
@@ -264,11 +265,11 @@ def explanations(engine: "Engine", documents: Sequence[PageDocument], top: int =
     terms: dict[str, int] = {}
     result: list[list[list]] = [[[] for _ in doc.sentences] for doc in documents]
     wanted = [(d, i) for d, doc in enumerate(documents) for i, mask in enumerate(doc.masks) if mask]
-    contexts = _contexts(engine, documents) if engine.reads_context else None
     for begin in range(0, len(wanted), EXPLAIN_BATCH):
         batch = wanted[begin: begin + EXPLAIN_BATCH]
         texts = [documents[d].sentences[i][5] for d, i in batch]
-        features = engine.transform(texts, [contexts[d][i] for d, i in batch] if contexts is not None else None).tocsr()
+        # the sentence's own terms: a label output holds no context, and a page read from one must match
+        features = engine.transform(texts).tocsr()
         indptr, indices, data = features.indptr, features.indices, features.data
         for row, (d, i) in enumerate(batch):
             lo, hi = indptr[row], indptr[row + 1]
@@ -300,13 +301,6 @@ def term_names(engine: "Engine") -> list[str]:
         prefix = ("" if reads == "text" else f"{reads}:") + ("chars:" if type(part).__name__ == "CharNgrams" else "")
         names += [prefix + name for name in part.feature_names()]
     return names
-
-
-def _contexts(engine: "Engine", documents: Sequence[PageDocument]) -> list[list | None]:
-    from .context import report_contexts
-
-    return [report_contexts(doc.report) if doc.report is not None else [None] * len(doc.sentences)
-            for doc in documents]
 
 
 def group_shares(documents: Sequence[PageDocument], themes: Sequence[str], method: str, by="section", *,

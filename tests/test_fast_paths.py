@@ -82,7 +82,9 @@ def test_one_sentence_equals_the_same_sentence_in_a_batch(texts):
 def test_one_row_of_features_is_what_hstack_builds(texts):
     engine = default_engine()
     for text in texts[:5] + ODD:
-        blocks = [part([text]) for part in engine.parts]
+        # the parts that read the text get it; a context part reads its view of no context (an empty string)
+        blocks = [part([text] if reads == "text" else [""]) * weight
+                  for part, reads, weight in zip(engine.parts, engine.inputs, engine.weights)]
         expected = sparse.hstack(blocks, format="csr")
         got = engine.transform([text])
         assert got.shape == expected.shape == (1, engine.n_features)
@@ -111,8 +113,14 @@ def test_a_classifier_and_its_engine_give_the_same_predictions(small_model, text
 
 
 def test_label_report_predicts_its_sentences_as_classify_does():
+    from cppcc_nlp.api import predict_many
+    from cppcc_nlp.context import report_contexts
+
     labelled = label_report(SEED)
-    assert list(labelled.predictions) == classify([s.text for s in labelled.report.sentences])
+    texts = [s.text for s in labelled.report.sentences]
+    assert list(labelled.predictions) == predict_many(default_engine(), texts, report_contexts(labelled.report))
+    if default_engine().reads_context:  # the shipped model reads the title and heading: plain strings differ
+        assert list(labelled.predictions) != classify(texts)
     assert labelled.themes == default_engine().themes
 
 

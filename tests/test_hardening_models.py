@@ -100,7 +100,8 @@ def test_a_small_archive_declaring_a_huge_member_is_refused_at_its_header(model_
     _vouch(model_dir, ARRAYS_FILE, data)
     tracemalloc.start()
     try:
-        with pytest.raises(ModelError, match=r"array 'coef' has shape \(134217728,\); model.json describes \(52070, 5\)"):
+        features = len(_arrays(ROOT / "models" / "default")["coef"])  # the shipped model, which model_dir copies
+        with pytest.raises(ModelError, match=rf"array 'coef' has shape \(134217728,\); model.json describes \({features}, 5\)"):
             load_engine(model_dir)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -145,7 +146,7 @@ def test_long_cue_words_build_a_table_in_proportion_to_their_length():
     ("coef nan", "array 'coef' holds values that are not finite"),
     ("intercept nan", "array 'intercept' holds values that are not finite"),
     ("3 thresholds for 5 themes", "array 'thresholds' has shape (3,); model.json describes (5,)"),
-    ("idf cut to 10", "array 'part0_idf' has shape (10,); model.json describes (12400,)"),
+    ("idf cut to 10", "array 'part0_idf' has shape (10,); model.json describes ("),
     ("idf zero", "array 'part1_idf' holds IDF weights that are not positive"),
     ("knots out of order", "array 'calibration0_x': calibration knots out of order"),
     ("probabilities above 1", "array 'heldout_probabilities' holds values outside [0.0, 1.0]"),
