@@ -4,6 +4,7 @@ import fcntl
 import io
 import os
 import pty
+import select
 import shutil
 import struct
 import subprocess
@@ -174,7 +175,13 @@ def test_a_bar_is_drawn_on_a_pseudo_terminal_that_reports_size_zero(monkeypatch)
             bar.update(2)
             bar.close()
         monkeypatch.undo()
-        drawn = os.read(master, 65536).decode("utf-8", "replace")
+        drawn = b""
+        while select.select([master], [], [], 1.0)[0]:  # the pty hands the writes over in pieces
+            chunk = os.read(master, 65536)
+            if not chunk:
+                break
+            drawn += chunk
+        drawn = drawn.decode("utf-8", "replace")
     finally:
         os.close(slave)
         os.close(master)
