@@ -241,3 +241,77 @@ def test_a_streamed_file_that_changes_while_read_is_reported_and_none_of_it_kept
     assert out.read_bytes() == b""
     manifest = (tmp_path / "out.manifest.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(manifest) == 1 and journal.FORMAT in manifest[0]  # the header only: no document, no hash of a mix
+
+
+# -- 14. Ctrl-C at the very end, SIGTERM ---------------------------------------------------------------
+
+def test_a_ctrl_c_just_after_the_output_is_complete_does_not_undo_the_run(tmp_path, monkeypatch):
+    import signal
+
+    from cppcc_nlp.batch import label_files, load_spec, workers
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k in range(4):
+        shutil.copy(SEED, folder / f"r{k}.txt")
+    close = workers.WorkerPool.close
+
+    def ctrl_c_then_close(self):
+        os.kill(os.getpid(), signal.SIGINT)  # as a Ctrl-C in the last moment, while the workers are stopped
+        close(self)
+
+    monkeypatch.setattr(workers.WorkerPool, "close", ctrl_c_then_close)
+    out = tmp_path / "out.jsonl"
+    result = label_files([folder], out, load_spec(), jobs=2, batch_docs=1, progress=False)
+    assert result.complete and result.documents == 4 and out.exists()
+    assert not list(tmp_path.glob(".out.jsonl.spool-*")) and not list(tmp_path.glob("out.jsonl.*"))
+
+
+@pytest.mark.parametrize("sent", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_the_interpreters_shutdown_leaves_the_exit_code_of_the_finished_run(tmp_path, sent):
+    code = ("import atexit, os, signal, sys, time\n"
+            f"atexit.register(lambda: (os.kill(os.getpid(), signal.{sent}), time.sleep(0.2)))\n"
+            "sys.argv = ['cppcc-nlp'] + sys.argv[1:]\n"
+            "from cppcc_nlp.cli import main\n"
+            "sys.exit(main())\n")
+    done = subprocess.run([sys.executable, "-c", code, "label", str(SEED), "-o", str(tmp_path / "o.jsonl"), "-q",
+                           "--jobs", "2"], capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: signal_default())
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stderr == "" and (tmp_path / "o.jsonl").exists()
+
+
+def signal_default() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_sigterm_stops_a_two_job_run_cleanly_in_one_line_and_it_resumes(tmp_path):
+    import signal
+    import time
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from interrupt_trials import build_archive
+
+    archive = build_archive(tmp_path / "in", 0.25)
+    out = tmp_path / "out.jsonl"
+    command = [str(CLI), "label", str(archive), "-o", str(out), "--jobs", "2", "--batch-size", "2", "-q"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    part = out.with_name(out.name + ".part")
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline and not (part.exists() and part.stat().st_size):
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGTERM)  # as `kill PID`: the main process only
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run ended before SIGTERM arrived")
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines() == [f"cppcc-nlp label: terminated; rerun with --resume to continue into {out}"]
+    assert not list(tmp_path.glob(".out.jsonl.spool-*")) and not list(tmp_path.glob("*.tmp"))
+    assert not (tmp_path / "out.jsonl.lock").exists()
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    reference = tmp_path / "reference.jsonl"
+    assert main(["label", str(archive), "-o", str(reference), "-q", "--jobs", "1"]) == 0
+    assert out.read_bytes() == reference.read_bytes()
