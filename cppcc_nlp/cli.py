@@ -6,8 +6,8 @@ Exit codes: 0 success; 1 unexpected error; 2 usage error; 3 unreadable input;
 9 a needed optional dependency is missing (the message names the extra to install);
 10 nothing labelled: no input document (an empty directory, a --glob that matches nothing,
 an empty JSONL file); 11 another run is writing the same output; 12 an output could not be
-written (a full disk, an I/O error); 130 interrupted (Ctrl-C);
-141 the reader of standard output went away (a pipe into head).
+written (a full disk, an I/O error); 130 interrupted (Ctrl-C); 141 the reader of standard
+output went away (a pipe into head); 143 terminated (SIGTERM), cleaned up as after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ EXIT_SOME_INPUTS_FAILED = 6
 EXIT_NOTHING_SELECTED = 8
 EXIT_NOTHING_LABELLED = 10
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 EXIT_BROKEN_PIPE = 141
 
 DESCRIPTION = (
@@ -41,12 +42,27 @@ EPILOG = (
     "Start with: cppcc-nlp label REPORT.txt -o labels.csv. Exit codes: 0 success, 1 unexpected error, "
     "2 usage error, 3 unreadable input, 4 malformed corpus, 5 refused model, 6 some inputs skipped, "
     "7 no Chinese font, 8 no unit to select, 9 optional dependency missing, 10 nothing labelled, "
-    "11 output busy (another run), 12 output not writable (disk full), 130 interrupted, 141 output pipe closed."
+    "11 output busy (another run), 12 output not writable (disk full), 130 interrupted, 141 output pipe closed, "
+    "143 terminated (SIGTERM)."
 )
 
 
 class UsageError(Exception):
     """A combination of options that the parser cannot refuse by itself (exit code 2)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C is: a run stops its workers and cleans up, then says so."""
+
+
+def _stopped(exc: BaseException) -> tuple[str, int]:
+    """How an interrupted command ended: ("interrupted", 130) for Ctrl-C, ("terminated", 143) for SIGTERM."""
+    return ("terminated", EXIT_TERMINATED) if isinstance(exc, Terminated) else ("interrupted", EXIT_INTERRUPTED)
+
+
+def _raise_terminated(signum, frame) -> None:
+    """The console's SIGTERM handler: stop as Ctrl-C does (``interrupts.interrupts_held`` may hold it back)."""
+    raise Terminated()
 
 
 def _load_model_arg(args: argparse.Namespace):
@@ -287,12 +303,13 @@ def cmd_label(args: argparse.Namespace) -> int:
             batch_docs=args.batch_size,
             commit_seconds=COMMIT_SECONDS if args.commit_every is None else args.commit_every,
         )
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if args.output in (None, "-"):
             raise
-        print(one_line(f"cppcc-nlp label: interrupted; rerun with --resume to continue into {args.output}"),
+        word, code = _stopped(exc)
+        print(one_line(f"cppcc-nlp label: {word}; rerun with --resume to continue into {args.output}"),
               file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return code
     if not args.quiet:
         print(
             f"labelled {result.documents} document(s), {result.sentences} sentence(s) in {result.seconds:.1f} s"
@@ -927,11 +944,33 @@ def _import_holding_interrupts(module: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command line (``argv`` None: ``sys.argv``, as the console script calls it).
+
+    As the console script, SIGTERM stops a command as Ctrl-C does (cleanly,
+    exit 143), and once the command has its exit code, Ctrl-C and SIGTERM are
+    ignored: the interpreter's shutdown (joining loky's threads) cannot turn a
+    finished run into a killed one.
+    """
+    import signal
+
+    console = argv is None
+    if console and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # not if the caller chose to ignore it
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _run_command(argv)
+    finally:
+        if console:
+            for number in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(number, signal.SIG_IGN)
+
+
+def _run_command(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
-    except KeyboardInterrupt:
-        print("cppcc-nlp: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        word, code = _stopped(exc)
+        print(f"cppcc-nlp: {word}", file=sys.stderr)
+        return code
     if getattr(args, "corpus", None) is None and "corpus" in vars(args):  # --corpus DIR, else $CPPCC_NLP_CORPUS
         args.corpus = os.environ.get("CPPCC_NLP_CORPUS") or None
     try:
@@ -944,9 +983,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CppccNlpError as exc:
         print(one_line(f"cppcc-nlp: error: {exc}"), file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("cppcc-nlp: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        word, code = _stopped(exc)
+        print(f"cppcc-nlp: {word}", file=sys.stderr)
+        return code
     except BrokenPipeError:  # the reader went away (| head): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

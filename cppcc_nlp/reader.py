@@ -359,12 +359,44 @@ def split_paragraphs(text: str) -> list[str]:
     return paragraphs + joiner.finish()
 
 
+class _Part(str):
+    """The start (``first``) or a middle part of a paragraph that goes on: given out by ``_ParagraphJoiner.drain``."""
+
+    first = True
+
+
+class _Rest(str):
+    """The rest of a paragraph whose start was given out in parts (``_Part``)."""
+
+
+# where a paragraph may be cut and split into sentences in two pieces as it is whole: after a terminator,
+# before a Chinese character (which no normalisation step changes, nor looks across)
+_SAFE_CUT = re.compile(f"[{_TERMINATORS}](?=[\u4e00-\u9fff])")
+_RAW_SAFE_CUT = re.compile("[。！？；](?=[\u4e00-\u9fff])")  # the same in text not yet normalised
+
+
+def _last_cut(text: str, pattern: re.Pattern) -> int:
+    """The position after the last match of ``pattern`` in ``text`` (0: none)."""
+    last = 0
+    for match in pattern.finditer(text):
+        last = match.end()
+    return last
+
+
 class _ParagraphJoiner:
-    """Lines -> paragraphs, fed line by line: a paragraph is given out once the next one has begun."""
+    """Lines -> paragraphs, fed line by line: a paragraph is given out once the next one has begun.
+
+    A paragraph that grows long (a line without a break, for a streamed file)
+    can be given out in parts at sentence ends (``drain``): a ``_Part`` now, the
+    ``_Rest`` when it ends. ``extend`` continues the last line with a part of it.
+    """
 
     def __init__(self) -> None:
         self.current: str | None = None
         self.can_continue = False
+        self.heading = False  # the current paragraph opened with a heading
+        self.given = ""  # the end of what ``drain`` gave out of the current paragraph (None given: "")
+        self.drained = False
 
     def add(self, lines) -> Iterator[str]:
         """The paragraphs that ``lines`` (normalised, not stripped) complete."""
@@ -374,20 +406,49 @@ class _ParagraphJoiner:
                 continue
             heading = _is_heading(line)
             if self.current is not None and self.can_continue and not heading:
-                previous = self.current
+                previous = self.given + self.current
                 glue = " " if previous[-1].isascii() and line[0].isascii() and previous[-1].isalnum() and line[0].isalnum() else ""
-                self.current = previous + glue + line
+                self.current = self.current + glue + line
             else:
                 if self.current is not None:
-                    yield self.current
+                    yield self._given_out()
                 self.current = line
+                self.heading = heading
             # ends a sentence: a terminator or "…", then only closers (a paragraph holds no line break)
-            self.can_continue = not heading and not ends_sentence(self.current)
+            self.can_continue = not heading and not ends_sentence(self.given + self.current)
+
+    def extend(self, text: str, end: bool = False) -> None:
+        """``text`` continues the last line added (a long line given in parts); ``end``: its last part."""
+        self.current += text.rstrip() if end else text
+        self.can_continue = not self.heading and not ends_sentence(self.given + self.current)
+
+    def drain(self, keep: int = 0) -> "_Part | None":
+        """Give out the current paragraph up to its last sentence end (if ``keep`` characters or more come before
+        it): a ``_Part``; the rest stays current."""
+        if self.current is None:
+            return None
+        cut = _last_cut(self.current, _SAFE_CUT)
+        if cut == 0 or cut < keep:
+            return None
+        part = _Part(self.current[:cut])
+        part.first = not self.drained
+        self.current = self.current[cut:]
+        self.given = part[-8:]
+        self.drained = True
+        return part
+
+    def _given_out(self) -> str:
+        paragraph = _Rest(self.current) if self.drained else self.current
+        self.given, self.drained = "", False
+        return paragraph
 
     def finish(self) -> list[str]:
         """The last paragraph, if any."""
-        last, self.current = self.current, None
-        return [last] if last is not None else []
+        if self.current is None:
+            return []
+        last = self._given_out()
+        self.current = None
+        return [last]
 
 
 def ends_sentence(text: str) -> bool:
@@ -438,18 +499,28 @@ class _Sectioner:
         self.digest = hashlib.sha256()
 
     def add(self, para: str) -> tuple[int, Paragraph]:
-        """The section index of ``para`` (a new section when it opens one) and the Paragraph it makes."""
-        name = _section_start(para)
-        if name is not None or not self.sections:
-            self.sections.append((name, para) if name is not None else (LEAD_IN, ""))
-            self.paragraph_index = self.sentence_index = 0
+        """The section index of ``para`` (a new section when it opens one) and the Paragraph it makes.
+
+        A paragraph given in parts (``_Part`` then ``_Rest``, from a streamed
+        file) makes one Paragraph per part, with the paragraph's index and the
+        offsets, sentences and digest of the whole; the section's title is its
+        first part.
+        """
+        opens = not isinstance(para, _Rest) and (not isinstance(para, _Part) or para.first)
+        if opens:
+            name = _section_start(para)
+            if name is not None or not self.sections:
+                self.sections.append((name, str(para)) if name is not None else (LEAD_IN, ""))
+                self.paragraph_index = self.sentence_index = 0
         section_index = len(self.sections) - 1
         sentences = _sentences(para, self.offset, section_index, self.paragraph_index, self.sentence_index)
-        paragraph = Paragraph(para, self.offset, self.offset + len(para), self.paragraph_index, sentences)
-        self.digest.update((para if not self.offset else "\n" + para).encode("utf-8"))
-        self.paragraph_index += 1
+        paragraph = Paragraph(str(para), self.offset, self.offset + len(para), self.paragraph_index, sentences)
+        self.digest.update((para if not (opens and self.offset) else "\n" + para).encode("utf-8"))
         self.sentence_index += len(sentences)
-        self.offset += len(para) + 1
+        self.offset += len(para)
+        if not isinstance(para, _Part):  # the paragraph ends here
+            self.paragraph_index += 1
+            self.offset += 1
         return section_index, paragraph
 
 
@@ -501,7 +572,12 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
     """Read a report file piece by piece: ``Piece``s of about ``piece_chars`` characters, then its sha256.
 
     The pieces hold the paragraphs, sentences and offsets ``read_report``
-    gives, without the whole text in memory. The encoding is found on the
+    gives, without the whole text in memory. A paragraph longer than
+    ``piece_chars`` (at least 4,096 characters; a file of one line, say) is
+    given in parts cut at sentence ends before a Chinese character: one
+    ``Paragraph`` per part, each with the paragraph's index, and sentences,
+    offsets and digest as read whole (a section's title is then its heading
+    paragraph's first part). The encoding is found on the
     first block (a byte-order mark, UTF-16 without one, UTF-8, or what
     ``_detect`` finds there); a later byte that does not decode is an
     InputError naming its offset.
@@ -522,6 +598,8 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
         opened = os.fstat(handle.fileno())
         read_digest = hashlib.sha256()  # of the bytes as read: the file is hashed again at the end to compare
         first = handle.read(STREAM_BLOCK)
+        long_line = max(piece_chars, 4096)  # a paragraph longer than this is given out in parts at sentence ends
+        line_open = False  # the last line given to the joiner goes on in ``carry`` (a long line given in parts)
         encoding = _stream_encoding(first, name)
         decoder = codecs.getincrementaldecoder(encoding)("strict")
         carry = ""
@@ -547,13 +625,33 @@ def stream_report(path: str | os.PathLike, source: str | None = None, piece_char
             lines = _LINE_BREAK.split(text)
             carry = "" if last_block else lines.pop()  # a line may go on in the next block
             # (a \r\n cut between two blocks gives one more empty line, which is skipped like any other)
-            paragraphs = list(joiner.add(_LINE_BREAK.split(_normalise("\n".join(lines))) if lines else ()))
+            head = None
+            if len(carry) > long_line:  # a line without a break for so long: its sentences so far go on now
+                cut = _last_cut(carry, _RAW_SAFE_CUT)
+                if cut:
+                    head, carry = carry[:cut], carry[cut:]
+            normalised = _LINE_BREAK.split(_normalise("\n".join(lines))) if lines else []
+            if line_open and lines:  # the long line ends in this block
+                joiner.extend(normalised.pop(0), end=True)
+                line_open = False
+            paragraphs = list(joiner.add(normalised))
+            if head is not None:
+                if line_open:
+                    joiner.extend(_normalise(head))
+                else:
+                    paragraphs += joiner.add([_normalise(head)])
+                    line_open = True
+            part = joiner.drain(keep=long_line) if not last_block else None
+            if part:  # one paragraph too long to keep whole: its start (or a middle part) goes now
+                paragraphs.append(part)
             if last_block:
                 paragraphs += joiner.finish()
             for para in paragraphs:
                 section_index, paragraph = sectioner.add(para)
                 if digest_only:
                     continue
+                if not para:
+                    continue  # the empty rest of a paragraph given in parts
                 pending.append((section_index, paragraph))
                 size += len(para)
                 if size >= piece_chars:

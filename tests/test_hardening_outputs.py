@@ -242,3 +242,154 @@ def test_a_streamed_file_that_changes_while_read_is_reported_and_none_of_it_kept
     assert out.read_bytes() == b""
     manifest = (tmp_path / "out.manifest.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(manifest) == 1 and journal.FORMAT in manifest[0]  # the header only: no document, no hash of a mix
+
+
+# -- 14. Ctrl-C at the very end, SIGTERM ---------------------------------------------------------------
+
+def test_a_ctrl_c_just_after_the_output_is_complete_does_not_undo_the_run(tmp_path, monkeypatch):
+    import signal
+
+    from cppcc_nlp.batch import label_files, load_spec, workers
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for k in range(4):
+        shutil.copy(SEED, folder / f"r{k}.txt")
+    close = workers.WorkerPool.close
+
+    def ctrl_c_then_close(self):
+        os.kill(os.getpid(), signal.SIGINT)  # as a Ctrl-C in the last moment, while the workers are stopped
+        close(self)
+
+    monkeypatch.setattr(workers.WorkerPool, "close", ctrl_c_then_close)
+    out = tmp_path / "out.jsonl"
+    result = label_files([folder], out, load_spec(), jobs=2, batch_docs=1, progress=False)
+    assert result.complete and result.documents == 4 and out.exists()
+    assert not list(tmp_path.glob(".out.jsonl.spool-*")) and not list(tmp_path.glob("out.jsonl.*"))
+
+
+@pytest.mark.parametrize("sent", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_the_interpreters_shutdown_leaves_the_exit_code_of_the_finished_run(tmp_path, sent):
+    code = ("import atexit, os, signal, sys, time\n"
+            f"atexit.register(lambda: (os.kill(os.getpid(), signal.{sent}), time.sleep(0.2)))\n"
+            "sys.argv = ['cppcc-nlp'] + sys.argv[1:]\n"
+            "from cppcc_nlp.cli import main\n"
+            "sys.exit(main())\n")
+    done = subprocess.run([sys.executable, "-c", code, "label", str(SEED), "-o", str(tmp_path / "o.jsonl"), "-q",
+                           "--jobs", "2"], capture_output=True, text=True, timeout=120,
+                          preexec_fn=lambda: signal_default())
+    assert done.returncode == 0, (done.returncode, done.stderr)
+    assert done.stderr == "" and (tmp_path / "o.jsonl").exists()
+
+
+def signal_default() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_sigterm_stops_a_two_job_run_cleanly_in_one_line_and_it_resumes(tmp_path):
+    import signal
+    import time
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from interrupt_trials import build_archive
+
+    archive = build_archive(tmp_path / "in", 0.25)
+    out = tmp_path / "out.jsonl"
+    command = [str(CLI), "label", str(archive), "-o", str(out), "--jobs", "2", "--batch-size", "2", "-q"]
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    part = out.with_name(out.name + ".part")
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline and not (part.exists() and part.stat().st_size):
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGTERM)  # as `kill PID`: the main process only
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run ended before SIGTERM arrived")
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines() == [f"cppcc-nlp label: terminated; rerun with --resume to continue into {out}"]
+    assert not list(tmp_path.glob(".out.jsonl.spool-*")) and not list(tmp_path.glob("*.tmp"))
+    assert not (tmp_path / "out.jsonl.lock").exists()
+    resumed = subprocess.run(command + ["--resume"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    reference = tmp_path / "reference.jsonl"
+    assert main(["label", str(archive), "-o", str(reference), "-q", "--jobs", "1"]) == 0
+    assert out.read_bytes() == reference.read_bytes()
+
+
+# -- 12. one huge paragraph is streamed at its sentence ends -------------------------------------------
+
+def _random_report(seed: int) -> str:
+    """Paragraphs of every kind the reader joins and splits, some of them lines of 10,000+ characters."""
+    import random
+
+    rng = random.Random(seed)
+    words = ["政协", "委员", "协商", "民主监督", "脱贫攻坚", "一", "2019年", "ＡＢＣ", "CPPCC", "（调研）", "(建议)",
+             "提案", "“履职”", "3,200", "a", " ", "\u3000", "\u200b", "：", ",", ";", "!", "?"]
+    ends = ["。", "！", "？", "；", "。”", "……", ""]
+
+    def sentence() -> str:
+        return "".join(rng.choice(words) for _ in range(rng.randint(1, 12))) + rng.choice(ends)
+
+    lines = []
+    for _ in range(rng.randint(5, 25)):
+        kind = rng.random()
+        if kind < 0.15:
+            lines.append(rng.choice(["一、", "（二）", "第三部分", "石家庄市政协 "]) + sentence())
+        elif kind < 0.35:  # a line of one paragraph without a break: thousands of sentences
+            lines.append("".join(sentence() for _ in range(rng.randint(600, 2500))))
+        elif kind < 0.5:  # a hard-wrapped sentence (joined to the next line)
+            lines.append("".join(rng.choice(words) for _ in range(6)))
+        elif kind < 0.6:
+            lines.append(rng.choice(["", " ", "\t"]))
+        else:
+            lines.append("".join(sentence() for _ in range(rng.randint(1, 6))))
+    return rng.choice(["\n", "\r\n"]).join(lines) + "\n"
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_report_streamed_inside_its_paragraphs_has_the_sentences_of_one_read_whole(tmp_path, seed, monkeypatch):
+    from cppcc_nlp import reader
+
+    path = tmp_path / "report.txt"
+    path.write_text(_random_report(seed), encoding="utf-8")
+    whole = reader.read_report(path)
+    monkeypatch.setattr(reader, "STREAM_BLOCK", 3001)  # lines and characters cut between blocks
+    pieces = list(reader.stream_report(path, piece_chars=500))
+    digest = pieces.pop()
+    streamed = [s for piece in pieces for s in piece.sentences]
+    assert digest == whole.content_hash
+    assert [(s.text, s.start, s.end, s.section_index, s.paragraph_index, s.index) for s in streamed] == \
+        [(s.text, s.start, s.end, s.section_index, s.paragraph_index, s.index) for s in whole.sentences]
+    assert pieces[-1].section_names == tuple(section.name for section in whole.sections)
+    assert max(len(p.text) for piece in pieces for _, p in piece.paragraphs) < 12_000  # never one whole long line
+
+
+def test_one_huge_paragraph_is_labelled_piece_by_piece_as_if_read_whole(tmp_path, monkeypatch):
+    from cppcc_nlp import reader
+    from cppcc_nlp.batch import label_files, labeller, load_spec
+
+    spec = load_spec()
+    lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip().endswith("。")]
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "huge.txt").write_text("一、总体情况\n" + "".join(lines) * 4 + "\n", encoding="utf-8")  # one paragraph
+    reference = tmp_path / "whole.jsonl"
+    assert label_files([folder], reference, spec, profiles=tmp_path / "whole.csv", progress=False).failed == 0
+    monkeypatch.setattr(reader, "STREAM_BLOCK", 4096)
+    monkeypatch.setattr(labeller, "PIECE_CHARS", 4096)
+    sizes = []
+    stream = labeller.Labeller.stream
+
+    def recording(self, outcome, options, piece_chars=None):
+        for records, profiles in stream(self, outcome, options, piece_chars):
+            sizes.append(len(records))
+            yield records, profiles
+
+    monkeypatch.setattr(labeller.Labeller, "stream", recording)
+    out = tmp_path / "streamed.jsonl"
+    result = label_files([folder], out, spec, profiles=tmp_path / "streamed.csv", progress=False, stream_bytes=1024)
+    assert result.failed == 0 and len(sizes) >= 4  # labelled in pieces, not as one paragraph
+    assert out.read_bytes() == reference.read_bytes()
+    assert (tmp_path / "streamed.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()

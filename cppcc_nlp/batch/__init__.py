@@ -24,7 +24,7 @@ import json
 import os
 import sys
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
@@ -33,6 +33,7 @@ from ..optional import require
 from ..progress import progress_bar, show_progress
 from ..records import SCORE_TEXT, profile_fields, record_fields, score_steps
 from ..errors import OutputError, UsageError, one_line
+from ..interrupts import interrupts_held
 from ..outputs import lock_files, release_all
 from .cluster import run_dask
 from .inputs import Item, OwnFiles, check_inputs, check_outputs, count_items, empty_directories, iter_items
@@ -63,6 +64,7 @@ class BatchResult:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # what resuming repaired in the output
     jobs: int = 1  # processes (or Dask tasks in flight) the run used
+    complete: bool = False  # the output files were finished: a Ctrl-C after that does not undo the run
 
 
 def label_files(
@@ -143,9 +145,14 @@ def label_files(
     failures = FailureLog(Path(errors) if errors is not None else None, bar.write if show else _print_stderr)
     result = BatchResult(output=None if to_stdout else str(output), errors_path=str(errors) if errors else None,
                          jobs=jobs)
-    _run(inputs, spec, options, out, failures, result, bar, glob=glob, text_field=text_field, id_field=id_field,
-         jobs=jobs, backend=backend, scheduler=scheduler, resume=resume, batch_docs=batch_docs,
-         batch_bytes=batch_bytes, pool=pool, own=own)
+    try:
+        _run(inputs, spec, options, out, failures, result, bar, glob=glob, text_field=text_field, id_field=id_field,
+             jobs=jobs, backend=backend, scheduler=scheduler, resume=resume, batch_docs=batch_docs,
+             batch_bytes=batch_bytes, pool=pool, own=own)
+    except KeyboardInterrupt:
+        if not result.complete:
+            raise
+        result.failed, result.failures = failures.count, failures.kept  # Ctrl-C after the end: the run is done
     if failures.count == 0:
         result.errors_path = None
     return result
@@ -219,6 +226,7 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
     started = time.perf_counter()
     finished = False
     locks: list = []
+    held = ExitStack()
     try:
         output_file = getattr(out, "output", None)  # a file output keeps the spool beside it
         spool = {"spool_in": output_file.parent, "spool_prefix": spool_prefix(output_file)} if output_file else {}
@@ -261,7 +269,9 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
                 bar.update(len(outcomes))
                 bar.set_postfix_str(f"{result.sentences / elapsed:,.0f} sentences/s", refresh=False)
             out.finish()
-            finished = True
+            finished = result.complete = True
+            # from here Ctrl-C and SIGTERM wait until the workers are stopped and the files cleaned up (the run is done)
+            held.enter_context(interrupts_held(terminate=True))
     except OutputError as exc:
         if own.written and not locks:  # the lock could not be taken: the part files may be another run's
             out = None
@@ -281,6 +291,7 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
         finally:
             release_all(locks)
             bar.close()
+            held.close()  # a Ctrl-C held back arrives here, the output complete (label_files knows)
     result.failed = failures.count
     result.failures = failures.kept
     result.seconds = time.perf_counter() - started

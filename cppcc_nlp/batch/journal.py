@@ -325,6 +325,9 @@ class FileOutput:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise OutputError.of(self.journal, exc) from None
+        except BaseException:  # Ctrl-C, SIGTERM: the journal is the last one; no temporary file is left
+            tmp.unlink(missing_ok=True)
+            raise
 
     def finish(self) -> None:
         self.commit()

@@ -15,6 +15,7 @@ import signal
 import sys
 import tempfile
 import threading
+import weakref
 from collections import deque
 from concurrent.futures import CancelledError
 from pathlib import Path
@@ -165,6 +166,9 @@ class WorkerPool:
         self.generation = 0  # increased by each replacement of a broken executor
         self._executor = None
         self.spool: str | None = None
+        # submit and stop one at a time: a batch submitted from another thread just after the workers were
+        # stopped (an interrupted run) must not start new ones that nobody stops
+        self._lock = threading.Lock()
 
     def __enter__(self) -> "WorkerPool":
         if self.spool is None:
@@ -175,12 +179,22 @@ class WorkerPool:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def submit(self, items: Sequence[Item], options: Options):
-        """Label ``items`` in a worker: a future of the spool file holding their outcomes."""
-        if self.spool is None:
-            raise RuntimeError("use the WorkerPool in a with block")
-        if self._executor is None:
-            _start_resource_trackers()
+    def submit(self, items: Sequence[Item], options: Options, generation: int | None = None):
+        """Label ``items`` in a worker: a future of the spool file holding their outcomes.
+
+        ``generation``: the pool's generation the batch was meant for; if the
+        workers were stopped or replaced since, CancelledError and nothing starts.
+        """
+        with self._lock:
+            if self.spool is None:
+                raise RuntimeError("use the WorkerPool in a with block")
+            if generation is not None and generation != self.generation:
+                raise CancelledError()
+            if self._executor is None:
+                _start_resource_trackers()
+            return self._submit(items, options)
+
+    def _submit(self, items: Sequence[Item], options: Options):
         with interrupts_held():  # the executor may start processes and its manager thread here
             if self._executor is None:
                 from joblib.externals.loky import ProcessPoolExecutor
@@ -192,26 +206,41 @@ class WorkerPool:
 
     def replace(self, generation: int) -> None:
         """After a BrokenProcessPool from a future of ``generation``: a new executor, unless one replaced it already."""
-        if generation == self.generation:
-            self._stop()
-            self.generation += 1
+        with self._lock:
+            if generation == self.generation:
+                self._stop_executor()
+                self.generation += 1
 
     def stop_workers(self) -> None:
         """Stop the processes now (the next batch starts new ones): after an interrupted run."""
-        self._stop()
-        self.generation += 1
+        with self._lock:
+            self._stop_executor()
+            self.generation += 1
 
     def _stop(self) -> None:
+        with self._lock:
+            self._stop_executor()
+
+    def _stop_executor(self) -> None:
         executor, self._executor = self._executor, None
         if executor is not None:  # every result is in, or none is wanted: no need to wait
             with interrupts_held():  # a second Ctrl-C must not land inside the executor's locks
+                _silence_after_stop(getattr(executor, "_executor_manager_thread", None))
                 executor.shutdown(wait=False, kill_workers=True)
+                # and should loky's manager thread fail to (it dies on some races), the processes go all the same:
+                # the interpreter would wait for them at exit
+                for process in list((getattr(executor, "_processes", None) or {}).values()):
+                    try:
+                        process.terminate()  # loky's: SIGTERM, only to a worker not yet reaped
+                    except (OSError, ValueError, AttributeError):
+                        pass
 
     def close(self) -> None:
-        self._stop()
-        if self.spool is not None:
-            shutil.rmtree(self.spool, ignore_errors=True)
-            self.spool = None
+        with self._lock:
+            self._stop_executor()
+            spool, self.spool = self.spool, None
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
 
 
 # -- running batches -----------------------------------------------------------------------------
@@ -249,9 +278,9 @@ def run_processes(
     # (Not a thread pool: the interpreter waits for those at exit, and a Ctrl-C could leave it waiting.)
     started = threading.Event()
 
-    def first_batch(batch: list[Item], result: Future) -> None:
+    def first_batch(batch: list[Item], result: Future, generation: int) -> None:
         try:
-            future = pool.submit(batch, options)
+            future = pool.submit(batch, options, generation)
         except BaseException as exc:
             result.set_exception(exc)
         else:
@@ -267,7 +296,7 @@ def run_processes(
             if first:
                 result: Future = Future()
                 result.set_running_or_notify_cancel()  # as the worker's own future: not taken back by cancel()
-                threading.Thread(target=first_batch, args=(batch, result), daemon=True).start()
+                threading.Thread(target=first_batch, args=(batch, result, pool.generation), daemon=True).start()
                 window.append([batch, result, None, pool.generation])
                 first = False
             elif started.is_set() and pending < 2 * workers:
@@ -279,16 +308,51 @@ def run_processes(
         while window:  # no more input: take back batches still queued for a worker and label them here
             for entry in reversed(window):
                 if entry[1] is not None and entry[1].cancel():
+                    _cancelled_for_good(entry[1])
                     entry[1], entry[2] = None, label_batch(spec, entry[0], options)
                     break
             yield _outcomes(window.popleft(), options, pool)
         finished = True
     finally:
         if not finished:
-            for _, future, _, _ in window:
-                if future is not None:
-                    future.cancel()
-            pool.stop_workers()  # they may still hold batches nobody will read
+            # the workers are stopped with the batches they hold, their futures failed by loky itself: cancelling
+            # them here too raced with loky's manager thread, which then died (InvalidStateError on a cancelled
+            # future) without stopping the workers, and the interpreter waited for them at exit for good
+            pool.stop_workers()
+
+
+_STOPPED_MANAGERS: "weakref.WeakSet[threading.Thread]" = weakref.WeakSet()
+
+
+def _silence_after_stop(thread: threading.Thread | None) -> None:
+    """Keep an exception of loky's manager ``thread`` off stderr once its executor is being stopped.
+
+    Stopped with its batches still queued (Ctrl-C, SIGTERM), loky's manager
+    thread can trip over its own lists (a KeyError on a work item it dropped,
+    an InvalidStateError on a cancelled future) and print a traceback after the
+    run's one line; the workers are stopped here all the same.
+    """
+    if thread is None:
+        return
+    _STOPPED_MANAGERS.add(thread)
+    if getattr(threading.excepthook, "_cppcc_nlp", False):
+        return
+    previous = threading.excepthook
+
+    def excepthook(args) -> None:
+        if args.thread in _STOPPED_MANAGERS:
+            return
+        previous(args)
+
+    excepthook._cppcc_nlp = True
+    threading.excepthook = excepthook
+
+
+def _cancelled_for_good(future) -> None:
+    """A future taken back from loky's queue stays in its list until the queue reaches it; stopping the workers
+    (``kill_workers``) meanwhile fails every listed future, this cancelled one too, which raises InvalidStateError
+    in loky's manager thread: the thread dies with a traceback on stderr, and the workers are not stopped."""
+    future.set_exception = lambda exception: None
 
 
 def _pass_on(done, result) -> None:
@@ -309,7 +373,7 @@ def _outcomes(entry: list, options: Options, pool: WorkerPool) -> list[Outcome]:
         return outcomes
     try:
         return _read_spooled(future.result())
-    except BrokenProcessPool:
+    except (BrokenProcessPool, CancelledError):  # a worker died, or the batch never reached one
         pool.replace(generation)
     outcomes = []
     for item in batch:
