@@ -249,7 +249,8 @@ def test_a_streamed_file_that_changes_while_read_is_reported_and_none_of_it_kept
 def test_a_ctrl_c_just_after_the_output_is_complete_does_not_undo_the_run(tmp_path, monkeypatch):
     import signal
 
-    from cppcc_nlp.batch import label_files, load_spec, workers
+    from cppcc_nlp.batch import label_files, workers
+    from cppcc_nlp.batch.labeller import model_spec
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -263,7 +264,7 @@ def test_a_ctrl_c_just_after_the_output_is_complete_does_not_undo_the_run(tmp_pa
 
     monkeypatch.setattr(workers.WorkerPool, "close", ctrl_c_then_close)
     out = tmp_path / "out.jsonl"
-    result = label_files([folder], out, load_spec(), jobs=2, batch_docs=1, progress=False)
+    result = label_files([folder], out, model_spec(None), jobs=2, batch_docs=1, progress=False)
     assert result.complete and result.documents == 4 and out.exists()
     assert not list(tmp_path.glob(".out.jsonl.spool-*")) and not list(tmp_path.glob("out.jsonl.*"))
 
@@ -368,9 +369,9 @@ def test_a_report_streamed_inside_its_paragraphs_has_the_sentences_of_one_read_w
 
 def test_one_huge_paragraph_is_labelled_piece_by_piece_as_if_read_whole(tmp_path, monkeypatch):
     from cppcc_nlp import reader
-    from cppcc_nlp.batch import label_files, labeller, load_spec
+    from cppcc_nlp.batch import label_files, labeller
 
-    spec = load_spec()
+    spec = labeller.model_spec(None)
     lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip().endswith("。")]
     folder = tmp_path / "in"
     folder.mkdir()
