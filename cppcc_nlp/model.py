@@ -250,10 +250,14 @@ class ThemeClassifier(BaseEstimator):
             if weight > 0:
                 strings = context_strings(contexts, len(texts), view)
                 if not any(strings):
-                    raise ValueError(f"{view}_weight > 0 needs units with a context (e.g. LabelRecord or Unit "
-                                     "objects), not plain strings")
+                    if not any(contexts):
+                        raise ValueError(f"{view}_weight > 0 needs units with a context (e.g. LabelRecord or Unit "
+                                         "objects), not plain strings")
+                    continue  # no unit here has this view (no titles or headings): nothing to learn from it
                 distinct, rows = distinct_rows(strings)  # a heading, title or document counts once in the weights
-                union = FeatureUnion([(view, char_vectorizer(self.min_df))])
+                # a small corpus has few titles and headings: min_df cannot ask for more of them than there are
+                min_df = min(self.min_df, sum(1 for string in distinct if string))
+                union = FeatureUnion([(view, char_vectorizer(min_df))])
                 blocks.append(union.fit_transform(distinct)[rows] * weight)
                 context_unions.append((union, view, weight))
         features = sparse.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
