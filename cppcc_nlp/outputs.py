@@ -25,7 +25,7 @@ from pathlib import Path
 from .errors import OutputBusyError, OutputError, UsageError
 
 LOCK_SUFFIX = ".lock"
-_POLL_SECONDS = 0.02
+_POLL_SECONDS = 0.01
 
 
 def lock_path(path: str | os.PathLike) -> Path:
