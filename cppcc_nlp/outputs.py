@@ -7,8 +7,11 @@
 - ``check_output_file``: an output is a regular file or a new name, never a
   device, a FIFO, a socket, a directory or a symbolic link (renaming a part
   file over ``/dev/full`` as root replaces the device with a file).
+- ``check_output_path``: that, in an existing directory, and not an input.
 - ``write_atomically``: bytes to ``<file>.part``, made durable, renamed; on an
   error the part file is removed and an ``OutputError`` names the file.
+- ``read_regular_file``: an input file opened without blocking, refused unless
+  regular (a FIFO would block for good, ``/dev/zero`` never ends), of bounded size.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 from .errors import OutputBusyError, OutputError, UsageError
 
 LOCK_SUFFIX = ".lock"
-_POLL_SECONDS = 0.02
+_POLL_SECONDS = 0.01
 
 
 def lock_path(path: str | os.PathLike) -> Path:

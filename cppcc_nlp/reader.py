@@ -184,11 +184,10 @@ def _utf16_without_bom(data: bytes, final: bool = True) -> tuple[str, str] | Non
     """``(text, encoding)`` when NUL-holding bytes are UTF-16 (LE or BE) text without a byte-order mark, else None.
 
     ASCII characters (line breaks, digits) put their NUL in the high byte: odd
-    offsets in LE, even in BE; where that settles it, the text need only be
-    printable. A text without ASCII (a CJK character U+xx00, 一 above all, puts
+    offsets in LE, even in BE; where that settles it, half the text must be
+    characters of Chinese text (CJK ideographs, their punctuation, ASCII). A text without ASCII (a CJK character U+xx00, 一 above all, puts
     a NUL on the other side) is read in the byte order in which nine in ten of
-    its characters or more are those of Chinese text (CJK ideographs, their
-    punctuation, ASCII); the other order gives about a third. ``final=False``: ``data``
+    its characters or more are such; the other order gives about a third. ``final=False``: ``data``
     is the first block of a longer file (a character may go on after it).
     """
     import codecs
@@ -212,7 +211,7 @@ def _utf16_without_bom(data: bytes, final: bool = True) -> tuple[str, str] | Non
     if not decoded:
         return None
     settled, plausible, encoding, text = max(decoded, key=lambda found: found[:2])
-    if not settled and plausible < 0.9:
+    if plausible < (0.5 if settled else 0.9):  # settled or not, text of a report, not "ÿÿÿ" from NUL, 0xFF bytes
         return None
     return text, encoding
 

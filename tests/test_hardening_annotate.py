@@ -90,6 +90,7 @@ def _merge_in_child(batch: str, corpus: str, copies: str, barrier, results) -> N
         results.put((batch, f"{type(exc).__name__}: {exc}"))
 
 
+@pytest.mark.slow  # 20 trials (or a whole run, killed and resumed): 10 s and more under load
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="starts merges in forked processes")
 def test_concurrent_merges_into_one_corpus_keep_every_label(news_corpus, tmp_path):
     corpus, copies, units = news_corpus

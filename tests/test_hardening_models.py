@@ -92,6 +92,7 @@ def _bomb(member: str, shape: tuple) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.slow  # compressing 1 GiB of zeros: 4 s alone, 10 s and more under load
 def test_a_small_archive_declaring_a_huge_member_is_refused_at_its_header(model_dir, tmp_path, capsys):
     import tracemalloc
 
@@ -306,6 +307,7 @@ def test_an_output_that_cannot_take_a_model_is_refused_before_fitting(seed_corpu
         assert (target / "thesis.tex").read_text() == "years of work"
 
 
+@pytest.mark.slow  # trains three times: 10 s and more under load
 def test_train_replaces_a_model_only_with_overwrite_and_as_one_step(seed_corpus_dir, tmp_path, monkeypatch, capsys):
     from cppcc_nlp import persist
 

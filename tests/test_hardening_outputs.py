@@ -115,6 +115,7 @@ def _run_in_child(inputs, output, profiles, errors, barrier, results) -> None:
 SPEC = None
 
 
+@pytest.mark.slow  # 20 trials (or a whole run, killed and resumed): 10 s and more under load
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="starts the runs in forked processes")
 def test_concurrent_runs_sharing_profiles_and_errors_never_mix_or_lose_them(tmp_path):
     global SPEC
@@ -289,6 +290,7 @@ def signal_default() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.slow  # 20 trials (or a whole run, killed and resumed): 10 s and more under load
 def test_sigterm_stops_a_two_job_run_cleanly_in_one_line_and_it_resumes(tmp_path):
     import signal
     import time
