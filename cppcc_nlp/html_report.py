@@ -347,8 +347,7 @@ def group_shares(documents: Sequence[PageDocument], themes: Sequence[str], metho
     steps = np.array([row for d in kept for row in documents[d].steps], dtype=np.float64).reshape(-1, len(themes))
     masks = np.array([mask for d in kept for mask in documents[d].masks], dtype=np.int64)
     predicted = (masks[:, None] >> np.arange(len(themes))) & 1
-    engine = getattr(model, "engine_", model)
-    rates = error_rates(engine) if method in ADJUSTED else None
+    rates = error_rates(model) if method in ADJUSTED else None  # error_rates takes any form of model
     table = shares_from_scores(steps / _SCALE, keys, method=method, predicted=predicted, rates=rates, themes=themes,
                                confidence=confidence, labels=names)
     cells = [[] for _ in names]
@@ -512,12 +511,10 @@ def _themes_of(labelled, model) -> tuple[str, ...]:
     items = [labelled] if hasattr(labelled, "predictions") else list(getattr(labelled, "labelled", labelled))
     if items:
         return tuple(items[0].themes)
-    engine = getattr(model, "engine_", model)
-    return tuple(engine.themes)
+    return tuple(model.themes)  # an engine: reports_to_html converted it
 
 
-def _model_name(model, label: str = "") -> str:
-    engine = getattr(model, "engine_", model)
+def _model_name(engine, label: str = "") -> str:
     key = engine.fingerprint()[:12] if hasattr(engine, "fingerprint") else ""
     return f"{label} ({key})" if label and key else (label or (f"model {key}" if key else ""))
 
