@@ -2,6 +2,7 @@
 
     python benchmarks/local_genre.py search [--jobs 2]      # development hosts only: pick a configuration
     python benchmarks/local_genre.py report --config NAME   # the test hosts: figures, intervals, ECE, curve
+    python benchmarks/local_genre.py curve --config NAME    # learning curve in this source's units, all hosts out of fold
 
 Every split of the ``host`` protocol trains on every other source and on the
 other folds of sites and predicts one fold of whole sites of
@@ -11,7 +12,13 @@ the test half was fixed by a hash of the site before any configuration was
 tried. ``report`` scores the *test* sites: per-theme P/R/F1 with
 document-bootstrap intervals beside the keyword and majority baselines,
 per-theme ECE before and after calibration, and a learning curve in this
-source's training units. Results go to ``benchmarks/results/local_genre-*.json``.
+source's training units. ``curve`` answers "does it still rise at 2,500 local units?":
+every fold of the host protocol keeps all other sources and a growing share of
+the other folds' sites (the same random order of sites for every fold; 0 to
+about 2,540 local units), and the held-out fold's units are scored; the
+predictions of the five folds are pooled per share, with document-bootstrap
+intervals. No configuration is chosen from it. Results go to
+``benchmarks/results/local_genre-*.json``.
 """
 
 from __future__ import annotations
@@ -32,8 +39,9 @@ os.environ.setdefault("CPPCC_NLP_SOURCES", str(ROOT.parent / "shared" / "externa
 from cppcc_nlp.corpus import load_corpus  # noqa: E402
 from cppcc_nlp.model import ThemeClassifier  # noqa: E402
 from cppcc_nlp.persist import load_engine  # noqa: E402
-from cppcc_nlp.protocols import (calibration_report, evaluation_half, label_matrix, run_protocol,  # noqa: E402
-                                 summarise)
+from cppcc_nlp.evaluation.metrics import bootstrap_interval, micro_macro  # noqa: E402
+from cppcc_nlp.protocols import (calibration_report, evaluation_half, label_matrix, make_splits,  # noqa: E402
+                                 run_protocol, summarise)
 
 LOCAL = "local-cppcc-web"
 SHIPPED = dict(load_engine().params)
@@ -191,9 +199,48 @@ def report(records, name: str, jobs: int) -> dict:
             "calibration": calibration, "test_sites": len(test_sites), "learning_curve": curve}
 
 
+CURVE_FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def curve(records, name: str, jobs: int) -> dict:
+    """Pooled out-of-fold scores of the local units when training on a share of the other folds' local sites."""
+    from joblib import Parallel, delayed
+
+    splits = [s for s in make_splits(records, "host") if s.name.startswith(LOCAL)]
+    local_sites = sorted({r.site for r in records if r.source == LOCAL})
+    rank = {site: k for k, site in enumerate(np.random.default_rng(0).permutation(local_sites))}
+
+    def fit_predict(split, fraction):
+        held_sites = {records[i].site for i in split.test}
+        training_sites = sorted((s for s in local_sites if s not in held_sites), key=rank.get)
+        kept = set(training_sites[: int(round(fraction * len(training_sites)))])
+        train = [records[i] for i in split.train if records[i].source != LOCAL or records[i].site in kept]
+        test = [records[i] for i in split.test]
+        model = make_model(name)().fit(train, label_matrix(train), groups=[r.fold_group for r in train])
+        predicted = (model.predict_proba(test) >= model.thresholds_).astype(int)
+        return split.test, predicted, sum(r.source == LOCAL for r in train)
+
+    Y = label_matrix(records)
+    rows = []
+    for fraction in CURVE_FRACTIONS:
+        parts = Parallel(n_jobs=jobs)(delayed(fit_predict)(split, fraction) for split in splits)
+        index = np.concatenate([p[0] for p in parts])
+        predicted = np.vstack([p[1] for p in parts])
+        truth = Y[index]
+        micro, macro = micro_macro(truth, predicted)
+        interval = bootstrap_interval(truth, predicted, [records[i].group for i in index])
+        rows.append({"fraction": fraction, "local_training_units_per_fold": [p[2] for p in parts],
+                     "mean_local_training_units": round(float(np.mean([p[2] for p in parts])), 1),
+                     "scored_units": int(len(index)), "micro_f1": round(micro, 3),
+                     "micro_f1_interval": interval["micro_f1"], "macro_f1": round(macro, 3)})
+        print("curve", rows[-1], flush=True)
+    return {"config": name, "params": {**SHIPPED, **CONFIGS[name]}, "protocol": "host (5 folds of whole sites)",
+            "learning_curve": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("search", "report"))
+    parser.add_argument("mode", choices=("search", "report", "curve"))
     parser.add_argument("--config", action="append", choices=sorted(CONFIGS))
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
@@ -202,6 +249,8 @@ def main() -> None:
     if args.mode == "search":
         print("| configuration | micro-F1 | macro-F1 | " + " | ".join(load_engine().engine.themes) + " |")
         result = search(records, args.config or list(CONFIGS), args.jobs)
+    elif args.mode == "curve":
+        result = curve(records, (args.config or ["frame 0.6"])[0], args.jobs)
     else:
         result = report(records, (args.config or ["shipped"])[0], args.jobs)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
