@@ -17,15 +17,13 @@ class ShareMethod:
     name: str
     crisp: bool
     adjusted: bool
-    summary: str
 
 
 SHARE_METHODS = (
-    ShareMethod("count", True, False, "the share of units predicted with the theme (classify and count, CC)"),
-    ShareMethod("probability", False, False, "the mean (calibrated) probability of the theme (PCC)"),
-    ShareMethod("adjusted", True, True, "classify and count corrected with the held-out tpr and fpr (ACC)"),
-    ShareMethod("adjusted-probability", False, True,
-                "the mean probability corrected with the held-out mean probabilities of positives and negatives (PACC)"),
+    ShareMethod("count", crisp=True, adjusted=False),  # classify and count (CC)
+    ShareMethod("probability", crisp=False, adjusted=False),  # the mean probability (PCC)
+    ShareMethod("adjusted", crisp=True, adjusted=True),  # adjusted classify and count (ACC)
+    ShareMethod("adjusted-probability", crisp=False, adjusted=True),  # probabilistic ACC (PACC)
 )
 METHODS = tuple(method.name for method in SHARE_METHODS)
 ADJUSTED = tuple(method.name for method in SHARE_METHODS if method.adjusted)
