@@ -67,3 +67,44 @@ def seed_corpus_dir(tmp_path_factory):
     (root / "labels").mkdir()
     shutil.copy(ROOT / "corpus" / "labels" / f"{SEED_DOC}.jsonl", root / "labels")
     return root
+
+
+STANDOFF_DOCS = [
+    {"id": "n1", "title": "政协常委会", "text": "全国政协召开双周协商座谈会。\n委员们建议加强民主监督；会议由主席主持。"},
+    {"id": "n2", "title": "扶贫", "text": "各地推进精准扶贫。\n贫困户收入增加。"},
+]
+
+
+@pytest.fixture
+def standoff_corpus(tmp_path):
+    """A corpus with the seed report and one registered source of two documents, half of its units labelled:
+    ``(corpus, source copies, the source's units)``."""
+    import json
+    import shutil
+
+    from cppcc_nlp.corpus import document_units, iter_documents, read_registry
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus" / "raw", corpus / "raw")
+    (corpus / "labels").mkdir()
+    shutil.copy(ROOT / "corpus" / "labels" / "hebei-2019-cppcc-highlights.jsonl", corpus / "labels")
+    (corpus / "sources.json").write_text(
+        json.dumps({"sources": [{"name": "news", "path": "news/items.jsonl", "doc_id": "id"}]}), encoding="utf-8"
+    )
+    sources = tmp_path / "copies"
+    (sources / "news").mkdir(parents=True)
+    (sources / "news" / "items.jsonl").write_text(
+        "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in STANDOFF_DOCS), encoding="utf-8"
+    )
+    spec = read_registry(corpus)["news"]
+    units = [u for d in iter_documents(spec, sources / "news" / "items.jsonl") for u in document_units(d)]
+    labels = {0: ["consultation"], 1: ["consultation", "supervision"], 3: ["poverty_alleviation"]}
+    lines = [
+        {"id": u.id, "source": "news", "doc": u.doc, "span": list(u.span), "sha256": u.sha256,
+         "labels": labels[i], "annotator": "a", "selection": "random"}
+        for i, u in enumerate(units) if i in labels
+    ]
+    (corpus / "labels" / "news.jsonl").write_text(
+        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
+    )
+    return corpus, sources, units

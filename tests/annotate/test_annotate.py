@@ -18,7 +18,6 @@ from cppcc_nlp.cli import main
 from cppcc_nlp.corpus import LabelRecord, document_units, iter_documents, load_corpus, read_registry
 from cppcc_nlp.errors import CorpusError
 
-from test_standoff import standoff_corpus  # noqa: F401  (fixture)
 
 CLI = Path(sys.executable).with_name("cppcc-nlp")
 

@@ -1,4 +1,4 @@
-"""The HTML report page, without a browser: its data, its escaping, its inputs, the command (tests/test_html_browser.py drives it)."""
+"""The HTML report page, without a browser: its data, its escaping, its inputs, the command (tests/html_report/test_html_browser.py drives it)."""
 
 import base64
 import hashlib

@@ -1,49 +1,12 @@
 """Stand-off label records: resolved against a local copy of their source, refused when they do not match."""
 
 import json
-import shutil
 
 import pytest
 
 from cppcc_nlp.cli import main
-from cppcc_nlp.corpus import document_units, iter_documents, load_corpus, read_registry
+from cppcc_nlp.corpus import document_units, iter_documents, load_corpus
 from cppcc_nlp.errors import CorpusError
-
-from conftest import ROOT
-
-DOCS = [
-    {"id": "n1", "title": "政协常委会", "text": "全国政协召开双周协商座谈会。\n委员们建议加强民主监督；会议由主席主持。"},
-    {"id": "n2", "title": "扶贫", "text": "各地推进精准扶贫。\n贫困户收入增加。"},
-]
-
-
-@pytest.fixture
-def standoff_corpus(tmp_path):
-    """A corpus with the seed report and one registered source of two documents, half of its units labelled."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(ROOT / "corpus" / "raw", corpus / "raw")
-    (corpus / "labels").mkdir()
-    shutil.copy(ROOT / "corpus" / "labels" / "hebei-2019-cppcc-highlights.jsonl", corpus / "labels")
-    (corpus / "sources.json").write_text(
-        json.dumps({"sources": [{"name": "news", "path": "news/items.jsonl", "doc_id": "id"}]}), encoding="utf-8"
-    )
-    sources = tmp_path / "copies"
-    (sources / "news").mkdir(parents=True)
-    (sources / "news" / "items.jsonl").write_text(
-        "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in DOCS), encoding="utf-8"
-    )
-    spec = read_registry(corpus)["news"]
-    units = [u for d in iter_documents(spec, sources / "news" / "items.jsonl") for u in document_units(d)]
-    labels = {0: ["consultation"], 1: ["consultation", "supervision"], 3: ["poverty_alleviation"]}
-    lines = [
-        {"id": u.id, "source": "news", "doc": u.doc, "span": list(u.span), "sha256": u.sha256,
-         "labels": labels[i], "annotator": "a", "selection": "random"}
-        for i, u in enumerate(units) if i in labels
-    ]
-    (corpus / "labels" / "news.jsonl").write_text(
-        "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
-    )
-    return corpus, sources, units
 
 
 def test_standoff_records_resolve_to_the_sentences_they_point_at(standoff_corpus):

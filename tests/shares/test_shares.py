@@ -1,4 +1,4 @@
-"""Theme shares with intervals (shares.py): the estimators, their intervals, models, reports and the CLI."""
+"""Theme shares with intervals (the shares package): the estimators, their intervals, models, reports and the CLI."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from cppcc_nlp import estimate_shares
 from cppcc_nlp.errors import ModelError
-from cppcc_nlp.shares import METHODS, SHARE_FIELDS, ErrorRates, adjust, shares_from_scores
+from cppcc_nlp.shares import METHODS, SHARE_FIELDS, SHARE_METHODS, ErrorRates, adjust, shares_from_scores
 
 from conftest import ROOT
 
@@ -209,6 +209,22 @@ def test_bad_options_are_refused_with_a_message():
         shares_from_scores(p, ["a"], method="probability", themes=THEMES)
     with pytest.raises(ValueError, match="held-out error rates"):
         shares_from_scores(p, None, method="adjusted", thresholds=[0.5, 0.5], themes=THEMES)
+
+
+def test_the_registry_of_methods_says_what_each_estimator_averages_and_needs():
+    p = np.array([[0.2, 0.6], [0.9, 0.1]])
+    assert METHODS == tuple(method.name for method in SHARE_METHODS) and len(set(METHODS)) == len(METHODS)
+    for method in SHARE_METHODS:
+        if method.adjusted:
+            with pytest.raises(ValueError, match="held-out error rates"):
+                shares_from_scores(p, None, method=method.name, thresholds=[0.5, 0.5], themes=THEMES)
+            continue
+        if method.crisp:
+            with pytest.raises(ValueError, match="needs thresholds"):
+                shares_from_scores(p, None, method=method.name, themes=THEMES)
+        table = shares_from_scores(p, None, method=method.name, thresholds=[0.5, 0.5], themes=THEMES)
+        expected = [0.5, 0.5] if method.crisp else [0.55, 0.35]  # share predicted on, or the mean probability
+        assert [row["share"] for row in table.rows] == pytest.approx(expected)
 
 
 # -- with a fitted model ---------------------------------------------------------------------------------------
