@@ -7,7 +7,9 @@ with no scikit-learn at all (``load_engine``, as a labelling process does).
 The card (``model_card.json``) keeps the sha256 of each file; each file is
 hashed and parsed from the same bytes, and a file whose hash differs from
 the card's is refused. The shipped model's card hash is pinned in the
-package (``data/default_model.sha256``).
+package (``data/default_model.sha256``). What the card says and its Markdown
+are rendered above, in ``evaluation.card`` (``save_model``); this module
+writes the bytes it is given.
 """
 
 from __future__ import annotations
