@@ -16,7 +16,10 @@ import platform
 import time
 
 from cppcc_nlp import load_corpus
-from cppcc_nlp.research import compare_models, learning_curve, markdown_table, table_rows
+from cppcc_nlp.evaluation.compare import compare_models
+from cppcc_nlp.evaluation.curves import learning_curve
+from cppcc_nlp.optional import table_rows
+from cppcc_nlp.research import markdown_table
 
 
 def main() -> None:

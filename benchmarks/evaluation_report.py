@@ -24,9 +24,10 @@ os.environ.setdefault("CPPCC_NLP_SOURCES", str(ROOT.parent / "shared" / "externa
 from cppcc_nlp.corpus import load_corpus  # noqa: E402
 from cppcc_nlp.model import ThemeClassifier  # noqa: E402
 from cppcc_nlp.persist import load_engine  # noqa: E402
-from cppcc_nlp.protocols import (  # noqa: E402
-    calibration_report, format_evaluation, heldout_evaluation, is_reported, learning_curve, run_protocol,
-)
+from cppcc_nlp.evaluation.curves import calibration_report, source_learning_curve  # noqa: E402
+from cppcc_nlp.evaluation.report import format_evaluation, heldout_evaluation  # noqa: E402
+from cppcc_nlp.evaluation.runner import run_protocol  # noqa: E402
+from cppcc_nlp.evaluation.splits import is_reported  # noqa: E402
 from cppcc_nlp.themes import THEME_IDS  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -62,7 +63,7 @@ def main() -> int:
 
     curve_table = ""
     if not args.skip_curve:
-        curve = learning_curve(records, params, select=is_reported, n_jobs=args.jobs)
+        curve = source_learning_curve(records, params, select=is_reported, n_jobs=args.jobs)
         (RESULTS / "learning_curve.json").write_text(json.dumps(curve, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         sources = sorted({row["source"] for row in curve})
         fractions = sorted({row["fraction"] for row in curve})

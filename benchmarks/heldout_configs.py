@@ -3,7 +3,7 @@
     python benchmarks/heldout_configs.py [--jobs 2] [--configs NAME ...] [--out benchmarks/results/heldout_configs.json]
 
 Every configuration is trained with one source left out and scored on that
-source's development-half documents (``protocols.evaluation_half``); the test
+source's development-half documents (``evaluation.splits.evaluation_half``); the test
 half is never looked at here. Needs ``../shared/external`` (or
 ``$CPPCC_NLP_SOURCES``) for the stand-off labels. Writes JSON and prints a
 Markdown table: configuration x held-out source x micro/macro-F1.
@@ -24,7 +24,9 @@ os.environ.setdefault("CPPCC_NLP_SOURCES", str(ROOT.parent / "shared" / "externa
 
 from cppcc_nlp.corpus import load_corpus  # noqa: E402
 from cppcc_nlp.model import ThemeClassifier  # noqa: E402
-from cppcc_nlp.protocols import evaluation_half, run_protocol, summarise  # noqa: E402
+from cppcc_nlp.evaluation.report import summarise  # noqa: E402
+from cppcc_nlp.evaluation.runner import run_protocol  # noqa: E402
+from cppcc_nlp.evaluation.splits import evaluation_half  # noqa: E402
 
 BASE = {"features": "both", "C": 10.0, "min_df": 1, "cue_words": True, "threshold_folds": 5}
 CONFIGS = {

@@ -7,7 +7,7 @@
 Every split of the ``host`` protocol trains on every other source and on the
 other folds of sites and predicts one fold of whole sites of
 ``local-cppcc-web`` (no site on both sides). ``search`` scores only the units
-of the *development* sites (``protocols.evaluation_half``); which sites are in
+of the *development* sites (``evaluation.splits.evaluation_half``); which sites are in
 the test half was fixed by a hash of the site before any configuration was
 tried. ``report`` scores the *test* sites: per-theme P/R/F1 with
 document-bootstrap intervals beside the keyword and majority baselines,
@@ -39,9 +39,12 @@ os.environ.setdefault("CPPCC_NLP_SOURCES", str(ROOT.parent / "shared" / "externa
 from cppcc_nlp.corpus import load_corpus  # noqa: E402
 from cppcc_nlp.model import ThemeClassifier  # noqa: E402
 from cppcc_nlp.persist import load_engine  # noqa: E402
+from cppcc_nlp.evaluation.curves import calibration_report  # noqa: E402
+from cppcc_nlp.evaluation.report import summarise  # noqa: E402
+from cppcc_nlp.evaluation.runner import label_matrix, run_protocol  # noqa: E402
+from cppcc_nlp.evaluation.splits import evaluation_half  # noqa: E402
 from cppcc_nlp.evaluation.metrics import bootstrap_interval, micro_macro  # noqa: E402
-from cppcc_nlp.protocols import (calibration_report, evaluation_half, label_matrix, make_splits,  # noqa: E402
-                                 run_protocol, summarise)
+from cppcc_nlp.evaluation.splits import make_splits  # noqa: E402
 
 LOCAL = "local-cppcc-web"
 SHIPPED = dict(load_engine().params)

@@ -3,11 +3,11 @@
     python benchmarks/share_estimates.py [--jobs 2] [--params JSON] [--min-units 5] [--rounds 1000]
 
 For each source of the corpus, a model is trained on every other source
-(``protocols.make_splits(records, "source")``) and predicts the held-out
+(``evaluation.splits.make_splits(records, "source")``) and predicts the held-out
 source's units. Those units are grouped as a researcher would group them: the
 committed report by city (section), the news sources by year of the item's
 date, the government reports by document. For every group with at least
-``--min-units`` hand-labelled units selected at random (``protocols.is_reported``
+``--min-units`` hand-labelled units selected at random (``evaluation.splits.is_reported``
 for the test half; the development half is reported beside it), each method's
 estimated share of every theme is compared with the group's hand-labelled
 share: mean absolute error per theme, and how often the 95 % interval contains
@@ -55,7 +55,8 @@ import numpy as np  # noqa: E402
 
 from cppcc_nlp.corpus import load_corpus, read_registry, sources_dir  # noqa: E402
 from cppcc_nlp.corpus.sources import source_file  # noqa: E402
-from cppcc_nlp.protocols import evaluation_half, label_matrix, make_splits  # noqa: E402
+from cppcc_nlp.evaluation.runner import label_matrix  # noqa: E402
+from cppcc_nlp.evaluation.splits import evaluation_half, make_splits  # noqa: E402
 from cppcc_nlp.shares import METHODS, ErrorRates, shares_from_scores  # noqa: E402
 from cppcc_nlp.themes import THEME_IDS  # noqa: E402
 

@@ -19,7 +19,7 @@ _EXPORTS = {
     "parse_report": "reader",
     "load_corpus": "corpus",
     "load_model": "persist",
-    "save_model": "persist",
+    "save_model": "evaluation.card",
     "ThemeClassifier": "model",
     "Segmenter": "segment",
     "Report": "reader",
@@ -76,7 +76,8 @@ if TYPE_CHECKING:
     from .corpus import LabelRecord, load_corpus
     from .errors import CorpusError, CppccNlpError, InputError, MissingDependencyError, ModelError
     from .model import ThemeClassifier
-    from .persist import load_model, save_model
+    from .evaluation.card import save_model
+    from .persist import load_model
     from .reader import Report, Section, Sentence, parse_report, read_report
     from .segment import Segmenter
     from .shares import estimate_shares

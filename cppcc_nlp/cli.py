@@ -23,7 +23,7 @@ from .errors import CppccNlpError, one_line
 
 # Registries of modules that import numpy or scikit-learn, named here so that parsing the command line
 # imports neither (tests/test_cli.py keeps each equal to its owner's)
-PROTOCOL_CHOICES = ("source", "city", "document", "host")  # protocols.PROTOCOLS
+PROTOCOL_CHOICES = ("source", "city", "document", "host", "section")  # evaluation.splits.PROTOCOLS
 SHARE_METHOD_CHOICES = ("count", "probability", "adjusted", "adjusted-probability")  # shares.METHODS
 BATCH_BACKEND_CHOICES = ("local", "dask")  # batch.BACKENDS
 
@@ -409,7 +409,8 @@ def _params_arg(text: str | None, model: str | None = None) -> dict:
 
 def cmd_train(args: argparse.Namespace) -> int:
     args.output = _train_output(args)  # before the imports and the long fit: a bad option fails at once
-    from .persist import card_sections, check_model_output, save_model, train_model
+    from .evaluation.card import card_sections, save_model
+    from .persist import check_model_output, train_model
 
     from .progress import progress_bar
 
@@ -447,11 +448,12 @@ def _read_json_arg(path: str | None):
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .progress import progress_bar
-    from .protocols import PROTOCOLS, format_evaluation, heldout_evaluation
+    from .evaluation.report import format_evaluation, heldout_evaluation
+    from .evaluation.splits import DEFAULT_PROTOCOLS
 
     params = _params_arg(args.params, args.model)
     records = _load_corpus_arg(args)
-    protocols = args.protocol or list(PROTOCOLS)
+    protocols = args.protocol or list(DEFAULT_PROTOCOLS)
     bar = progress_bar(total=None, unit="fold", show=None)
     try:
         result = heldout_evaluation(records, params, protocols, quick=args.quick, n_jobs=args.jobs,
@@ -472,13 +474,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_convert_model(args: argparse.Namespace) -> int:
+    from .evaluation.card import card_markdown
     from .persist import convert_pickled_model
 
     if not args.trust_model:
         print("cppcc-nlp convert-model: error: converting unpickles the old model file, which runs code from it; "
               "pass --trust-model if you trust where it came from", file=sys.stderr)
         return 2
-    card = convert_pickled_model(args.directory, args.output)
+    card = convert_pickled_model(args.directory, args.output, card_markdown)
     print(f"converted {args.directory} -> {args.output} ({', '.join(card['files'])})")
     return 0
 
@@ -812,7 +815,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", help="also write the figures as JSON to this file")
     evaluate.add_argument("--quick", action="store_true", help="a small run: a sample of documents, no threshold search")
     evaluate.add_argument("--protocol", action="append", choices=PROTOCOL_CHOICES,
-                          help="only this protocol (repeatable; default: all)")
+                          help="only this protocol (repeatable; default: all but section, which fits once per "
+                          "section name and reports every held-out unit)")
     evaluate.add_argument("--params", help="model parameters as JSON (default: the shipped model's)")
     evaluate.add_argument("-j", "--jobs", type=int, default=1, help="folds fitted in parallel (default: 1)")
     _add_model_options(evaluate)

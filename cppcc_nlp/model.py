@@ -220,8 +220,8 @@ class ThemeClassifier(BaseEstimator):
         self._check_params()
         self.codebook_ = resolve_codebook(self.codebook)
         texts, contexts = split_inputs(X)
-        Y, classes = _label_matrix(y, len(texts), list(self.codebook_.ids))
-        self.classes_ = np.array(classes, dtype=object)
+        Y = _checked_label_matrix(y, len(texts), self.codebook_)
+        self.classes_ = np.array(self.codebook_.ids, dtype=object)
         segmenter = self._make_segmenter()
         thresholds = np.full(Y.shape[1], 0.5)
         calibration = heldout = None
@@ -342,7 +342,7 @@ class ThemeClassifier(BaseEstimator):
         from sklearn.metrics import f1_score
 
         X = list(X) if not isinstance(X, str) else X
-        Y, _ = _label_matrix(y, len(split_inputs(X)[0]), classes=list(self.classes_))
+        Y = _checked_label_matrix(y, len(split_inputs(X)[0]), self.codebook_)
         return float(f1_score(Y, self.predict(X), average="micro", zero_division=0))
 
     # -- explanation ------------------------------------------------------------------
@@ -477,29 +477,27 @@ def _apply_knots(raw: np.ndarray, calibration) -> np.ndarray:
 
 
 
-def _label_matrix(y, n_texts: int, classes: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
-    """Labels as lists of theme ids or a 0/1 matrix -> (matrix, classes)."""
-    classes = list(classes or resolve_codebook(None).ids)
+def _checked_label_matrix(y, n_texts: int, codebook: Codebook) -> np.ndarray:
+    """Labels as lists of theme ids or a 0/1 matrix, checked, as ``codebook.label_matrix`` builds them."""
+    classes = list(codebook.ids)
     if hasattr(y, "shape") and len(getattr(y, "shape", ())) == 2:
         Y = np.asarray(y.toarray() if hasattr(y, "toarray") else y)
         if Y.shape != (n_texts, len(classes)):
             raise ValueError(f"label matrix has shape {Y.shape}, expected ({n_texts}, {len(classes)}) in {classes} order")
         if not np.isin(Y, (0, 1)).all():
             raise ValueError("label matrix must contain only 0 and 1")
-        return Y.astype(int), classes
+        return Y.astype(int)
     y = list(y)
     if len(y) != n_texts:
         raise ValueError(f"got {n_texts} texts but {len(y)} label lists")
-    Y = np.zeros((n_texts, len(classes)), dtype=int)
-    index = {theme: k for k, theme in enumerate(classes)}
+    known = set(classes)
     for i, labels in enumerate(y):
         if isinstance(labels, str):
             raise ValueError(f"labels of text {i} must be a list of theme ids, got the string {labels!r}")
         for label in labels:
-            if label not in index:
+            if label not in known:
                 raise ValueError(f"unknown theme id {label!r} for text {i}; expected one of {classes}")
-            Y[i, index[label]] = 1
-    return Y, classes
+    return codebook.label_matrix(y)
 
 
 def indicator_to_labels(Y: np.ndarray, classes: Sequence[str]) -> list[list[str]]:

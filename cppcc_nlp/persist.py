@@ -7,7 +7,9 @@ with no scikit-learn at all (``load_engine``, as a labelling process does).
 The card (``model_card.json``) keeps the sha256 of each file; each file is
 hashed and parsed from the same bytes, and a file whose hash differs from
 the card's is refused. The shipped model's card hash is pinned in the
-package (``data/default_model.sha256``).
+package (``data/default_model.sha256``). What the card says and its Markdown
+are rendered above, in ``evaluation.card`` (``save_model``); this module
+writes the bytes it is given.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import zipfile
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -116,31 +118,17 @@ def model_data(model: ThemeClassifier) -> dict[str, bytes]:
     return {ARRAYS_FILE: _npz_bytes(arrays), DATA_FILE: text.encode("utf-8")}
 
 
-def save_model(
-    model: ThemeClassifier,
-    directory: str | Path,
-    records: list[LabelRecord],
-    evaluation: dict | None = None,
-    card_extra: dict | None = None,
-    overwrite: bool = False,
-) -> dict:
-    """Write ``model.npz``, ``model.json``, ``model_card.json`` and ``MODEL_CARD.md``; return the card.
+def write_model_directory(model: ThemeClassifier, directory: str | Path, training: dict, evaluation,
+                          extra: dict | None, render_card: Callable[[dict], str], overwrite: bool = False) -> dict:
+    """The model files, the card that names their hashes and its Markdown (``render_card(card)``), in a new
+    directory swapped in for ``directory``; return the card.
 
-    The files are written to a temporary directory beside ``directory`` and
-    swapped in as one step, so ``directory`` is always a whole model (the old
-    one or the new one). A ``directory`` that holds another model is replaced
-    only with ``overwrite``; see ``check_model_output`` for what is refused.
+    ``training``: ``training_data_sha256``, ``training_units`` and ``created``.
+    The directory is always a whole model (the old one or the new one); one
+    that holds another model is replaced only with ``overwrite``
+    (``check_model_output`` says what is refused).
     """
-    from .corpus import corpus_hash
-
-    training = {"training_data_sha256": corpus_hash(records), "training_units": len(records),
-                "created": _dt.date.today().isoformat()}
-    return _write_model_directory(model, Path(directory), training, evaluation, card_extra, overwrite)
-
-
-def _write_model_directory(model: ThemeClassifier, directory: Path, training: dict, evaluation, extra,
-                           overwrite: bool = False) -> dict:
-    """The model files and the card that names their hashes, in a new directory swapped in for ``directory``."""
+    directory = Path(directory)
     check_model_output(directory, overwrite)
     files = model_data(model)
     card = {
@@ -157,7 +145,7 @@ def _write_model_directory(model: ThemeClassifier, directory: Path, training: di
         **(extra or {}),
     }
     contents = {**files, CARD_FILE: (json.dumps(card, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-                CARD_MARKDOWN: card_markdown(card).encode("utf-8")}
+                CARD_MARKDOWN: render_card(card).encode("utf-8")}
     _replace_directory(directory, contents)
     return card
 
@@ -327,71 +315,6 @@ def _fsync_directory(path: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def card_sections(records: list[LabelRecord], evaluation: dict | None = None, calibration: dict | None = None,
-                  codebook=None) -> dict:
-    """What the card says beside the files: training data per source and theme, held-out figures, use, failures.
-
-    The notes on intended use and known failure modes are the CPPCC model's; a model of another codebook
-    gets its codebook's name and description instead.
-    """
-    from .codebook import default_codebook
-    from .corpus import corpus_stats
-    from .protocols import format_evaluation
-
-    codebook = codebook or default_codebook()
-    if codebook == default_codebook():
-        notes = json.loads(resources.files("cppcc_nlp").joinpath("data", "card_notes.json").read_text(encoding="utf-8"))
-    else:
-        notes = {"intended_use": f"Labels sentences with the themes of the codebook {codebook.name!r}"
-                                 + (f" ({codebook.description})" if codebook.description else "") + ".",
-                 "failure_modes": []}
-    stats = corpus_stats(records, codebook=codebook)
-    training = {s.source: {"units": s.units, "documents": s.documents, "positives": s.positives} for s in stats.sources}
-    lines = ["| source | units | documents | " + " | ".join(stats.units_per_theme) + " |",
-             "|---|---:|---:|" + "---:|" * len(stats.units_per_theme)]
-    for source, row in training.items():
-        lines.append(f"| {source} | {row['units']} | {row['documents']} | "
-                     + " | ".join(str(row["positives"][t]) for t in stats.units_per_theme) + " |")
-    sections = {"training_data": "\n".join(lines), "training_data_by_source": training,
-                "intended_use": notes["intended_use"], "failure_modes": notes["failure_modes"], "evaluation": None}
-    if evaluation is not None:
-        sections["evaluation"] = {"heldout": evaluation, "table": format_evaluation(evaluation)}
-    if calibration is not None:
-        sections["calibration"] = calibration
-        where = calibration.get("where", "held-out sources") if isinstance(calibration.get("where"), str) else "held-out sources"
-        themes = calibration.get("themes", calibration)
-        rows = [f"Per theme, on {where}: the linear model's probabilities (before) and the isotonic map's (after).", "",
-                "| theme | ECE before | ECE after | Brier before | Brier after |", "|---|---:|---:|---:|---:|"]
-        for theme, c in themes.items():
-            rows.append(f"| {theme} | {c['before']['ece']:.3f} | {c['after']['ece']:.3f} | "
-                        f"{c['before']['brier']:.3f} | {c['after']['brier']:.3f} |")
-        sections["calibration_table"] = "\n".join(rows)
-    return sections
-
-
-def card_markdown(card: dict) -> str:
-    """The card as Markdown: what the model is, what it was trained on, how well it does."""
-    lines = [
-        "# Model card: cppcc_nlp theme classifier",
-        "",
-        f"- Created: {card['created']}",
-        f"- Themes (column order): {', '.join(card['theme_ids'])}",
-        f"- Training data: {card['training_units']} hand-labelled sentences, sha256 `{card['training_data_sha256'][:16]}…`",
-        "- Files: " + ", ".join(f"`{name}` sha256 `{digest[:16]}…`" for name, digest in card["files"].items()),
-        f"- Parameters: `{json.dumps(card['params'], ensure_ascii=False, sort_keys=True)}`",
-        f"- Thresholds: {', '.join(f'{k} {v:.2f}' for k, v in card['thresholds'].items())}",
-        "- Versions: " + ", ".join(f"{k} {v}" for k, v in card["versions"].items()),
-    ]
-    for heading, key in (("Intended use", "intended_use"), ("Training data", "training_data"),
-                         ("Calibration", "calibration_table"), ("Known failure modes", "failure_modes")):
-        if card.get(key):
-            lines += ["", f"## {heading}", "", card[key] if isinstance(card[key], str) else "\n".join(card[key])]
-    evaluation = card.get("evaluation")
-    if evaluation and evaluation.get("table"):
-        lines += ["", "## Held-out evaluation", "", evaluation["table"]]
-    return "\n".join(lines) + "\n"
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -689,8 +612,11 @@ def train_model(records: list[LabelRecord], params: dict | None = None, progress
                      progress=progress)
 
 
-def convert_pickled_model(directory: str | Path, output: str | Path) -> dict:
-    """Convert an old pickled model directory to the current format (unpickles it: only for a trusted file)."""
+def convert_pickled_model(directory: str | Path, output: str | Path, render_card: Callable[[dict], str]) -> dict:
+    """Convert an old pickled model directory to the current format (unpickles it: only for a trusted file).
+
+    ``render_card``: the card's Markdown (``evaluation.card.card_markdown``).
+    """
     import joblib
 
     from .codebook import codebook_of_ids
@@ -720,5 +646,5 @@ def convert_pickled_model(directory: str | Path, output: str | Path) -> dict:
                 "training_units": old_card.get("training_units", 0),
                 "created": old_card.get("created", _dt.date.today().isoformat())}
     converted = {"converted_from": f"{old_card.get('format')} ({directory.name}), {_dt.date.today().isoformat()}"}
-    card = _write_model_directory(model, Path(output), training, old_card.get("evaluation"), converted)
+    card = write_model_directory(model, output, training, old_card.get("evaluation"), converted, render_card)
     return card

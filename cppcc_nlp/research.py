@@ -1,8 +1,9 @@
-"""The research workflow: profile tables, rendered explanations, model comparison,
-learning curves and error analysis.
+"""Notebook rendering: profile tables, Markdown and CSV tables, highlighted explanations, error pages and the
+learning-curve figure.
 
-Every table is a pandas DataFrame when pandas is installed and a list of dicts
-otherwise (``as_table``); pandas stays optional for the core library.
+The figures themselves come from ``cppcc_nlp.evaluation`` (comparisons, curves,
+error analysis). Every table is a pandas DataFrame when pandas is installed and
+a list of dicts otherwise (``optional.as_table``); pandas stays optional.
 """
 
 from __future__ import annotations
@@ -11,25 +12,20 @@ import html
 import json
 import os
 import sys
-import time
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-from sklearn.base import clone
 
 from .api import LabelledReport, default_model
 from .batch import label_in_memory, write_documents
-from .corpus import LabelRecord, load_corpus
-from .evaluate import Evaluation, Scores, evaluate_configurations, score_predictions, section_folds
-from .model import Explanation, ThemeClassifier, _label_matrix
-from .optional import require
-from .plots import MEASURES
-from .reader import LEAD_IN
-from .records import csv_cell, flatten, record_fields
 from .codebook import Codebook, default_codebook
+from .evaluation.errors import ErrorAnalysis, merged_terms
+from .model import Explanation, ThemeClassifier
+from .optional import as_table, require, table_rows
+from .plots import MEASURES
+from .records import csv_cell, flatten, record_fields
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,22 +40,6 @@ def theme_rgb(theme: str, codebook: Codebook | None = None) -> tuple[int, int, i
 
 
 # -- tables ------------------------------------------------------------------------------
-
-
-def as_table(rows: list[dict]) -> Table:
-    """``rows`` as a pandas DataFrame when pandas is installed, else unchanged."""
-    try:
-        import pandas as pd
-    except ImportError:
-        return rows
-    return pd.DataFrame(rows)
-
-
-def table_rows(table) -> list[dict]:
-    """A DataFrame or a list of dicts back to a list of dicts."""
-    if hasattr(table, "to_dict") and hasattr(table, "columns"):
-        return table.to_dict("records")
-    return [dict(row) for row in table]
 
 
 def markdown_table(
@@ -220,14 +200,6 @@ def theme_profile(labelled: LabelledReport | Iterable[LabelledReport], measure: 
 # -- explanations ------------------------------------------------------------------------
 
 
-def merged_terms(terms: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Terms with the same name (a word and the same characters as a char n-gram) summed, largest first."""
-    totals: dict[str, float] = {}
-    for term, weight in terms:
-        totals[term] = totals.get(term, 0.0) + float(weight)
-    return sorted(totals.items(), key=lambda item: -item[1])
-
-
 def _term_spans(text: str, term: str) -> list[tuple[int, int]]:
     """Where a model term occurs in ``text``: the whole term, else each of its tokens."""
     term = term.removeprefix("cue:")
@@ -367,161 +339,6 @@ def top_terms_table(model: ThemeClassifier | None = None, n: int = 10) -> Table:
     return as_table(rows)
 
 
-# -- comparing configurations ------------------------------------------------------------
-
-
-def default_configurations() -> dict[str, dict]:
-    """One-change-at-a-time variations around the default ``ThemeClassifier``."""
-    return {
-        "default (word+char, logreg, cue words)": {},
-        "word n-grams only": {"features": "word"},
-        "word n-grams + lexicon": {"features": "word", "use_lexicon": True},
-        "char n-grams only": {"features": "char"},
-        "with domain lexicon": {"use_lexicon": True},
-        "without cue words": {"cue_words": False},
-        "linear SVM": {"classifier": "svm"},
-        "isotonic calibration": {"calibration": "isotonic"},
-        "C = 1": {"C": 1.0},
-    }
-
-
-COMPARED_PARAMS = ("features", "classifier", "use_lexicon", "cue_words", "C")
-
-
-def comparison_rows(evaluations: dict[str, Evaluation], seconds: dict[str, float] | None = None) -> list[dict]:
-    """One row per evaluated configuration, then the keyword and majority baselines."""
-    rows = []
-    for name, result in evaluations.items():
-        row = {"configuration": name, **{p: result.params.get(p) for p in COMPARED_PARAMS}}
-        row.update({"micro_f1": result.model.micro_f1, "macro_f1": result.model.macro_f1})
-        row.update({f"f1_{theme}": scores["f1"] for theme, scores in result.model.per_theme.items()})
-        if seconds is not None:
-            row["seconds"] = round(seconds[name], 1)
-        rows.append(row)
-    if evaluations:
-        first = next(iter(evaluations.values()))
-        for name, scores in (("keyword baseline", first.keyword), ("majority baseline", first.majority)):
-            row = {"configuration": name, **{p: None for p in COMPARED_PARAMS}}
-            row.update({"micro_f1": scores.micro_f1, "macro_f1": scores.macro_f1})
-            row.update({f"f1_{theme}": theme_scores["f1"] for theme, theme_scores in scores.per_theme.items()})
-            rows.append(row)
-    return rows
-
-
-def compare_models(
-    records: Sequence[LabelRecord] | None = None,
-    configurations: dict[str, dict] | None = None,
-    base_params: dict | None = None,
-    keep: dict[str, Evaluation] | None = None,
-) -> Table:
-    """Leave-one-section-out evaluation of several ``ThemeClassifier`` configurations, one table.
-
-    ``configurations`` maps a name to parameters (``features``, ``classifier``,
-    ``use_lexicon``, ``cue_words``, ``C``, ...) laid over ``base_params``; the
-    default is ``default_configurations()``. Rows: each configuration's
-    micro/macro F1, per-theme F1 and run time, then the two baselines. Pass a
-    dict as ``keep`` to receive each configuration's ``Evaluation`` (for
-    ``misclassified``).
-    """
-    records = list(records) if records is not None else load_corpus()
-    configurations = configurations if configurations is not None else default_configurations()
-    evaluations, seconds = {}, {}
-    for name, params in configurations.items():
-        start = time.perf_counter()
-        merged = {**(base_params or {}), **params}
-        evaluations[name] = evaluate_configurations(records, {name: merged})[name]
-        seconds[name] = time.perf_counter() - start
-    if keep is not None:
-        keep.update(evaluations)
-    return as_table(comparison_rows(evaluations, seconds))
-
-
-# -- learning curve ----------------------------------------------------------------------
-
-
-def learning_curve(
-    records: Sequence[LabelRecord] | None = None,
-    sizes: Sequence[int] | None = None,
-    repeats: int = 3,
-    estimator: ThemeClassifier | None = None,
-    random_state: int = 0,
-) -> Table:
-    """Leave-one-section-out score against the number of labelled training sections.
-
-    For each held-out section and each repeat, the other sections are shuffled
-    and the model is trained on the first ``k`` of them for every ``k`` in
-    ``sizes`` (the lead-in is always in training, as in ``cross_validate``);
-    predictions for all held-out sections are pooled and scored. Rows: ``k``,
-    mean training units, mean and standard deviation of micro/macro F1 over the
-    repeats, and the keyword baseline for reference.
-    """
-    records = list(records) if records is not None else load_corpus()
-    estimator = estimator if estimator is not None else ThemeClassifier()
-    folds = section_folds(records)
-    sizes = sorted(set(sizes)) if sizes is not None else list(range(1, len(folds)))
-    if not sizes or min(sizes) < 1 or max(sizes) > len(folds) - 1:
-        raise ValueError(f"sizes must lie between 1 and {len(folds) - 1} (the sections left for training)")
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
-    texts = [r.text for r in records]
-    Y, _ = _label_matrix([r.labels for r in records], len(records))
-    sections = np.array([r.section for r in records], dtype=object)
-    rng = np.random.default_rng(random_state)
-    cache: dict[tuple[str, frozenset], np.ndarray] = {}
-
-    def predict(held_out: str, chosen: frozenset) -> np.ndarray:
-        key = (held_out, chosen)
-        if key not in cache:
-            train = np.flatnonzero(np.isin(sections, list(chosen | {LEAD_IN})))
-            test = np.flatnonzero(sections == held_out)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)  # a theme absent from a small training set
-                fitted = clone(estimator).fit([texts[i] for i in train], Y[train], groups=list(sections[train]))
-                cache[key] = fitted.predict([texts[i] for i in test])
-        return cache[key]
-
-    scores: dict[int, list[tuple[float, float, int]]] = {k: [] for k in sizes}
-    for _ in range(repeats):
-        orders = {held: list(rng.permutation([f for f in folds if f != held])) for held in folds}
-        for k in sizes:
-            truth, predicted, units = [], [], 0
-            for held in folds:
-                chosen = frozenset(orders[held][:k])
-                truth.append(Y[sections == held])
-                predicted.append(predict(held, chosen))
-                units += int(np.isin(sections, list(chosen | {LEAD_IN})).sum())
-            result = score_predictions(np.vstack(truth), np.vstack(predicted))
-            scores[k].append((result.micro_f1, result.macro_f1, units / len(folds)))
-    keyword = keyword_scores(records, folds)
-    rows = []
-    for k in sizes:
-        micro, macro, units = (np.array(column) for column in zip(*scores[k]))
-        rows.append(
-            {
-                "sections": k,
-                "training_units": round(float(units.mean()), 1),
-                "micro_f1": round(float(micro.mean()), 3),
-                "micro_f1_std": round(float(micro.std()), 3),
-                "macro_f1": round(float(macro.mean()), 3),
-                "macro_f1_std": round(float(macro.std()), 3),
-                "repeats": len(micro),
-                "keyword_micro_f1": keyword.micro_f1,
-                "keyword_macro_f1": keyword.macro_f1,
-            }
-        )
-    return as_table(rows)
-
-
-def keyword_scores(records: Sequence[LabelRecord], folds: Sequence[str] | None = None) -> Scores:
-    """Scores of the keyword baseline on the held-out sections (it needs no training)."""
-    from .evaluate import keyword_predictions
-
-    folds = list(folds) if folds is not None else section_folds(records)
-    chosen = [r for r in records if r.section in set(folds)]
-    Y, _ = _label_matrix([r.labels for r in chosen], len(chosen))
-    return score_predictions(Y, keyword_predictions([r.text for r in chosen]))
-
-
 def plot_learning_curve(curve: Table, title: str | None = None) -> Figure:
     """Micro and macro F1 (mean and one standard deviation) against labelled sections, as a ``Figure``."""
     Figure = require("matplotlib.figure", "plot_learning_curve()").Figure
@@ -549,87 +366,15 @@ def plot_learning_curve(curve: Table, title: str | None = None) -> Figure:
 # -- error analysis ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ErrorAnalysis:
-    """The misclassified units of an evaluation, each with the explanation of the fold's model."""
-
-    rows: tuple[dict, ...]
-    explanations: tuple[RenderedExplanation, ...] = field(repr=False)
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def to_records(self) -> list[dict]:
-        return [dict(row) for row in self.rows]
-
-    def to_dataframe(self):
-        """The rows as a pandas DataFrame (requires pandas)."""
-        return require("pandas", "to_dataframe()").DataFrame(self.to_records())
-
-    def html(self, limit: int = 10) -> str:
-        """The first ``limit`` errors as HTML, gold and predicted themes highlighted."""
-        parts = [f"<p><b>{len(self.rows)} misclassified unit(s)</b>; showing {min(limit, len(self.rows))}.</p>"]
-        for row, view in list(zip(self.rows, self.explanations))[:limit]:
-            parts.append(
-                f"<div style='margin-top: 0.6em'><code>{html.escape(row['id'])}</code> "
-                f"gold: {html.escape(', '.join(row['gold']) or '(none)')} · "
-                f"predicted: {html.escape(', '.join(row['predicted']) or '(none)')}</div>"
-            )
-            parts.append(view.html())
-        return "\n".join(parts)
-
-    def _repr_html_(self) -> str:
-        return self.html()
-
-
-def misclassified(
-    evaluation: Evaluation,
-    records: Sequence[LabelRecord] | None = None,
-    estimator: ThemeClassifier | None = None,
-    top: int = 5,
-) -> ErrorAnalysis:
-    """The units whose predicted themes differ from the gold ones, with explanations.
-
-    Each explanation comes from a model trained without the unit's section (the
-    model that made the error in ``cross_validate``), rebuilt from
-    ``evaluation.params`` unless ``estimator`` is given. Rows: id, section, text,
-    gold, predicted, missed and extra themes, scores, and the terms behind them.
-    """
-    records = list(records) if records is not None else load_corpus()
-    estimator = estimator if estimator is not None else ThemeClassifier(**evaluation.params)
-    errors = [row for row in evaluation.out_of_fold if set(row["gold"]) != set(row["predicted"])]
-    texts = [r.text for r in records]
-    labels = [r.labels for r in records]
-    sections = [r.section for r in records]
-    models: dict[str, ThemeClassifier] = {}
-    rows, views = [], []
-    for error in errors:
-        held = error["section"]
-        if held not in models:
-            train = [i for i, section in enumerate(sections) if section != held]
-            models[held] = clone(estimator).fit(
-                [texts[i] for i in train], [labels[i] for i in train], groups=[sections[i] for i in train]
-            )
-        explanation = models[held].explain(error["text"], top=top)
-        involved = tuple(t for t in models[held].codebook_.ids if t in set(error["gold"]) | set(error["predicted"]))
-        by_theme = {item.theme: item for item in explanation.themes}
-        rows.append(
-            {
-                "id": error["id"],
-                "section": held,
-                "text": error["text"],
-                "gold": list(error["gold"]),
-                "predicted": list(error["predicted"]),
-                "missed": [t for t in error["gold"] if t not in error["predicted"]],
-                "extra": [t for t in error["predicted"] if t not in error["gold"]],
-                "scores": error["scores"],
-                "why": "; ".join(
-                    f"{t} p={by_theme[t].probability:.2f}: "
-                    + (", ".join(f"{term} {w:+.2f}" for term, w in merged_terms(by_theme[t].terms)) or "-")
-                    for t in involved
-                ),
-            }
+def errors_html(analysis: ErrorAnalysis, limit: int = 10) -> str:
+    """The first ``limit`` errors of ``evaluation.errors.misclassified`` as HTML, gold and predicted themes
+    highlighted."""
+    parts = [f"<p><b>{len(analysis.rows)} misclassified unit(s)</b>; showing {min(limit, len(analysis.rows))}.</p>"]
+    for row, explanation, involved in list(zip(analysis.rows, analysis.explanations, analysis.involved))[:limit]:
+        parts.append(
+            f"<div style='margin-top: 0.6em'><code>{html.escape(row['id'])}</code> "
+            f"gold: {html.escape(', '.join(row['gold']) or '(none)')} · "
+            f"predicted: {html.escape(', '.join(row['predicted']) or '(none)')}</div>"
         )
-        views.append(RenderedExplanation(explanation, involved, tuple(error["gold"])))
-    return ErrorAnalysis(tuple(rows), tuple(views))
-
+        parts.append(explanation_html(explanation, involved, row["gold"]))
+    return "\n".join(parts)

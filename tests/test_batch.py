@@ -562,7 +562,7 @@ def test_refit_then_label_uses_the_new_fit(tmp_path, archive, seed_records):
 
 
 def test_a_refused_model_file_is_refused_before_any_work(tmp_path, small_model, seed_records):
-    from cppcc_nlp.persist import save_model
+    from cppcc_nlp.evaluation.card import save_model
 
     saved = tmp_path / "mine"
     save_model(small_model, saved, seed_records)

@@ -72,7 +72,7 @@ def test_the_command_line_offers_what_each_registry_holds():
     from cppcc_nlp.batch import BACKENDS
     from cppcc_nlp.corpus.records import SELECTIONS
     from cppcc_nlp.plots import MEASURES, PLOT_KINDS
-    from cppcc_nlp.protocols import PROTOCOLS
+    from cppcc_nlp.evaluation.splits import PROTOCOLS
     from cppcc_nlp.shares import METHODS
 
     assert cli.PROTOCOL_CHOICES == PROTOCOLS and cli.SHARE_METHOD_CHOICES == METHODS

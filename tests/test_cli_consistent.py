@@ -45,7 +45,7 @@ def test_capital_v_is_version(capsys):
 
 
 def test_shares_by_year_come_in_time_order_whatever_the_input_order(small_model, tmp_path, capsys):
-    from cppcc_nlp.persist import save_model
+    from cppcc_nlp.evaluation.card import save_model
 
     save_model(small_model, tmp_path / "m", [])
     archive = tmp_path / "news.jsonl"

@@ -28,7 +28,7 @@ def context_model(seed_records):
 
 @pytest.fixture(scope="module")
 def context_model_dir(context_model, seed_records, tmp_path_factory):
-    from cppcc_nlp.persist import save_model
+    from cppcc_nlp.evaluation.card import save_model
 
     directory = tmp_path_factory.mktemp("context-model")
     save_model(context_model, directory, seed_records)

@@ -144,7 +144,8 @@ def test_classify_and_label_report_call_the_engine(small_model, monkeypatch):
 
 
 def test_context_features_read_the_neighbours_and_round_trip(seed_records, tmp_path):
-    from cppcc_nlp.persist import load_model, save_model
+    from cppcc_nlp.evaluation.card import save_model
+    from cppcc_nlp.persist import load_model
 
     model = ThemeClassifier(threshold_folds=0, context_weight=0.5).fit(seed_records, [r.labels for r in seed_records])
     assert "context" in model.engine_.inputs

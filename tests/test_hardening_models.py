@@ -182,7 +182,8 @@ def test_arrays_that_are_not_finite_or_do_not_fit_are_refused_at_load(model_dir,
 
 
 def test_the_shipped_model_and_a_saved_one_still_load_and_label(small_model, seed_records, tmp_path):
-    from cppcc_nlp.persist import load_model, save_model
+    from cppcc_nlp.evaluation.card import save_model
+    from cppcc_nlp.persist import load_model
 
     assert load_engine().engine.thresholds.shape == (5,)
     save_model(small_model, tmp_path / "m", seed_records)

@@ -13,9 +13,10 @@ from cppcc_nlp.annotate.select import select_units
 from cppcc_nlp.batch import label_files
 from cppcc_nlp.corpus.sources import report_units
 from cppcc_nlp.model import ThemeClassifier, check_params
-from cppcc_nlp.persist import load_engine, save_model
+from cppcc_nlp.evaluation.card import save_model
+from cppcc_nlp.persist import load_engine
 from cppcc_nlp.reader import parse_report
-from cppcc_nlp.research import default_configurations
+from cppcc_nlp.evaluation.compare import default_configurations
 
 from conftest import ROOT
 

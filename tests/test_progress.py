@@ -71,43 +71,31 @@ class ShareOfTraining(BaseEstimator):
         return np.tile(self.share_, (len(texts), 1))
 
 
-def quick_cross_validate(calls):
-    """The real cross_validate on two folds with the stand-in estimator: the bar, not the fits, is under test."""
-    from cppcc_nlp import evaluate
-
-    real = evaluate.cross_validate
-
-    def run(records, estimator=None, folds=None, progress=False):
-        calls.append(progress)
-        return real(records, ShareOfTraining(), folds=evaluate.section_folds(records)[:2], progress=progress)
-
-    return run
-
-
-def test_cross_validate_shows_a_bar_over_folds_on_a_terminal_only(seed_records, monkeypatch):
-    from cppcc_nlp.evaluate import cross_validate, section_folds
+def test_evaluate_protocol_shows_a_bar_over_folds_on_a_terminal_only(seed_records, monkeypatch):
+    from cppcc_nlp.evaluation.report import evaluate_protocol
+    from cppcc_nlp.evaluation.splits import make_splits
 
     terminal = as_terminal(monkeypatch)
-    folds = section_folds(seed_records)[:3]
-    cross_validate(seed_records, ShareOfTraining(), folds=folds, progress=None)
+    folds = [split.name for split in make_splits(seed_records, "section")[:3]]
+    evaluate_protocol(seed_records, ShareOfTraining(), "section", splits=folds, progress=None)
     assert "folds" in terminal.getvalue() and "3/3" in terminal.getvalue()
     quiet = io.StringIO()
     monkeypatch.setattr(sys, "stderr", quiet)
-    cross_validate(seed_records, ShareOfTraining(), folds=folds, progress=None)
+    evaluate_protocol(seed_records, ShareOfTraining(), "section", splits=folds, progress=None)
     assert quiet.getvalue() == ""
 
 
 def test_evaluate_command_counts_its_folds_on_a_terminal(seed_corpus_dir, monkeypatch, capsys):
-    from cppcc_nlp import protocols
+    from cppcc_nlp.evaluation import report
     from cppcc_nlp.cli import main
 
-    def three_folds(records, params, protocols, progress=None, **options):  # the fits are test_protocols.py's
+    def three_folds(records, params, protocols, progress=None, **options):  # the fits are tests/evaluation's
         for _ in range(3):
             progress()
         return {}
 
-    monkeypatch.setattr(protocols, "heldout_evaluation", three_folds)
-    monkeypatch.setattr(protocols, "format_evaluation", lambda result: "table")
+    monkeypatch.setattr(report, "heldout_evaluation", three_folds)
+    monkeypatch.setattr(report, "format_evaluation", lambda result: "table")
     terminal = as_terminal(monkeypatch)
     assert main(["evaluate", "--corpus", str(seed_corpus_dir)]) == 0
     assert "3fold" in terminal.getvalue()

@@ -1,5 +1,4 @@
-import json
-"""Research helpers: profile tables, rendered explanations, model comparison, learning curve, errors."""
+"""Notebook rendering: profile tables, rendered explanations, error pages."""
 
 import re
 import sys
@@ -7,24 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from cppcc_nlp.corpus import load_corpus
-from cppcc_nlp.evaluate import compare_configurations, cross_validate, section_folds
 from cppcc_nlp.model import ThemeClassifier
+from cppcc_nlp.optional import as_table, table_rows
 from cppcc_nlp.reader import LEAD_IN
 from cppcc_nlp.research import (
     RenderedExplanation,
-    as_table,
-    compare_models,
+    errors_html,
     explain,
     explanation_html,
     highlight_html,
     label_reports,
-    learning_curve,
     markdown_table,
-    merged_terms,
-    misclassified,
     profile_rows,
-    table_rows,
     theme_profile,
     top_terms_table,
 )
@@ -43,15 +36,10 @@ def labelled():
 
 
 @pytest.fixture(scope="module")
-def subset():
-    """The lead-in and the first five city sections: enough for fast evaluations."""
-    records = [r for r in load_corpus() if r.span is None]  # the seed report's sections
-    keep = {LEAD_IN, *section_folds(records)[:5]}
-    return [r for r in records if r.section in keep]
-
-
-def fast_estimator(**params) -> ThemeClassifier:
-    return ThemeClassifier(features="char", threshold_folds=0, **params)
+def subset(seed_records):
+    """The lead-in and the first two city sections: enough for a fast evaluation."""
+    sections = [name for name in dict.fromkeys(r.section for r in seed_records) if name != LEAD_IN]
+    return [r for r in seed_records if r.section in {LEAD_IN, *sections[:2]}]
 
 
 # -- profiles --------------------------------------------------------------------------
@@ -123,10 +111,6 @@ def test_highlight_marks_bigrams_cue_words_and_separate_tokens():
     assert MARK.findall(highlight_html("没有", [("党员", 1.0)], rgb)) == []
 
 
-def test_merged_terms_sums_word_and_character_features_of_the_same_name():
-    assert merged_terms([("好", 0.19), ("党", 0.5), ("好", 0.03)]) == [("党", 0.5), ("好", pytest.approx(0.22))]
-
-
 def test_gold_labels_mark_missed_and_extra_themes(small_model):
     explanation = small_model.explain("市政协党组加强理论学习。")
     page = explanation_html(explanation, themes=["party_building", "poverty_alleviation"], gold=["poverty_alleviation"])
@@ -144,65 +128,17 @@ def test_top_terms_table_lists_the_model_top_terms(small_model):
         assert rows[0][theme] == f"{term} ({weight:.2f})"
 
 
-# -- comparison, learning curve, errors -------------------------------------------------
+# -- errors ------------------------------------------------------------------------------
 
 
-def test_compare_models_gives_a_row_per_configuration_and_the_baselines(subset):
-    configurations = {"char": {}, "char C=1": {"C": 1.0}}
-    kept = {}
-    rows = table_rows(
-        compare_models(subset, configurations, base_params={"features": "char", "threshold_folds": 0}, keep=kept)
-    )
-    assert [row["configuration"] for row in rows] == ["char", "char C=1", "keyword baseline", "majority baseline"]
-    assert rows[1]["C"] == 1.0 and rows[0]["features"] == "char" and rows[0]["classifier"] == "logreg"
-    direct = cross_validate(subset, fast_estimator(C=1.0))
-    assert rows[1]["micro_f1"] == direct.model.micro_f1 and rows[1]["macro_f1"] == direct.model.macro_f1
-    assert rows[2]["micro_f1"] == direct.keyword.micro_f1
-    assert set(kept) == set(configurations) and kept["char"].model.micro_f1 == rows[0]["micro_f1"]
+def test_errors_html_shows_each_error_with_its_explanation(subset):
+    from cppcc_nlp.evaluation.errors import misclassified
+    from cppcc_nlp.evaluation.report import evaluate_protocol
 
-
-def test_compare_configurations_keeps_its_rows(subset):
-    rows = compare_configurations(subset, {"char": {"features": "char", "threshold_folds": 0}})
-    assert rows[0]["configuration"] == "char" and rows[0]["features"] == "char"
-    assert rows[0]["micro_f1"] == cross_validate(subset, fast_estimator()).model.micro_f1
-    assert {f"f1_{theme}" for theme in THEME_IDS} <= set(rows[0])
-
-
-def test_learning_curve_with_every_other_section_equals_cross_validation(subset):
-    estimator = fast_estimator()
-    n_folds = len(section_folds(subset))
-    rows = table_rows(learning_curve(subset, sizes=[1, n_folds - 1], repeats=2, estimator=estimator))
-    assert [row["sections"] for row in rows] == [1, n_folds - 1]
-    full = cross_validate(subset, estimator)
-    assert rows[1]["micro_f1"] == full.model.micro_f1 and rows[1]["macro_f1"] == full.model.macro_f1
-    assert rows[1]["micro_f1_std"] == 0.0 and rows[1]["repeats"] == 2
-    assert rows[0]["training_units"] < rows[1]["training_units"]
-    assert rows[0]["keyword_micro_f1"] == full.keyword.micro_f1
-    again = table_rows(learning_curve(subset, sizes=[1, n_folds - 1], repeats=2, estimator=estimator))
-    assert again == rows
-
-
-def test_learning_curve_rejects_impossible_sizes(subset):
-    with pytest.raises(ValueError, match="sizes"):
-        learning_curve(subset, sizes=[0], estimator=fast_estimator())
-    with pytest.raises(ValueError, match="sizes"):
-        learning_curve(subset, sizes=[len(section_folds(subset))], estimator=fast_estimator())
-
-
-def test_misclassified_units_are_explained_by_the_model_that_missed_them(subset):
-    evaluation = cross_validate(subset, fast_estimator())
-    analysis = misclassified(evaluation, subset)
-    wrong = [row["id"] for row in evaluation.out_of_fold if set(row["gold"]) != set(row["predicted"])]
-    assert [row["id"] for row in analysis.rows] == wrong and len(analysis) == len(wrong) > 0
-    for row, view in zip(analysis.rows, analysis.explanations):
-        # the explanation's probabilities are those of the fold model that made the error
-        assert {t.theme: round(t.probability, 3) for t in view.explanation.themes} == row["scores"]
-        assert set(row["missed"]) == set(row["gold"]) - set(row["predicted"])
-        assert set(row["extra"]) == set(row["predicted"]) - set(row["gold"])
-        assert all(theme in row["why"] for theme in row["missed"] + row["extra"])
-    page = analysis.html(limit=3)
-    assert page.count('class="cppcc-explanation"') == min(3, len(wrong))
-    assert analysis.to_records()[0]["text"] == analysis.rows[0]["text"]
+    analysis = misclassified(evaluate_protocol(subset, ThemeClassifier(features="char", threshold_folds=0)), subset)
+    page = errors_html(analysis, limit=3)
+    assert page.count('class="cppcc-explanation"') == min(3, len(analysis)) and len(analysis) > 0
+    assert f"{len(analysis)} misclassified unit(s)" in page and analysis.rows[0]["id"] in page
 
 
 # -- your own reports ------------------------------------------------------------------

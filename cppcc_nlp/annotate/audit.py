@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from sklearn.model_selection import GroupKFold
 
 from ..codebook import Codebook, default_codebook
 from ..corpus.records import LabelRecord
+from ..evaluation.runner import run_splits
+from ..evaluation.splits import document_folds, document_groups
 
 
 @dataclass(frozen=True)
@@ -41,22 +42,15 @@ def out_of_fold_probabilities(
     records: Sequence[LabelRecord], make_model: Callable[[], object], folds: int = 5, progress=None,
     codebook: Codebook | None = None,
 ) -> np.ndarray:
-    """Probabilities for each record from a model that never saw its document (GroupKFold by document).
+    """Probabilities for each record from a model that never saw its document (``evaluation.splits.document_folds``).
 
     Units go in as records, with their context. With fewer documents than
     folds, the folds keep whole sections together.
     """
-    Y = (codebook or default_codebook()).label_matrix(r.labels for r in records)
-    groups = [r.group for r in records]
-    if len(set(groups)) < folds:  # fewer documents than folds: keep whole sections together instead
-        groups = [f"{r.group}#{r.section}" for r in records]
-    scores = np.zeros(Y.shape, dtype=float)
-    splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
-    for train, test in splitter.split(Y, Y, groups):
-        model = make_model().fit([records[i] for i in train], Y[train], groups=[groups[i] for i in train])
-        scores[test] = model.predict_proba([records[i] for i in test])
-        if progress is not None:
-            progress()
+    held = run_splits(records, make_model, document_folds(records, folds), document_groups(records, folds),
+                      progress=progress, codebook=codebook)
+    scores = np.zeros((len(records), len((codebook or default_codebook()).ids)), dtype=float)
+    scores[held.index] = held.probabilities
     return scores
 
 

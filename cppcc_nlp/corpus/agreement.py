@@ -113,12 +113,13 @@ def _f1(a: np.ndarray, b: np.ndarray) -> float:
 def agreement(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]], codebook: Codebook | None = None
               ) -> Agreement:
     """Agreement over the units both A and B decided, per theme of ``codebook`` (default: the CPPCC one)."""
-    theme_ids = (codebook or default_codebook()).ids
+    codebook = codebook or default_codebook()
+    theme_ids = codebook.ids
     common = sorted(set(a) & set(b))
     if not common:
         raise CorpusError("the two label files have no unit in common")
-    A = np.array([[theme in a[uid] for theme in theme_ids] for uid in common], dtype=bool)
-    B = np.array([[theme in b[uid] for theme in theme_ids] for uid in common], dtype=bool)
+    A = codebook.label_matrix(a[uid] for uid in common).astype(bool)
+    B = codebook.label_matrix(b[uid] for uid in common).astype(bool)
     themes = tuple(
         ThemeAgreement(theme, int(A[:, k].sum()), int(B[:, k].sum()), int((A[:, k] & B[:, k]).sum()),
                        _f1(A[:, k], B[:, k]), cohen_kappa(A[:, k], B[:, k]), krippendorff_alpha(A[:, k], B[:, k]))

@@ -10,9 +10,12 @@ every theme's counts; macro-F1 is the mean of the per-theme F1s.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+
+from ..codebook import default_codebook
 
 
 def f1_parts(truth: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,6 +52,25 @@ def per_theme(truth: np.ndarray, predicted: np.ndarray, themes: Sequence[str]) -
     return {theme: {"precision": round(float(precision[k]), 3), "recall": round(float(recall[k]), 3),
                     "f1": round(float(f1[k]), 3), "support": int(ap[k])}
             for k, theme in enumerate(themes)}
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-theme precision, recall, F1 and support, plus micro and macro F1."""
+
+    per_theme: dict[str, dict[str, float]]
+    micro_f1: float
+    macro_f1: float
+
+    def to_dict(self) -> dict:
+        return {"per_theme": self.per_theme, "micro_f1": self.micro_f1, "macro_f1": self.macro_f1}
+
+
+def score_predictions(truth: np.ndarray, predicted: np.ndarray, classes: Sequence[str] | None = None) -> Scores:
+    """Per-theme and micro/macro figures of 0/1 matrices (``classes``: the column names, default the CPPCC themes)."""
+    classes = classes if classes is not None else default_codebook().ids
+    micro, macro = micro_macro(truth, predicted)
+    return Scores(per_theme=per_theme(truth, predicted, classes), micro_f1=round(micro, 3), macro_f1=round(macro, 3))
 
 
 def bootstrap_interval(

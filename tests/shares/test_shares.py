@@ -318,7 +318,7 @@ def test_share_pictures_draw_groups_with_intervals(shares_model, seed_records, t
 
 @pytest.fixture(scope="module")
 def shares_model_dir(shares_model, seed_records, tmp_path_factory):
-    from cppcc_nlp.persist import save_model
+    from cppcc_nlp.evaluation.card import save_model
 
     directory = tmp_path_factory.mktemp("shares-model") / "model"
     save_model(shares_model, directory, seed_records)
@@ -360,7 +360,7 @@ def test_profile_shares_by_a_jsonl_field_draws_shares_over_time(shares_model_dir
 
 def test_profile_share_options_are_checked(shares_model_dir, small_model, tmp_path, capsys):
     from cppcc_nlp.cli import main
-    from cppcc_nlp.persist import save_model
+    from cppcc_nlp.evaluation.card import save_model
 
     report = "corpus/raw/hebei-2019-cppcc-highlights.txt"
     assert main(["profile", report, "--by", "document"]) == 2
