@@ -9,6 +9,7 @@ import numpy as np
 
 from ..codebook import Codebook, default_codebook
 from ..errors import CorpusError
+from ..evaluation.metrics import f1_parts, theme_f1
 from .records import read_decision_lines
 
 
@@ -105,9 +106,9 @@ def krippendorff_alpha(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _f1(a: np.ndarray, b: np.ndarray) -> float:
-    both = float(np.sum(a & b))
-    total = float(np.sum(a) + np.sum(b))
-    return 1.0 if total == 0 else 2 * both / total
+    """F1 of B against A for one theme (the metrics module's rule: no positive on either side counts 1)."""
+    tp, pp, ap = f1_parts(a[:, None], b[:, None])
+    return float(theme_f1(tp, pp, ap)[0])
 
 
 def agreement(a: dict[str, tuple[str, ...]], b: dict[str, tuple[str, ...]], codebook: Codebook | None = None
