@@ -47,7 +47,13 @@ def format_parser(commands) -> None:
 
 
 def check_options(args: argparse.Namespace) -> None:
-    """Usage errors of ``label``'s own options, in their words (``label_files`` checks the inputs and outputs)."""
+    """Usage errors of ``label``'s options, in their words, before any work.
+
+    ``label_files`` checks the inputs and outputs too, but not the outputs'
+    suffixes, and an output that is an input is told as such before its suffix.
+    """
+    from ..batch import check_inputs
+    from ..batch.inputs import check_outputs
     from ..outputs import check_output_suffixes
     from ..segment import tokenizer_choice
 
@@ -55,9 +61,11 @@ def check_options(args: argparse.Namespace) -> None:
         raise UsageError("--resume needs an output file (-o)")
     if args.backend == "dask" and not args.scheduler:
         raise UsageError("--backend dask needs --scheduler ADDRESS")
+    check_inputs(args.inputs)
     for flag, value in (("--profiles", args.profiles), ("--errors", args.errors)):
         if value == "-":
             raise UsageError(f"{flag} -: standard output is for the records (-o -); give {flag} a file")
+    check_outputs(args.inputs, args.output, args.profiles, args.errors)
     check_output_suffixes((("-o", args.output), ("--profiles", args.profiles)))
     tokenizer_choice()  # a bad CPPCC_NLP_TOKENIZER is a usage error before any work
     if args.commit_every is not None and not (0 <= args.commit_every < float("inf")):
