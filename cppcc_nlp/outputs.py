@@ -8,6 +8,7 @@
   device, a FIFO, a socket, a directory or a symbolic link (renaming a part
   file over ``/dev/full`` as root replaces the device with a file).
 - ``check_output_path``: that, in an existing directory, and not an input.
+- ``check_output_suffixes``: an output's suffix names a format that is written.
 - ``write_atomically``: bytes to ``<file>.part``, made durable, renamed; on an
   error the part file is removed and an ``OutputError`` names the file.
 - ``read_regular_file``: an input file opened without blocking, refused unless
@@ -194,6 +195,20 @@ def check_output_path(path: str | os.PathLike, flag: str = "-o", inputs=()) -> P
         if same:
             raise UsageError(f"{path}: {flag} is also an input; it would be overwritten before it is read")
     return path
+
+
+def check_output_suffixes(outputs, allowed: tuple[str, ...] | None = None) -> None:
+    """UsageError (exit 2) for an output file, of ``(flag, path)`` pairs, whose suffix names no format written
+    (``allowed``, default every one of ``records.OUTPUT_SUFFIXES``): never JSON lines in ``out.txt``.
+    None and ``-`` (standard output) pass."""
+    from .records import OUTPUT_SUFFIXES, check_output_suffix
+
+    for flag, path in outputs:
+        if path not in (None, "-"):
+            try:
+                check_output_suffix(path, flag, allowed or tuple(OUTPUT_SUFFIXES))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
 
 
 def check_still_writable(path: Path) -> None:

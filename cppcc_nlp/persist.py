@@ -600,18 +600,6 @@ def load_model(directory: str | Path | None = None) -> ThemeClassifier:
                          f"ThemeClassifier: {exc}") from None
 
 
-def train_model(records: list[LabelRecord], params: dict | None = None, progress=None) -> ThemeClassifier:
-    """Fit a ThemeClassifier on all records, documents (sections of a single report) as groups for the thresholds.
-
-    ``progress`` is called after each inner fold and after the final fit (``threshold_folds + 1`` times).
-    """
-    from .model import ThemeClassifier
-
-    model = ThemeClassifier(**(params or {}))
-    return model.fit(list(records), [r.labels for r in records], groups=[r.fold_group for r in records],
-                     progress=progress)
-
-
 def convert_pickled_model(directory: str | Path, output: str | Path, render_card: Callable[[dict], str]) -> dict:
     """Convert an old pickled model directory to the current format (unpickles it: only for a trusted file).
 

@@ -387,11 +387,12 @@ def test_a_ctrl_c_during_the_numpy_import_arrives_after_it_as_an_interrupt(tmp_p
     (tmp_path / "slow_module.py").write_text("import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\n"
                                              "time.sleep(0.2)\nDONE = True\n", encoding="utf-8")
     code = ("import signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it\n"
-            "from cppcc_nlp.cli import _import_holding_interrupts\n"
-            "try:\n    _import_holding_interrupts('slow_module')\n"
+            "from cppcc_nlp.cli.exits import import_holding_interrupts\n"
+            "try:\n    import_holding_interrupts('slow_module')\n"
             "except KeyboardInterrupt:\n    print('interrupt after import', sys.modules['slow_module'].DONE)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,
-                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                              filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))})
     assert done.stdout.strip() == "interrupt after import True", done.stderr
 
 

@@ -250,12 +250,12 @@ def test_params_this_version_does_not_take_are_refused_by_load_model(model_dir):
 @pytest.fixture
 def no_fitting(monkeypatch):
     """Fail the test if train gets as far as fitting."""
-    from cppcc_nlp import persist
+    from cppcc_nlp import training
 
     def fitting(*args, **kwargs):
         raise AssertionError("train began fitting")
 
-    monkeypatch.setattr(persist, "train_model", fitting)
+    monkeypatch.setattr(training, "train_model", fitting)
 
 
 def _train(corpus: Path, *extra: str) -> list[str]:

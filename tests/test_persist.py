@@ -19,8 +19,9 @@ from cppcc_nlp.model import ThemeClassifier
 from cppcc_nlp.evaluation.card import save_model
 from cppcc_nlp.persist import (
     ARRAYS_FILE, CARD_FILE, DATA_FILE, default_model_dir, load_engine, load_model, pinned_default_hash, read_card,
-    sha256_of, train_model,
+    sha256_of,
 )
+from cppcc_nlp.training import train_model
 
 PROBE = ["成立功能型党支部。", "开展民主监督，跟踪督办重点提案。", "建立委员履职档案。", "", "APP www.x.cn"]
 

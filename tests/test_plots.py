@@ -151,7 +151,8 @@ def test_cli_profile_writes_table_and_heatmap(tmp_path, capsys):
 
 
 def test_cli_profile_skips_unreadable_inputs(tmp_path, capsys):
-    from cppcc_nlp.cli import EXIT_SOME_INPUTS_FAILED, main
+    from cppcc_nlp.cli import main
+    from cppcc_nlp.cli.exits import EXIT_SOME_INPUTS_FAILED
 
     (tmp_path / "reports").mkdir()
     shutil.copy(SAMPLE, tmp_path / "reports" / "sample.txt")

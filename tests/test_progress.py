@@ -106,7 +106,7 @@ def test_evaluate_command_counts_its_folds_on_a_terminal(seed_corpus_dir, monkey
 
 
 def test_train_command_shows_its_fit_bar_on_a_terminal(seed_corpus_dir, small_model, tmp_path, monkeypatch):
-    from cppcc_nlp import persist
+    from cppcc_nlp import training
     from cppcc_nlp.cli import main
 
     terminal = as_terminal(monkeypatch)
@@ -116,7 +116,7 @@ def test_train_command_shows_its_fit_bar_on_a_terminal(seed_corpus_dir, small_mo
             progress()
         return small_model
 
-    monkeypatch.setattr(persist, "train_model", two_folds_and_a_fit)
+    monkeypatch.setattr(training, "train_model", two_folds_and_a_fit)
     assert main(["train", "--corpus", str(seed_corpus_dir), "--output", str(tmp_path / "m"),
                  "--params", '{"threshold_folds": 2}']) == 0
     assert "3/3" in terminal.getvalue()

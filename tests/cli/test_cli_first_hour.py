@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cppcc_nlp import cli
-from cppcc_nlp.cli import main
+from cppcc_nlp import cli, training
+from cppcc_nlp.cli import exits, main
 from cppcc_nlp.segment import rjieba_available
 
 from conftest import ROOT
@@ -82,16 +82,14 @@ def test_top_level_help_describes_the_tool_for_a_user(capsys):
     assert "argument parsing" not in out and "--version" in out
 
 
-# -- train: never into the tracked models/default --------------------------------------
+# -- train: never into the tracked models/default (the policy: tests/test_training.py) ---------------
 
 
 def test_train_without_output_writes_a_new_user_directory_and_says_where(seed_corpus_dir, small_model, tmp_path,
                                                                          monkeypatch, capsys):
-    from cppcc_nlp import persist
-
     shipped = digest(ROOT / "models" / "default")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setattr(persist, "train_model", lambda records, params=None, progress=None: small_model)  # the fit is model.py's; here: where
+    monkeypatch.setattr(training, "train_model", lambda records, params=None, progress=None: small_model)  # the fit is model.py's; here: where
     assert main(["train", "--corpus", str(seed_corpus_dir), "--params", '{"threshold_folds": 0}']) == 0
     written = list((tmp_path / "data" / "cppcc_nlp" / "models").iterdir())
     assert len(written) == 1 and written[0].name.startswith("model-")
@@ -100,17 +98,11 @@ def test_train_without_output_writes_a_new_user_directory_and_says_where(seed_co
     assert digest(ROOT / "models" / "default") == shipped
 
 
-def test_train_refuses_to_write_the_shipped_model_without_the_maintainer_flag(capsys):
-    shipped = cli.checkout_model_dir()
-    assert shipped is not None  # the tests run in a clone
-    assert main(["train", "--output", str(shipped), "--params", '{"threshold_folds": 0}']) == 2
-    assert "--update-shipped-model" in capsys.readouterr().err
-
-
 def test_console_script_train_refuses_the_shipped_model_and_documents_its_default(tmp_path):
     shipped = digest(ROOT / "models" / "default")
     result = run("train", "--output", str(ROOT / "models" / "default"), cwd=tmp_path)
-    assert result.returncode == 2 and "--update-shipped-model" in result.stderr
+    assert result.returncode == 2 and "cppcc-nlp train: error:" in result.stderr
+    assert "--update-shipped-model" in result.stderr
     assert digest(ROOT / "models" / "default") == shipped
     helped = run("train", "--help")
     assert "$XDG_DATA_HOME/cppcc_nlp/models/" in " ".join(helped.stdout.split())
@@ -122,24 +114,18 @@ def test_update_shipped_model_and_output_together_is_a_usage_error(capsys):
     assert "leave out --output" in capsys.readouterr().err
 
 
-def test_update_shipped_model_outside_a_clone_is_a_usage_error(monkeypatch, capsys):
-    monkeypatch.setattr(cli, "checkout_model_dir", lambda: None)
-    assert main(["train", "--update-shipped-model", "--params", '{"threshold_folds": 0}']) == 2
-    assert "clone" in capsys.readouterr().err
-
-
-def test_update_shipped_model_writes_the_model_and_its_pin(seed_corpus_dir, small_model, tmp_path, monkeypatch):
-    from cppcc_nlp import persist
-
+def test_update_shipped_model_writes_the_model_and_its_pin(seed_corpus_dir, small_model, tmp_path, monkeypatch,
+                                                          capsys):
     clone = tmp_path / "clone"
     (clone / "models" / "default").mkdir(parents=True)
     (clone / "cppcc_nlp" / "data").mkdir(parents=True)
-    monkeypatch.setattr(cli, "checkout_model_dir", lambda: clone / "models" / "default")
-    monkeypatch.setattr(persist, "train_model", lambda records, params=None, progress=None: small_model)
+    monkeypatch.setattr(training, "checkout_model_dir", lambda: clone / "models" / "default")
+    monkeypatch.setattr(training, "train_model", lambda records, params=None, progress=None: small_model)
     assert main(["train", "--update-shipped-model", "--corpus", str(seed_corpus_dir), "--params", '{"threshold_folds": 0}']) == 0
     card = (clone / "models" / "default" / "model_card.json").read_bytes()
-    pin = (clone / "cppcc_nlp" / "data" / "default_model.sha256").read_text(encoding="ascii").strip()
-    assert pin == hashlib.sha256(card).hexdigest()
+    pin = clone / "cppcc_nlp" / "data" / "default_model.sha256"
+    assert pin.read_text(encoding="ascii").strip() == hashlib.sha256(card).hexdigest()
+    assert f"replaced the shipped model and its pin {pin}; commit both" in capsys.readouterr().err
 
 
 # -- profile -o - ---------------------------------------------------------------------------
@@ -170,7 +156,7 @@ def test_empty_directory_says_so_and_exits_with_nothing_labelled(command, tmp_pa
     empty.mkdir()
     (empty / "notes.md").write_text("不是报告", encoding="utf-8")
     args = [command, str(empty)] + (["-o", str(tmp_path / "labels.jsonl")] if command == "label" else [])
-    assert main(args) == cli.EXIT_NOTHING_LABELLED == 10
+    assert main(args) == exits.EXIT_NOTHING_LABELLED == 10
     err = capsys.readouterr().err
     assert f"{empty}: no file matches '*.txt'" in err and "nothing labelled" in err
     assert not (tmp_path / "labels.jsonl").exists()
@@ -203,7 +189,7 @@ def test_new_exit_codes_are_documented_in_the_cli_and_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for code, words in ((9, "optional dependency is missing"), (10, "nothing labelled")):
         assert re.search(rf"\n\| {code} \| [^\n]*{words}", readme), f"README's exit-code table lacks {code}"
-        assert re.search(rf"{code} [^;]*{words}", cli.__doc__), f"cli.py's docstring lacks {code}"
+        assert re.search(rf"{code} [^;]*{words}", exits.__doc__), f"cli/exits.py's docstring lacks {code}"
 
 
 def test_outputs_of_the_readme_main_command_are_ignored_by_git():

@@ -67,17 +67,19 @@ def test_installed_console_script_runs():
 
 
 def test_the_command_line_offers_what_each_registry_holds():
-    from cppcc_nlp import cli
     from cppcc_nlp.annotate.select import STRATEGIES
     from cppcc_nlp.batch import BACKENDS
+    from cppcc_nlp.cli import build_parser, options
     from cppcc_nlp.corpus.records import SELECTIONS
     from cppcc_nlp.plots import MEASURES, PLOT_KINDS
     from cppcc_nlp.evaluation.splits import PROTOCOLS
     from cppcc_nlp.shares import METHODS
 
-    assert cli.PROTOCOL_CHOICES == PROTOCOLS and cli.SHARE_METHOD_CHOICES == METHODS
-    assert cli.BATCH_BACKEND_CHOICES == BACKENDS and set(STRATEGIES) <= set(SELECTIONS)
-    parser = cli.build_parser()
-    help_of = {a.dest: a for p in parser._subparsers._group_actions[0].choices.values() for a in p._actions}
-    assert tuple(help_of["measure"].choices) == MEASURES and tuple(help_of["plot_kind"].choices) == PLOT_KINDS
-    assert tuple(help_of["shares"].choices) == METHODS and tuple(help_of["protocol"].choices) == PROTOCOLS
+    assert options.PROTOCOL_CHOICES == PROTOCOLS and options.SHARE_METHOD_CHOICES == METHODS
+    assert options.BATCH_BACKEND_CHOICES == BACKENDS and set(STRATEGIES) <= set(SELECTIONS)
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    choices = {(name, a.dest): a.choices for name, p in commands.items() for a in p._actions if a.choices}
+    assert tuple(choices["profile", "measure"]) == MEASURES and tuple(choices["profile", "plot_kind"]) == PLOT_KINDS
+    assert tuple(choices["profile", "shares"]) == tuple(choices["report", "shares"]) == METHODS
+    assert tuple(choices["evaluate", "protocol"]) == PROTOCOLS and tuple(choices["label", "backend"]) == BACKENDS
