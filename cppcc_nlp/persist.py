@@ -694,7 +694,7 @@ def convert_pickled_model(directory: str | Path, output: str | Path) -> dict:
     import joblib
 
     from .codebook import codebook_of_ids
-    from .engine import engine_from_fitted
+    from .sklearn_features import engine_from_fitted
     from .model import ThemeClassifier
 
     directory = Path(directory)
