@@ -132,10 +132,7 @@ class Engine:
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Apply each theme's calibration map to raw probabilities (in place where there is one)."""
-        for k, knots in enumerate(self.calibration):
-            if knots is not None:
-                raw[:, k] = np.interp(raw[:, k], knots[0], knots[1])
-        return raw
+        return calibrate(raw, self.calibration)
 
     def feature_names(self) -> list[str]:
         """The name of every feature column, in order (context features prefixed by their view, ``context:``)."""
@@ -227,6 +224,14 @@ def _check_shapes(n_themes: int, arrays: dict[str, np.ndarray], parts: list, cal
             raise ValueError(f"feature part {number}: IDF weights of shape {idf.shape} for {part.n_features} terms")
 
 
+def calibrate(raw: np.ndarray, calibration: Sequence) -> np.ndarray:
+    """Map column ``k`` of raw probabilities through ``calibration[k]``'s knots, in place (None: left as it is)."""
+    for k, knots in enumerate(calibration):
+        if knots is not None:
+            raw[:, k] = np.interp(raw[:, k], knots[0], knots[1])
+    return raw
+
+
 def distinct_rows(strings: list[str]) -> tuple[list[str], np.ndarray]:
     """The distinct strings, in first-seen order, and the row of each input in them."""
     index: dict[str, int] = {}
@@ -252,4 +257,4 @@ def logistic(scores: np.ndarray) -> np.ndarray:
     return expit(scores, out=scores)
 
 
-__all__ = ["Engine", "distinct_rows", "logistic"]
+__all__ = ["Engine", "calibrate", "distinct_rows", "logistic"]

@@ -13,12 +13,13 @@ import os
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.utils.validation import check_is_fitted
 
 from .context import context_strings, split_inputs  # noqa: F401 (split_inputs: callers import it from here too)
-from .engine import Engine, distinct_rows
+from .engine import Engine, calibrate, distinct_rows
 from .features import fit_part
 # format-1 pickles (``persist.convert_pickled_model``) name model.CueWordFeatures and model._no_preprocessing
 from .sklearn_features import CueWordFeatures, _no_preprocessing  # noqa: F401
@@ -104,11 +105,6 @@ def check_params(params: dict) -> None:
             raise ValueError(f"{name} must be {expected}, got {value!r}")
 # a theme with no positive (or no negative) training unit: a constant predictor of this log-odds
 _CONSTANT_LOG_ODDS = 30.0
-
-
-def _term_name(feature: str) -> str:
-    """``word__建立 委员`` -> ``建立 委员``; ``char__履职`` -> ``履职``."""
-    return feature.split("__", 1)[1] if "__" in feature else feature
 
 
 class ThemeClassifier(BaseEstimator):
@@ -231,7 +227,7 @@ class ThemeClassifier(BaseEstimator):
         if raw is not None:
             if self.calibration == "isotonic":
                 calibration = [_isotonic_knots(raw[:, k], Y[:, k]) for k in range(Y.shape[1])]
-                raw = _apply_knots(raw, calibration)
+                raw = calibrate(raw, calibration)
             thresholds = np.array([best_f1_threshold(Y[:, k], raw[:, k]) for k in range(Y.shape[1])])
             heldout = (raw, Y)  # out-of-fold: what share estimates correct for
         self.engine_ = self._fit_engine(texts, contexts, Y, segmenter, thresholds, calibration, heldout)
@@ -242,15 +238,8 @@ class ThemeClassifier(BaseEstimator):
         return self
 
     def _fit_engine(self, texts, contexts, Y, segmenter: Segmenter, thresholds, calibration=None, heldout=None) -> Engine:
-        from scipy import sparse
-
-        parts, inputs, weights, blocks = [], [], [], []
-        for kind, settings in self._feature_parts(segmenter):
-            part, block = fit_part(kind, texts, **settings)
-            parts.append(part)
-            inputs.append("text")
-            weights.append(1.0)
-            blocks.append(block)
+        # (part, its training matrix, what it reads, its weight): each part computes its own matrix
+        fitted = [(*fit_part(kind, texts, **settings), "text", 1.0) for kind, settings in self._feature_parts(segmenter)]
         for view, weight in (("context", self.context_weight), ("frame", self.frame_weight),
                              ("document", self.document_weight)):
             if weight > 0:
@@ -264,10 +253,8 @@ class ThemeClassifier(BaseEstimator):
                 # a small corpus has few titles and headings: min_df cannot ask for more of them than there are
                 min_df = min(self.min_df, sum(1 for string in distinct if string))
                 part, block = fit_part("char_ngrams", distinct, min_df=min_df)
-                parts.append(part)
-                inputs.append(view)
-                weights.append(weight)
-                blocks.append(block[rows] * weight)
+                fitted.append((part, block[rows] * weight, view, weight))
+        parts, blocks, inputs, weights = (list(column) for column in zip(*fitted))
         features = sparse.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
         coef, intercept = self._fit_linear(features, Y)
         return Engine(self.codebook_.ids, thresholds, parts, coef, intercept, CLASSIFIERS[self.classifier].link,
@@ -478,15 +465,6 @@ def _isotonic_knots(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, 
         return None
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, truth)
     return np.asarray(iso.X_thresholds_, dtype=np.float64), np.asarray(iso.y_thresholds_, dtype=np.float64)
-
-
-def _apply_knots(raw: np.ndarray, calibration) -> np.ndarray:
-    out = raw.copy()
-    for k, knots in enumerate(calibration):
-        if knots is not None:
-            out[:, k] = np.interp(raw[:, k], knots[0], knots[1])
-    return out
-
 
 
 def _label_matrix(y, n_texts: int, classes: list[str] | None = None) -> tuple[np.ndarray, list[str]]:
