@@ -1,7 +1,9 @@
 """ThemeClassifier: TF-IDF features and one linear model per theme with per-theme thresholds.
 
-``fit`` learns with scikit-learn and keeps the result as an ``Engine``
-(``engine.py``): plain arrays, the one prediction path of the package.
+``fit`` learns the feature parts of ``features/`` (each computes its own
+training matrix, as it will at prediction) and a linear model per theme with
+scikit-learn, and keeps the result as an ``Engine`` (``engine.py``): plain
+arrays, the one prediction path of the package.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ import os
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import GroupKFold, KFold
-from sklearn.pipeline import FeatureUnion
 from sklearn.utils.validation import check_is_fitted
 
 from .context import context_strings, split_inputs  # noqa: F401 (split_inputs: callers import it from here too)
-from .engine import Engine, distinct_rows, engine_from_fitted
-from .features import CueWordFeatures, _no_preprocessing, char_vectorizer, word_vectorizer  # noqa: F401 (old pickles name model._no_preprocessing)
+from .engine import Engine, calibrate, distinct_rows
+from .features import fit_part
+# format-1 pickles (``persist.convert_pickled_model``) name model.CueWordFeatures and model._no_preprocessing
+from .sklearn_features import CueWordFeatures, _no_preprocessing  # noqa: F401
 from .codebook import Codebook, default_codebook, resolve_codebook
 from .segment import Segmenter, default_lexicon
 
@@ -101,11 +105,6 @@ def check_params(params: dict) -> None:
             raise ValueError(f"{name} must be {expected}, got {value!r}")
 # a theme with no positive (or no negative) training unit: a constant predictor of this log-odds
 _CONSTANT_LOG_ODDS = 30.0
-
-
-def _term_name(feature: str) -> str:
-    """``word__建立 委员`` -> ``建立 委员``; ``char__履职`` -> ``履职``."""
-    return feature.split("__", 1)[1] if "__" in feature else feature
 
 
 class ThemeClassifier(BaseEstimator):
@@ -191,15 +190,14 @@ class ThemeClassifier(BaseEstimator):
     def _make_segmenter(self) -> Segmenter:
         return Segmenter(lexicon=default_lexicon() if self.use_lexicon else (), backend=self.backend)
 
-    def _make_vectorizer(self, segmenter: Segmenter) -> FeatureUnion:
-        word = word_vectorizer(segmenter, self.min_df)
-        char = char_vectorizer(self.min_df)
-        parts = {"word": [("word", word)], "char": [("char", char)], "both": [("word", word), ("char", char)]}
-        transformers = list(parts[self.features])
+    def _feature_parts(self, segmenter: Segmenter) -> list[tuple[str, dict]]:
+        """``(kind, settings)`` of each feature part that reads the units' own text, in column order."""
+        word = ("word_ngrams", {"segmenter": segmenter, "min_df": self.min_df})
+        char = ("char_ngrams", {"min_df": self.min_df})
+        parts = list({"word": [word], "char": [char], "both": [word, char]}[self.features])
         if self.cue_words:
-            transformers.append(("cue", CueWordFeatures(extended=self.cue_words == "extended",
-                                                        codebook=self.codebook_)))
-        return FeatureUnion(transformers)
+            parts.append(("cue_words", {"codebook": self.codebook_, "extended": self.cue_words == "extended"}))
+        return parts
 
     def _make_linear(self):
         return CLASSIFIERS[self.classifier].make(self.C, self.class_weight, self.random_state)
@@ -229,7 +227,7 @@ class ThemeClassifier(BaseEstimator):
         if raw is not None:
             if self.calibration == "isotonic":
                 calibration = [_isotonic_knots(raw[:, k], Y[:, k]) for k in range(Y.shape[1])]
-                raw = _apply_knots(raw, calibration)
+                raw = calibrate(raw, calibration)
             thresholds = np.array([best_f1_threshold(Y[:, k], raw[:, k]) for k in range(Y.shape[1])])
             heldout = (raw, Y)  # out-of-fold: what share estimates correct for
         self.engine_ = self._fit_engine(texts, contexts, Y, segmenter, thresholds, calibration, heldout)
@@ -240,11 +238,8 @@ class ThemeClassifier(BaseEstimator):
         return self
 
     def _fit_engine(self, texts, contexts, Y, segmenter: Segmenter, thresholds, calibration=None, heldout=None) -> Engine:
-        from scipy import sparse
-
-        vectorizer = self._make_vectorizer(segmenter)
-        blocks = [vectorizer.fit_transform(texts)]
-        context_unions = []
+        # (part, its training matrix, what it reads, its weight): each part computes its own matrix
+        fitted = [(*fit_part(kind, texts, **settings), "text", 1.0) for kind, settings in self._feature_parts(segmenter)]
         for view, weight in (("context", self.context_weight), ("frame", self.frame_weight),
                              ("document", self.document_weight)):
             if weight > 0:
@@ -257,10 +252,16 @@ class ThemeClassifier(BaseEstimator):
                 distinct, rows = distinct_rows(strings)  # a heading, title or document counts once in the weights
                 # a small corpus has few titles and headings: min_df cannot ask for more of them than there are
                 min_df = min(self.min_df, sum(1 for string in distinct if string))
-                union = FeatureUnion([(view, char_vectorizer(min_df))])
-                blocks.append(union.fit_transform(distinct)[rows] * weight)
-                context_unions.append((union, view, weight))
+                part, block = fit_part("char_ngrams", distinct, min_df=min_df)
+                fitted.append((part, block[rows] * weight, view, weight))
+        parts, blocks, inputs, weights = (list(column) for column in zip(*fitted))
         features = sparse.hstack(blocks, format="csr") if len(blocks) > 1 else blocks[0]
+        coef, intercept = self._fit_linear(features, Y)
+        return Engine(self.codebook_.ids, thresholds, parts, coef, intercept, CLASSIFIERS[self.classifier].link,
+                      inputs, weights, calibration, heldout, self.codebook_)
+
+    def _fit_linear(self, features, Y) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients ``(n_features, n_themes)`` and intercepts of one linear model per theme."""
         coef = np.zeros((features.shape[1], Y.shape[1]))
         intercept = np.zeros(Y.shape[1])
         for k in range(Y.shape[1]):
@@ -271,9 +272,7 @@ class ThemeClassifier(BaseEstimator):
             linear = self._make_linear().fit(features, column)
             coef[:, k] = linear.coef_.ravel()
             intercept[k] = float(np.ravel(linear.intercept_)[0])
-        link = CLASSIFIERS[self.classifier].link
-        return engine_from_fitted(vectorizer, coef, intercept, link, self.codebook_, thresholds,
-                                  context_unions, calibration, heldout)
+        return coef, intercept
 
     def _out_of_fold(self, texts, contexts, Y, groups, segmenter: Segmenter, progress=None) -> np.ndarray | None:
         """Raw probabilities of every unit from models that did not see its group (None: no inner folds)."""
@@ -466,15 +465,6 @@ def _isotonic_knots(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, 
         return None
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(scores, truth)
     return np.asarray(iso.X_thresholds_, dtype=np.float64), np.asarray(iso.y_thresholds_, dtype=np.float64)
-
-
-def _apply_knots(raw: np.ndarray, calibration) -> np.ndarray:
-    out = raw.copy()
-    for k, knots in enumerate(calibration):
-        if knots is not None:
-            out[:, k] = np.interp(raw[:, k], knots[0], knots[1])
-    return out
-
 
 
 def _checked_label_matrix(y, n_texts: int, codebook: Codebook) -> np.ndarray:

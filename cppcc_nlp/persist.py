@@ -31,6 +31,7 @@ import numpy as np
 
 from .engine import Engine
 from .errors import ModelError
+from .features import feature_kind
 from .segment import Segmenter
 
 if TYPE_CHECKING:
@@ -444,32 +445,15 @@ def _check_model_data(data) -> None:
             or not all(isinstance(c, bool) for c in calibrated):
         raise ValueError(f"the engine's 'calibrated' must be {len(themes)} true/false values, one per theme")
     for number, part in enumerate(parts):
-        listed = part.get("cues") if part.get("kind") == "cue_words" else part.get("terms")
-        if not isinstance(listed, list) or not all(isinstance(term, str) for term in listed):
-            raise ValueError(f"feature part {number} must list its terms (or cue words) as strings")
-        if part.get("kind") != "cue_words":
-            count = part.get("n_features")
-            if not isinstance(count, int) or isinstance(count, bool) or count != len(listed):
-                raise ValueError(f"feature part {number}: 'n_features' {count!r} is not its {len(listed)} terms")
-            if part.get("norm") not in ("l1", "l2", None):
-                raise ValueError(f"feature part {number}: 'norm' must be 'l1', 'l2' or null, got {part.get('norm')!r}")
+        feature_kind(part.get("kind")).check_data(part, number)
         for key in ("weight",):
             value = part.get(key, 1.0)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"feature part {number}: {key!r} must be a finite number, got {value!r}")
-        char = part.get("kind") == "char_ngrams"
-        grams = part.get("ngram_range", [1, 3]) if char else [1, part.get("max_n", 1)]
-        if not (isinstance(grams, list) and len(grams) == 2 and all(type(n) is int for n in grams)
-                and 1 <= grams[0] <= grams[1] <= (3 if char else 2)):
-            raise ValueError(f"feature part {number}: n-gram lengths {grams!r} are not ones the engine computes")
     segmenter = data.get("segmenter")
     if segmenter is not None and not (isinstance(segmenter, dict) and isinstance(segmenter.get("lexicon"), list)
                                       and isinstance(segmenter.get("stopwords"), list)):
         raise ValueError("model.json's 'segmenter' must hold a 'lexicon' and 'stopwords' list")
-
-
-def _part_size(part: dict) -> int:
-    return len(part["cues"]) if part.get("kind") == "cue_words" else int(part["n_features"])
 
 
 def expected_arrays(meta: dict) -> dict[str, tuple[str, tuple]]:
@@ -479,13 +463,13 @@ def expected_arrays(meta: dict) -> dict[str, tuple[str, tuple]]:
     units) and is bounded instead; ``read_arrays`` refuses any other member.
     """
     themes = len(meta["themes"])
-    features = sum(_part_size(part) for part in meta["parts"])
+    features = sum(feature_kind(part.get("kind")).size_of(part) for part in meta["parts"])
     expected = {"coef": (_FLOAT, (features, themes)), "intercept": (_FLOAT, (themes,)),
                 "thresholds": (_FLOAT, (themes,)),
                 "heldout_probabilities": (_FLOAT, (None, themes)), "heldout_labels": (_LABEL, (None, themes))}
     for number, part in enumerate(meta["parts"]):
-        if part.get("kind") != "cue_words":
-            expected[f"part{number}_idf"] = (_FLOAT, (_part_size(part),))
+        for name, array in feature_kind(part.get("kind")).expected_arrays(part).items():
+            expected[f"part{number}_{name}"] = array
     for k, flag in enumerate(meta.get("calibrated", [])):
         if flag:
             expected[f"calibration{k}_x"] = expected[f"calibration{k}_y"] = (_FLOAT, (None,))
@@ -608,7 +592,7 @@ def convert_pickled_model(directory: str | Path, output: str | Path, render_card
     import joblib
 
     from .codebook import codebook_of_ids
-    from .engine import engine_from_fitted
+    from .sklearn_features import engine_from_fitted
     from .model import ThemeClassifier
 
     directory = Path(directory)

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,3 +109,44 @@ def standoff_corpus(tmp_path):
         "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
     )
     return corpus, sources, units
+
+
+# -- the feature parts' tests (tests/features/) ---------------------------------------------------
+
+ODD_TEXTS = ["", " ", "APP www.x.cn 1963-1968 年", "ＡＢＣ　　１２３", "中\t\t文  空格", "党建\x00工作", "\x00",
+             "政协\x00\x00委员", "协商 \n 民主", "委员\n履职", "协商\r\n议政"]
+
+
+def external_sentences(limit: int = 4000) -> list[str]:
+    """About ``limit`` sentences of the external sources, a quarter from each of the first files."""
+    import json
+
+    from cppcc_nlp.reader import parse_report
+
+    sentences = []
+    paths = sorted(EXTERNAL.glob("*/*.jsonl"))
+    for number, path in enumerate(paths):
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                sentences += [s.text for s in parse_report(json.loads(line)["text"]).sentences]
+                if len(sentences) >= limit * (1 + number) // 4:
+                    break
+    return sentences
+
+
+@pytest.fixture(scope="session")
+def feature_texts(seed_records):
+    """(training texts: the seed report's units, probe texts: external sentences and odd strings)."""
+    return [r.text for r in seed_records], external_sentences() + ODD_TEXTS
+
+
+def same_matrix(a, b, stored: bool = False) -> None:
+    """Assert two sparse matrices hold the same numbers to the bit; ``stored``: in the same storage order too."""
+    a, b = a.tocsr().copy(), b.tocsr().copy()
+    if not stored:
+        for matrix in (a, b):
+            matrix.has_sorted_indices = False  # a flag left over from before a change of the indices must not skip the sort
+            matrix.sort_indices()
+    assert a.shape == b.shape
+    assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+    assert np.array_equal(a.data, b.data)

@@ -121,7 +121,7 @@ def test_a_member_model_json_does_not_describe_is_refused(model_dir, tmp_path, c
 def test_long_cue_words_build_a_table_in_proportion_to_their_length():
     import tracemalloc
 
-    from cppcc_nlp.engine import CueWords
+    from cppcc_nlp.features import CueWords
 
     alphabet = [chr(0x4E00 + k) for k in range(4000)]
     cues = ["".join(alphabet[(7 * i + 13 * j) % 4000] for j in range(100)) for i in range(600)]  # 60,000 nodes

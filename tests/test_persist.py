@@ -106,11 +106,15 @@ def test_card_of_another_tool_is_refused(saved):
 def test_an_old_pickled_model_gets_a_clear_error_and_converts(tmp_path, seed_records):
     """The format-1 directory (model.joblib + card): refused with advice; convert-model turns it into data."""
     from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import FeatureUnion
+
+    from cppcc_nlp.sklearn_features import CueWordFeatures, char_vectorizer, word_vectorizer
 
     texts, labels = [r.text for r in seed_records], [r.labels for r in seed_records]
     old = ThemeClassifier(threshold_folds=0)
     fitted = clone(old).fit(texts, labels)
-    old.vectorizer_ = fitted._make_vectorizer(fitted.engine_segmenter())  # what format 1 pickled
+    old.vectorizer_ = FeatureUnion([("word", word_vectorizer(fitted.engine_segmenter(), 1)), ("char", char_vectorizer(1)),
+                                    ("cue", CueWordFeatures())])  # what format 1 pickled
     features = old.vectorizer_.fit_transform(texts)
     Y = np.array([[t in r for t in fitted.classes_] for r in labels], dtype=int)
     old.model_ = OneVsRestClassifier(old._make_linear()).fit(features, Y)
