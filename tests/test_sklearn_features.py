@@ -5,7 +5,7 @@ import pytest
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
 
-from cppcc_nlp.model import ThemeClassifier, _label_matrix
+from cppcc_nlp.model import ThemeClassifier
 from cppcc_nlp.sklearn_features import CueWordFeatures, char_vectorizer, engine_from_fitted, word_vectorizer
 
 
@@ -21,7 +21,7 @@ def test_a_model_is_the_one_scikit_learns_transformers_give(seed_records, params
     if model.cue_words:
         transformers.append(("cue", CueWordFeatures(extended=model.cue_words == "extended")))
     union = FeatureUnion(transformers)
-    coef, intercept = model._fit_linear(union.fit_transform(texts), _label_matrix(labels, len(texts))[0])
+    coef, intercept = model._fit_linear(union.fit_transform(texts), model.codebook_.label_matrix(labels))
     reference = engine_from_fitted(union, coef, intercept, model.engine_.link, model.codebook_, model.thresholds_)
     assert reference.fingerprint() == model.engine_.fingerprint()
 

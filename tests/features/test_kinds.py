@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from cppcc_nlp import persist
+from cppcc_nlp.evaluation.card import save_model
 from cppcc_nlp.engine import Engine
 from cppcc_nlp.errors import ModelError
 from cppcc_nlp.features import FEATURE_KINDS, CharNgrams, CueWords, WordNgrams, feature_kind
@@ -48,7 +49,7 @@ def test_an_unknown_kind_is_refused_naming_the_known_ones(small_model):
 
 
 def test_a_model_file_with_an_unknown_kind_is_refused_at_load(small_model, seed_records, tmp_path):
-    persist.save_model(small_model, tmp_path / "m", seed_records)
+    save_model(small_model, tmp_path / "m", seed_records)
     path = tmp_path / "m" / persist.DATA_FILE
     data = json.loads(path.read_text(encoding="utf-8"))
     data["engine"]["parts"][1]["kind"] = "char_wb"
