@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .context import context_strings, split_inputs  # noqa: F401 (split_inputs: callers import it from here too)
 from .engine import Engine, calibrate, distinct_rows
+from .evaluation.metrics import micro_macro, theme_f1
 from .features import fit_part
 # format-1 pickles (``persist.convert_pickled_model``) name model.CueWordFeatures and model._no_preprocessing
 from .sklearn_features import CueWordFeatures, _no_preprocessing  # noqa: F401
@@ -337,12 +338,10 @@ class ThemeClassifier(BaseEstimator):
         return indicator_to_labels(self.predict(X), self.classes_)
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Micro-averaged F1 over themes."""
-        from sklearn.metrics import f1_score
-
+        """Micro-averaged F1 over themes (``evaluation.metrics``: no positive and no prediction at all counts 1)."""
         X = list(X) if not isinstance(X, str) else X
         Y = _checked_label_matrix(y, len(split_inputs(X)[0]), self.codebook_)
-        return float(f1_score(Y, self.predict(X), average="micro", zero_division=0))
+        return micro_macro(Y, self.predict(X))[0]
 
     # -- explanation ------------------------------------------------------------------
 
@@ -442,11 +441,12 @@ def best_f1_threshold(truth: np.ndarray, scores: np.ndarray) -> float:
     if truth.sum() == 0:
         return 0.5
     candidates = np.unique(np.concatenate([scores, [0.5]]))
+    # per candidate threshold: units scored at or above it (predicted), and those of them that are positive
+    predicted = len(scores) - np.searchsorted(np.sort(scores), candidates, side="left")
+    true_positives = truth.sum() - np.searchsorted(np.sort(scores[truth]), candidates, side="left")
+    f1s = theme_f1(true_positives, predicted, np.full(len(candidates), truth.sum()))
     best_threshold, best_f1 = 0.5, -1.0
-    for threshold in candidates:
-        predicted = scores >= threshold
-        tp = np.sum(predicted & truth)
-        f1 = 2 * tp / (predicted.sum() + truth.sum()) if tp else 0.0
+    for threshold, f1 in zip(candidates, f1s):
         if f1 > best_f1 + 1e-12:
             best_threshold, best_f1 = float(threshold), f1
     # place the threshold between the chosen score and the next lower one, not on a training score
