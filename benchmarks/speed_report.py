@@ -175,7 +175,7 @@ def markdown(report: dict) -> str:
     small = report["sections"].get("small")
     if small:
         lines.append(f"- small job: {small['input']['documents']:,} external documents "
-                     f"({small['input'].get('sources', 'seed ' + str(small['input'].get('seed')))}), "
+                     f"({', '.join(small['input'].get('sources', [])) or 'seed ' + str(small['input'].get('seed'))}), "
                      f"{small['input']['characters'] / 1e6:.2f} M characters; label outputs of every install and "
                      f"--jobs byte-identical: {small['outputs_identical']}")
     big = report["sections"].get("archive")
