@@ -1,8 +1,9 @@
-"""Issue 13 ("fast by default") in one run: the plain install and the install with extras, side by side.
+"""Issues 13 and 24 ("fast by default", "fast on what users run") in one run: both installs, side by side.
 
     python benchmarks/speed.py --work-dir /tmp/bench-scratch/work                 # full: 45 min at load 5 on 2 cores
     python benchmarks/speed.py --quick --work-dir /tmp/bench-scratch/work         # smoke run: about 8 min there
     python benchmarks/speed.py --quick --dry-run                                  # print the plan, run nothing
+    python benchmarks/speed.py --readme benchmarks/results/speed.json             # the README's table from a result
 
 Installs: "plain" (jieba, no rjieba) and "extras" (rjieba). The extras install is
 this interpreter's environment. The plain one is --plain-venv DIR (a venv
@@ -13,20 +14,26 @@ it is skipped with a note.
 Sections, each in paired rounds (all commands of the section back to back, the
 order reversed every other round; ratios per round, median over rounds):
 
-- small job: 1,208 real documents from ../shared/external (fixed seed; 1.63 M
-  characters) as .txt files; whole processes: ``cppcc-nlp label DIR --jobs 1`` and with the default
+- small job: the 1,130 documents of ../shared/external's CCTV CPPCC items and
+  national work reports (1.35 M characters), one .txt each; whole processes:
+  ``cppcc-nlp label DIR --jobs 1`` (its peak memory too) and with the default
   --jobs, against ``python -c "import jieba; jieba.initialize(); [jieba.lcut(t) ...]"``;
-- archive: bench_label.py's 50 MiB report-like archive at --jobs 1, 2 and auto
-  (when the command line has it), against plain jieba.lcut of the same documents
-  (bench_label.py's ``_jieba``), whole processes;
+- archive: bench_label.py's 50 MiB report-like archive at --jobs 1 (its
+  characters per second and peak memory too), 2 and auto (when the command
+  line has it), against plain jieba.lcut of the same documents (bench_label.py's
+  ``_jieba``), timed both ways: the whole process, and the cut alone as it
+  reports it;
 - classify: benchmarks/bench_classify.py's ``measure()`` in each install, when
   the file exists;
 - start-up: ``cppcc-nlp label small.txt`` of a one-paragraph report, warm,
-  against ``python -c "import jieba; jieba.initialize()"``; and a first run
-  (empty XDG_CACHE_HOME; also with no Python bytecode cache) against warm.
+  against ``python -c "import jieba; jieba.initialize()"``; a first run
+  (empty XDG_CACHE_HOME; also with no Python bytecode cache) against warm; and
+  ``import cppcc_nlp`` + the first ``classify`` in seconds, timed inside a
+  fresh process.
 
-Results: speed.json and speed.md (measurement, target, median ratio, met) in
-benchmarks/results/ (a --quick run writes them into the work directory).
+Results: speed.json and speed.md (measurement, target, median, met) in
+benchmarks/results/ (a --quick run writes them into the work directory); a full
+run also writes the README's "Speed and memory" table (speed_report.py).
 """
 
 from __future__ import annotations
@@ -41,35 +48,22 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench_label import EXTERNAL, ROOT, build_corpus
-from timing import load_average, paired_ratios, round_order, summarise
+from speed_report import TARGETS, classify_target, markdown, parse_target, retarget, row, update_readme
+from speed_runs import Command, paired_rounds, ratio_runs
+from timing import load_average, paired_ratios
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("small", "archive", "classify", "startup")
-SMALL_DOCS = 1208
-SEED = 0
+SMALL_SOURCES = ("cctv-xwlb-cppcc/xwlb_cppcc_items.jsonl", "gov-work-reports-national/national_gwr_1992_2025.jsonl")
+SMALL_DOCS = 1130  # every document of SMALL_SOURCES
+SEED = 0  # which documents a smaller small job (--small-docs) takes
+README = ROOT / "README.md"
 TOKENIZER_VARIABLE = "CPPCC_NLP_TOKENIZER"
-
-# Targets, each ratio defined in its row: ">=" for speed-ups (baseline time / ours), "<=" for time ratios.
-# "own": this benchmark's choice, not issue 13's (see benchmarks/README.md).
-TARGETS: dict[str, tuple[str, float] | None] = {
-    "small_jobs1": (">=", 1.0),  # own
-    "small_default": (">=", 1.0),  # own
-    "archive_jobs1": (">=", 3.0),
-    "archive_jobs2": None,
-    "archive_jobs2_over_jobs1": (">=", 1.7),
-    "archive_auto": None,
-    "archive_auto_over_best": (">=", 0.95),  # own
-    "classify": (">=", 1.0),  # own, for a row of measure() without a target
-    "startup_warm": ("<=", 0.5),
-    "startup_first": ("<=", 2.0),
-    "startup_first_no_bytecode": None,
-}
 
 JIEBA_LOOP = (
     "import pathlib, sys, jieba; jieba.initialize(); "
@@ -77,6 +71,10 @@ JIEBA_LOOP = (
     "[jieba.lcut(t) for t in texts]"
 )
 JIEBA_INIT = "import jieba; jieba.initialize()"
+FIRST_CLASSIFY = (  # seconds from before ``import cppcc_nlp`` to after the first ``classify``, in a fresh process
+    "import time; t = time.perf_counter(); import cppcc_nlp; cppcc_nlp.classify('政协委员开展民主监督。'); "
+    "print(time.perf_counter() - t)"
+)
 CLASSIFY = (  # start-up has its own section here: measure(startup=False) where measure() has that parameter
     "import inspect, json, sys; sys.path.insert(0, sys.argv[1]); import bench_classify; "
     "extra = {'startup': False} if 'startup' in inspect.signature(bench_classify.measure).parameters else {}; "
@@ -94,10 +92,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dry-run", action="store_true", help="print the plan and exit")
     parser.add_argument("--render", metavar="JSON", help="rewrite the table of an earlier speed.json against the "
                         "current TARGETS (beside it, as .md) and exit")
+    parser.add_argument("--readme", metavar="JSON", help="write the README's speed table from a speed.json and exit")
     parser.add_argument("--runs", type=int, help="paired rounds per section (default: 5; --quick: 2)")
     parser.add_argument("--archive-runs", type=int, help="paired rounds of the archive section (default: --runs)")
     parser.add_argument("--archive-mb", type=float, help="archive size in MiB of UTF-8 (default: 50; --quick: 5)")
-    parser.add_argument("--small-docs", type=int, help=f"documents of the small job (default: {SMALL_DOCS:,}; --quick: 300)")
+    parser.add_argument("--small-docs", type=int, help=f"documents of the small job (default: all {SMALL_DOCS:,}; --quick: 300)")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="sections to run (default: all)")
     parser.add_argument("--plain-venv", help="a venv of this project without rjieba, for the plain install")
     parser.add_argument("--work-dir", default=str(ROOT / "benchmarks" / "work"), help="inputs and outputs go here")
@@ -132,7 +131,9 @@ class Install:
     version: list[str] = field(default_factory=list)
 
     def environ(self, **extra: str) -> dict[str, str]:
-        return {**os.environ, **self.env, **extra}
+        """The environment of its commands: bytecode caches written and used, as an installed package has them."""
+        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+        return {**env, **self.env, **extra}
 
 
 def version_lines(label: str, env: dict[str, str]) -> list[str]:
@@ -194,24 +195,25 @@ def jobs_auto_in_help(help_text: str) -> bool:
 
 
 def write_small_job(directory: Path, count: int, seed: int = SEED) -> dict:
-    """``count`` external documents picked with ``seed``, as UTF-8 .txt files; their statistics."""
+    """The documents of SMALL_SOURCES (all of them, or ``count`` picked with ``seed``) as UTF-8 .txt files, one
+    each; their statistics."""
     manifest = directory / "small-job.json"
     if manifest.exists():
         info = json.loads(manifest.read_text())
-        if info.get("documents") == count and info.get("seed") == seed:
+        if info.get("documents") == count and info.get("seed") == seed and info.get("sources") == list(SMALL_SOURCES):
             return info
     texts = []
-    for path in sorted(EXTERNAL.glob("*/*.jsonl")):
-        with open(path, encoding="utf-8") as handle:
+    for name in SMALL_SOURCES:
+        with open(EXTERNAL / name, encoding="utf-8") as handle:
             texts += [t for t in (json.loads(line).get("text") for line in handle) if isinstance(t, str) and t.strip()]
     if len(texts) < count:
-        sys.exit(f"the small job needs {count} documents, {EXTERNAL} holds {len(texts)}")
+        sys.exit(f"the small job needs {count} documents, {', '.join(SMALL_SOURCES)} hold {len(texts)}")
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
-    picked = random.Random(seed).sample(texts, count)
+    picked = texts if count == len(texts) else random.Random(seed).sample(texts, count)
     for index, text in enumerate(picked):
         (directory / f"doc-{index:05d}.txt").write_text(text, encoding="utf-8")
-    info = {"documents": count, "seed": seed, "characters": sum(map(len, picked)),
+    info = {"documents": count, "seed": seed, "sources": list(SMALL_SOURCES), "characters": sum(map(len, picked)),
             "utf8_bytes": sum(len(t.encode("utf-8")) for t in picked)}
     manifest.write_text(json.dumps(info))
     return info
@@ -226,90 +228,6 @@ def write_one_paragraph(path: Path) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return {"characters": len(text)}
-
-
-# -- running --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Command:
-    name: str
-    argv: list[str]
-    env: dict[str, str] | None = None
-    fresh_caches: tuple[str, ...] = ()  # environment variables pointed at a new empty directory for each run
-
-
-def timed(command: Command) -> float:
-    """Wall seconds of one run of ``command`` (a whole process); fails loudly on a non-zero exit."""
-    env = dict(command.env if command.env is not None else os.environ)
-    scratch = []
-    for variable in command.fresh_caches:
-        scratch.append(tempfile.mkdtemp(prefix=f"speed-{variable.lower()}-"))
-        env[variable] = scratch[-1]
-    try:
-        start = time.perf_counter()
-        proc = subprocess.run(command.argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        wall = time.perf_counter() - start
-    finally:
-        for path in scratch:
-            shutil.rmtree(path, ignore_errors=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(command.argv)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
-    return wall
-
-
-def paired_rounds(section: str, commands: list[Command], runs: int) -> dict:
-    """Every command once per round, back to back, the order reversed every other round: walls per command."""
-    walls: dict[str, list[float]] = {c.name: [] for c in commands}
-    before = load_average()
-    print(f"[{section}] load average before: {before}", file=sys.stderr, flush=True)
-    for round_index in range(runs):
-        for command in round_order(commands, round_index):
-            wall = timed(command)
-            walls[command.name].append(wall)
-            print(f"  [{section}] round {round_index + 1}/{runs} {command.name:<34} {wall:7.2f} s "
-                  f"(load {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
-    after = load_average()
-    print(f"[{section}] load average after: {after}", file=sys.stderr, flush=True)
-    return {"walls": walls, "load_before": before, "load_after": after}
-
-
-def ratio_runs(walls: dict[str, list[float]], numerator: str | tuple[str, ...], denominator: str | tuple[str, ...]) -> list[float]:
-    """Per-round ratio of the walls; a tuple of names stands for the fastest of them in that round."""
-
-    def per_round(names: str | tuple[str, ...]) -> list[float]:
-        names = (names,) if isinstance(names, str) else names
-        return [min(values) for values in zip(*(walls[n] for n in names))]
-
-    return paired_ratios(per_round(numerator), per_round(denominator))
-
-
-def row(key: str, measurement: str, install: str, ratios: list[float], target: tuple[str, float] | None = None) -> dict:
-    """One line of the table: the ratio's median over rounds against its target."""
-    target = TARGETS.get(key) if target is None else target
-    summary = summarise(ratios)
-    return {"key": key, "measurement": measurement, "install": install, "target": target,
-            "ratio": summary, "met": met(summary["median"], target)}
-
-
-def met(value: float, target: tuple[str, float] | None) -> bool | None:
-    """Whether ``value`` meets ``target`` (op, bound); None without a target."""
-    if target is None:
-        return None
-    op, bound = target
-    return value >= bound if op == ">=" else value <= bound
-
-
-def parse_target(value) -> tuple[str, float] | None:
-    """A target as bench_classify may give it: a number (at least), or text like ">= 1.2", "≥ 1.2×", "<= 0.5"."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return (">=", float(value))
-    found = re.match(r"\s*(>=|≥|<=|≤)?\s*([0-9.]+)", str(value))
-    if not found:
-        return None
-    return ("<=" if found.group(1) in ("<=", "≤") else ">=", float(found.group(2)))
 
 
 # -- sections -------------------------------------------------------------------------------------
@@ -338,7 +256,15 @@ def small_job(work: Path, installs: list[Install], docs: int, runs: int) -> dict
                      install.name, ratio_runs(measured["walls"], "jieba loop", f"{install.name} --jobs 1")),
                  row("small_default", f"small job ({docs:,} docs): plain jieba loop time / `label` (default --jobs) time",
                      install.name, ratio_runs(measured["walls"], "jieba loop", f"{install.name} default --jobs"))]
+        rows += peak_rows("small_peak_mb", f"small job ({docs:,} docs): peak memory of `label --jobs 1`", install.name,
+                          measured, f"{install.name} --jobs 1")
     return {"input": info, **measured, "rows": rows, "outputs_identical": same_bytes(outputs)}
+
+
+def peak_rows(key: str, measurement: str, install: str, measured: dict, command: str) -> list[dict]:
+    """The row of a command's peak memory (the largest of its rounds, as every round's), where it was measured."""
+    peaks = measured["peak_mb"].get(command)
+    return [row(key, measurement, install, [max(peaks)], unit="MB")] if peaks else []
 
 
 def same_bytes(paths: list[Path]) -> bool:
@@ -352,7 +278,8 @@ def archive(work: Path, installs: list[Install], size_mb: float, runs: int, note
     info = build_corpus(corpus, size_mb, 0.05)
     out = work / "speed-out"
     out.mkdir(parents=True, exist_ok=True)
-    commands = [Command("jieba.lcut", [sys.executable, str(HERE / "bench_label.py"), "_jieba", str(corpus)])]
+    commands = [Command("jieba.lcut", [sys.executable, str(HERE / "bench_label.py"), "_jieba", str(corpus)],
+                        reads="seconds")]
     auto, outputs = {}, []
     for i, install in enumerate(installs):
         env = install.environ()
@@ -368,9 +295,15 @@ def archive(work: Path, installs: list[Install], size_mb: float, runs: int, note
     rows = []
     for install in installs:
         name = install.name
-        rows += [row("archive_jobs1", f"{size}: jieba.lcut time / `label --jobs 1` time", name,
+        rows += [row("archive_jobs1", f"{size}: jieba.lcut time (whole process) / `label --jobs 1` time", name,
                      ratio_runs(walls, "jieba.lcut", f"{name} --jobs 1")),
-                 row("archive_jobs2", f"{size}: jieba.lcut time / `label --jobs 2` time", name,
+                 row("archive_jobs1_cut_only", f"{size}: jieba.lcut time (the cut only) / `label --jobs 1` time", name,
+                     paired_ratios(measured["values"]["jieba.lcut"], walls[f"{name} --jobs 1"])),
+                 row("archive_jobs1_chars", f"{size}: characters per second of `label --jobs 1`", name,
+                     [info["characters"] / 1e6 / wall for wall in walls[f"{name} --jobs 1"]], unit="M chars/s")]
+        rows += peak_rows("archive_peak_mb", f"{size}: peak memory of `label --jobs 1`", name, measured,
+                          f"{name} --jobs 1")
+        rows += [row("archive_jobs2", f"{size}: jieba.lcut time / `label --jobs 2` time", name,
                      ratio_runs(walls, "jieba.lcut", f"{name} --jobs 2")),
                  row("archive_jobs2_over_jobs1", f"{size}: `--jobs 1` time / `--jobs 2` time", name,
                      ratio_runs(walls, f"{name} --jobs 1", f"{name} --jobs 2"))]
@@ -400,7 +333,8 @@ def classify_rows(result: dict, install: str) -> list[dict]:
                 runs = [float(r) for r in runs] if isinstance(runs, list) and runs and all(
                     isinstance(r, (int, float)) for r in runs) and statistics.median(runs) == value else [float(value)]
                 found.append((f"classify: {key.replace('_', ' ')}", runs, parse_target(result.get("target"))))
-    return [row("classify", name, install, runs, target or TARGETS["classify"]) for name, runs, target in found]
+    return [row("classify", name, install, runs, classify_target(name, install) or target or TARGETS["classify"])
+            for name, runs, target in found]
 
 
 def classify(installs: list[Install], runs: int, notes: list[str]) -> dict | None:
@@ -431,7 +365,9 @@ def startup(work: Path, installs: list[Install], runs: int) -> dict:
     for i, install in enumerate(installs):
         argv = label_argv(install, small, out / f"startup-{i}.jsonl")
         env = install.environ()
-        commands += [Command(f"{install.name} warm", argv, env),
+        commands += [Command(f"{install.name} import + classify", [install.python, "-c", FIRST_CLASSIFY], env,
+                             reads="number"),
+                     Command(f"{install.name} warm", argv, env),
                      Command(f"{install.name} first run", argv, env, ("XDG_CACHE_HOME",)),
                      Command(f"{install.name} first, no bytecode", argv, env, ("XDG_CACHE_HOME", "PYTHONPYCACHEPREFIX"))]
     measured = paired_rounds("startup", commands, runs)
@@ -444,73 +380,13 @@ def startup(work: Path, installs: list[Install], runs: int) -> dict:
                  row("startup_first", "start-up: first run (empty XDG_CACHE_HOME) time / warm run time",
                      name, ratio_runs(walls, f"{name} first run", f"{name} warm")),
                  row("startup_first_no_bytecode", "start-up: first run, no bytecode either (empty PYTHONPYCACHEPREFIX) "
-                     "time / warm run time", name, ratio_runs(walls, f"{name} first, no bytecode", f"{name} warm"))]
+                     "time / warm run time", name, ratio_runs(walls, f"{name} first, no bytecode", f"{name} warm")),
+                 row("startup_import_classify", "start-up: `import cppcc_nlp` + the first `classify`, seconds inside a "
+                     "fresh process", name, measured["values"][f"{name} import + classify"], unit="s")]
     return {"input": info, **measured, "rows": rows}
 
 
-# -- report ---------------------------------------------------------------------------------------
-
-
-def retarget(report: dict) -> dict:
-    """``report`` with every row's target and verdict taken again from TARGETS (classify rows keep measure()'s)."""
-    for section in report["sections"].values():
-        for r in section["rows"]:
-            if r["key"] != "classify":
-                r["target"] = TARGETS.get(r["key"])
-            r["met"] = met(r["ratio"]["median"], r["target"])
-    return report
-
-
-def target_text(target: tuple[str, float] | None) -> str:
-    if target is None:
-        return "—"
-    return f"{'≥' if target[0] == '>=' else '≤'} {target[1]:g}×"
-
-
-def table(rows: list[dict]) -> str:
-    """The Markdown table: measurement, install, target, measured median ratio (min–max over rounds), met."""
-    lines = ["| measurement | install | target | measured (median, min–max) | met |", "|---|---|---:|---:|---|"]
-    for r in rows:
-        ratio = r["ratio"]
-        spread = f" ({ratio['min']:.2f}–{ratio['max']:.2f})" if ratio["n"] > 1 else ""
-        verdict = {True: "yes", False: "**no**", None: "—"}[r["met"]]
-        lines.append(f"| {r['measurement']} | {r['install']} | {target_text(r['target'])} | "
-                     f"{ratio['median']:.2f}×{spread} | {verdict} |")
-    return "\n".join(lines) + "\n"
-
-
-def seconds_table(sections: dict) -> str:
-    """Median wall seconds of every command, section by section."""
-    lines = ["| section | command | median s | runs |", "|---|---|---:|---:|"]
-    for name, section in sections.items():
-        for command, walls in section.get("walls", {}).items():
-            lines.append(f"| {name} | {command} | {statistics.median(walls):.2f} | {len(walls)} |")
-    return "\n".join(lines) + "\n"
-
-
-def markdown(report: dict) -> str:
-    rows = [r for section in report["sections"].values() for r in section["rows"]]
-    partial = "" if report.get("complete", True) else "**Partial: not every section has run yet.** "
-    head = (partial + f"{report['runs']} paired rounds per section, {report['archive_runs']} for the archive (all "
-            f"commands of a section back to back, order reversed every other round), ratios per round, medians; whole "
-            f"processes. {report['machine']}; commit "
-            f"{report['commit']}; load average (1, 5, 15 min) before {report['load_before']}, after {report['load_after']}.")
-    lines = [head, "", table(rows)]
-    small = report["sections"].get("small")
-    if small:
-        lines.append(f"- small job: {small['input']['documents']:,} external documents (seed {small['input']['seed']}), "
-                     f"{small['input']['characters'] / 1e6:.2f} M characters; label outputs of every install and "
-                     f"--jobs byte-identical: {small['outputs_identical']}")
-    big = report["sections"].get("archive")
-    if big:
-        lines.append(f"- archive: {big['input']['files']:,} files, {big['input']['characters'] / 1e6:.1f} M characters "
-                     f"({big['input']['size_mb']:g} MiB UTF-8); label outputs of every install and --jobs byte-identical: "
-                     f"{big['outputs_identical']}")
-    for install in report["installs"]:
-        lines.append(f"- {install['name']}: {install['how']}; {'; '.join(install['version'][-1:])}")
-    lines += [f"- note: {n}" for n in report["notes"]]
-    lines += ["", "Median seconds:", "", seconds_table(report["sections"])]
-    return "\n".join(lines)
+# -- main ---------------------------------------------------------------------------------------
 
 
 def git_commit() -> str:
@@ -532,6 +408,10 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(json.dumps(report, indent=2) + "\n")
         path.with_suffix(".md").write_text(markdown(report))
         print(markdown(report))
+        return 0
+    if args.readme:
+        changed = update_readme(README, retarget(json.loads(Path(args.readme).read_text())))
+        print(f"{README}: the speed table {'rewritten' if changed else 'already up to date'}", file=sys.stderr)
         return 0
     notes: list[str] = []
     installs = find_installs(args.plain_venv, notes)
@@ -570,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average after: {report['load_after']}; {report['seconds']:.0f} s in all", file=sys.stderr)
     print(markdown(report))
     print(f"written to {results / 'speed'}.md and .json", file=sys.stderr)
+    if results.resolve() == (ROOT / "benchmarks" / "results").resolve() and set(args.only) == set(SECTIONS):
+        update_readme(README, report)  # a full run: the README's table is this run's
+        print(f"and the speed table of {README}", file=sys.stderr)
     return 0
 
 

@@ -31,6 +31,9 @@ class UnitContext:
     document: str = field(default="", repr=False)
 
 
+_new_object = object.__new__
+
+
 def neighbours_text(context: UnitContext | None) -> str:
     """What a ``context`` part reads: the neighbouring sentences and the heading, a line each."""
     if context is None:
@@ -83,16 +86,16 @@ def paragraph_contexts(paragraphs: Iterable[tuple[str, Paragraph]], title: str, 
     """The context of every sentence of ``(section heading, Paragraph)`` pairs, in order (``lead``: the
     document's opening, ``document_lead``)."""
     contexts = []
+    add = contexts.append
     for heading, paragraph in paragraphs:
-        sentences = paragraph.sentences
-        for k in range(len(sentences)):
-            contexts.append(UnitContext(
-                before=sentences[k - 1].text if k > 0 else "",
-                after=sentences[k + 1].text if k + 1 < len(sentences) else "",
-                heading=heading,
-                title=title,
-                document=lead,
-            ))
+        texts = [sentence.text for sentence in paragraph.sentences]
+        if not texts:
+            continue
+        for before, after in zip(["", *texts[:-1]], [*texts[1:], ""]):
+            # as ``UnitContext(...)`` builds it, without the frozen dataclass's five ``object.__setattr__`` calls
+            context = _new_object(UnitContext)
+            context.__dict__.update(before=before, after=after, heading=heading, title=title, document=lead)
+            add(context)
     return contexts
 
 

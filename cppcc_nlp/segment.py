@@ -11,6 +11,7 @@ as in one without it). Both give the same tokens. The jieba fallback is
 from __future__ import annotations
 
 import hashlib
+import importlib.machinery
 import importlib.util
 import logging
 import marshal
@@ -78,6 +79,32 @@ def rjieba_available() -> bool:
         return importlib.util.find_spec("rjieba") is not None
     except (ImportError, ValueError):
         return False
+
+
+def _rjieba_class() -> type:
+    """rjieba's ``Jieba`` class, loaded without running ``rjieba/__init__.py``.
+
+    That file builds a default tokenizer of its own at import (rjieba's
+    dictionary: about 0.1 s, the cost of a second ``Jieba()``), which is
+    never used here. When rjieba is imported already or laid out otherwise,
+    it is ``import rjieba``.
+    """
+    if "rjieba" not in sys.modules:
+        try:
+            spec = importlib.util.find_spec("rjieba")
+            for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                    path = os.path.join(folder, "rjieba" + suffix)
+                    if os.path.isfile(path):
+                        found = importlib.util.spec_from_file_location("rjieba.rjieba", path)
+                        extension = importlib.util.module_from_spec(found)
+                        found.loader.exec_module(extension)
+                        return extension.Jieba
+        except (ImportError, AttributeError, OSError, ValueError):
+            pass
+    import rjieba
+
+    return rjieba.Jieba
 
 
 def tokenizer_choice() -> str:
@@ -249,9 +276,8 @@ class RjiebaTokenizer:
 
     def __init__(self, lexicon: tuple[tuple[str, int], ...]) -> None:
         import numpy as np
-        import rjieba
 
-        self._jieba = rjieba.Jieba()
+        self._jieba = _rjieba_class()()
         for word, freq in lexicon:
             self._jieba.add_word(word, freq, None)
         self._apart = np.zeros(sys.maxunicode + 1, dtype=bool)  # code point -> a token of its own, cut around
@@ -379,6 +405,8 @@ class Segmenter:
         filter through this method.
         """
         stop = self.stopwords
+        if not raw.isascii() or len(raw) == 1:  # nothing to split (``split_joined_ascii``): the token itself, or none
+            return [raw] if raw not in stop and _WORD.search(raw) and not raw.isspace() else []
         return [part for part in split_joined_ascii(raw) if part not in stop and _WORD.search(part) and not part.isspace()]
 
     def tokens(self, text: str) -> list[str]:

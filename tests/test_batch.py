@@ -20,7 +20,8 @@ from cppcc_nlp.api import as_engine
 from cppcc_nlp.batch import label_files, score_steps
 from cppcc_nlp.batch.labeller import ModelSpec, model_spec
 from cppcc_nlp.errors import InputError, ModelError
-from cppcc_nlp.reader import _ASCII_TO_CHINESE, _CJK, _CJK_CHAR, normalise_line, parse_report
+from cppcc_nlp.reader import normalise_line, parse_report
+from cppcc_nlp.reader.normalising import _ASCII_TO_CHINESE, _CJK, _CJK_CHAR
 from cppcc_nlp.themes import CUE_WORDS
 
 from conftest import EXTERNAL, ROOT
@@ -151,14 +152,14 @@ def reference_lines(text: str) -> list[str]:
 @settings(max_examples=500)
 @given(st.text(TEXT_ALPHABET, max_size=80))
 def test_normalising_the_whole_text_gives_the_lines_of_normalise_line(text):
-    from cppcc_nlp.reader import _LINE_BREAK, _normalise
+    from cppcc_nlp.reader.normalising import _LINE_BREAK, _normalise
 
     lines = [line.strip() for line in _LINE_BREAK.split(_normalise(text))]
     assert [line for line in lines if line] == reference_lines(text)
 
 
 def test_whole_text_normalisation_on_real_texts():
-    from cppcc_nlp.reader import _LINE_BREAK, _normalise
+    from cppcc_nlp.reader.normalising import _LINE_BREAK, _normalise
 
     texts = [SEED.read_text(encoding="utf-8")]
     for path in sorted(EXTERNAL.glob("*/*.jsonl")):
@@ -170,7 +171,7 @@ def test_whole_text_normalisation_on_real_texts():
 
 @given(st.text(st.sampled_from(list("政协\n\r\t\f \u3000\x01\x02\x1c\ue000\u0378\u200bＡ")), max_size=60))
 def test_binary_check_fast_path_agrees_with_the_count(text):
-    from cppcc_nlp.reader import _reject_binary_looking
+    from cppcc_nlp.reader.decoding import _reject_binary_looking
 
     bad = sum(1 for ch in text if unicodedata.category(ch) in {"Cc", "Co", "Cs", "Cn"} and ch not in "\n\r\t\f")
     should_fail = bad > max(3, len(text) // 100)
@@ -184,7 +185,7 @@ def test_binary_check_fast_path_agrees_with_the_count(text):
 
 @given(st.text(st.sampled_from(list("政协委员，。“”《》（） \t\n\u3000\x1cabc１")), max_size=60))
 def test_chinese_share_counts_like_the_character_loop(text):
-    from cppcc_nlp.reader import _chinese_share
+    from cppcc_nlp.reader.decoding import _chinese_share
 
     visible = [ch for ch in text if not ch.isspace()]
     chinese = sum(1 for ch in visible if _CJK_CHAR.match(ch) or ch in "，。；：！？、“”《》（）")

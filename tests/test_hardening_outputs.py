@@ -211,7 +211,7 @@ def test_a_streamed_file_that_changes_while_read_is_reported_and_none_of_it_kept
     folder.mkdir()
     report = folder / "big.txt"
     report.write_text(SEED.read_text(encoding="utf-8") * 3, encoding="utf-8")
-    monkeypatch.setattr(reader, "STREAM_BLOCK", 4096)  # read on after the first piece is labelled
+    monkeypatch.setattr(reader.streaming, "STREAM_BLOCK", 4096)  # read on after the first piece is labelled
     monkeypatch.setattr(labeller, "PIECE_CHARS", 2000)
     original, calls = labeller.Labeller._labels_and_steps, []
 
@@ -358,7 +358,7 @@ def test_a_report_streamed_inside_its_paragraphs_has_the_sentences_of_one_read_w
     path = tmp_path / "report.txt"
     path.write_text(_random_report(seed), encoding="utf-8")
     whole = reader.read_report(path)
-    monkeypatch.setattr(reader, "STREAM_BLOCK", 3001)  # lines and characters cut between blocks
+    monkeypatch.setattr(reader.streaming, "STREAM_BLOCK", 3001)  # lines and characters cut between blocks
     pieces = list(reader.stream_report(path, piece_chars=500))
     digest = pieces.pop()
     streamed = [s for piece in pieces for s in piece.sentences]
@@ -380,7 +380,7 @@ def test_one_huge_paragraph_is_labelled_piece_by_piece_as_if_read_whole(tmp_path
     (folder / "huge.txt").write_text("一、总体情况\n" + "".join(lines) * 4 + "\n", encoding="utf-8")  # one paragraph
     reference = tmp_path / "whole.jsonl"
     assert label_files([folder], reference, spec, profiles=tmp_path / "whole.csv", progress=False).failed == 0
-    monkeypatch.setattr(reader, "STREAM_BLOCK", 4096)
+    monkeypatch.setattr(reader.streaming, "STREAM_BLOCK", 4096)
     monkeypatch.setattr(labeller, "PIECE_CHARS", 4096)
     sizes = []
     stream = labeller.Labeller.stream

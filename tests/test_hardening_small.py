@@ -153,7 +153,7 @@ def test_a_utf16_file_too_large_to_read_whole_is_streamed_like_any_other(tmp_pat
     for name, data in (("utf8", text.encode("utf-8")), ("wide", text.encode(encoding))):
         (tmp_path / name).mkdir()
         (tmp_path / name / "report.txt").write_bytes(data)
-    monkeypatch.setattr(reader, "STREAM_BLOCK", 4097)  # blocks that cut code units and surrogate pairs
+    monkeypatch.setattr(reader.streaming, "STREAM_BLOCK", 4097)  # blocks that cut code units and surrogate pairs
     outputs = {}
     for name in ("utf8", "wide"):
         for streamed in (False, True):

@@ -34,7 +34,7 @@ def variants(tmp_path):
 @pytest.mark.parametrize("block", [64, 4096])
 def test_a_streamed_report_has_the_sentences_offsets_sections_and_hash_of_one_read_whole(variants, monkeypatch,
                                                                                          piece_chars, block):
-    monkeypatch.setattr(reader, "STREAM_BLOCK", block)
+    monkeypatch.setattr(reader.streaming, "STREAM_BLOCK", block)
     for path in sorted(variants.iterdir()):
         whole = reader.read_report(path)
         *pieces, digest = reader.stream_report(path, piece_chars=piece_chars)
@@ -61,7 +61,7 @@ def test_streamed_files_give_the_bytes_of_files_labelled_whole(tmp_path, variant
 
 def test_a_streamed_file_that_fails_half_way_is_skipped_with_its_offset_and_leaves_no_records(tmp_path, variants,
                                                                                              spec, monkeypatch):
-    monkeypatch.setattr(reader, "STREAM_BLOCK", 4096)
+    monkeypatch.setattr(reader.streaming, "STREAM_BLOCK", 4096)
     monkeypatch.setattr(labeller, "PIECE_CHARS", 500)
     data = (variants / "a-utf8.txt").read_bytes()
     bad = len(data) // 2

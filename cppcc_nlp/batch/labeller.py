@@ -12,6 +12,7 @@ import os
 import pickle
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
@@ -37,20 +38,27 @@ class ModelSpec:
 
     ``key`` is ``Engine.fingerprint()``, a hash of the fitted state: the same
     model gives the same key in any process, a refit another. The manifest
-    keeps it, so that a run is never resumed with another model.
+    keeps it, so that a run is never resumed with another model. ``pickled``
+    None: the engine is pickled when the spec is first sent to a worker
+    (``--jobs 1`` never sends it).
     """
 
     key: str
-    pickled: bytes
+    pickled: bytes | None
     themes: tuple[str, ...]
     engine: "Engine | None" = field(default=None, compare=False, repr=False)  # this process's, not sent
 
     @classmethod
     def of_engine(cls, engine: "Engine") -> "ModelSpec":
-        return cls(engine.fingerprint(), pickle.dumps(engine, protocol=4), engine.themes, engine)
+        return cls(engine.fingerprint(), None, engine.themes, engine)
+
+    @cached_property
+    def payload(self) -> bytes:
+        """The pickled engine that workers unpickle."""
+        return self.pickled if self.pickled is not None else pickle.dumps(self.engine, protocol=4)
 
     def __getstate__(self) -> dict:
-        return {"key": self.key, "pickled": self.pickled, "themes": self.themes}  # workers unpickle ``pickled``
+        return {"key": self.key, "pickled": self.payload, "themes": self.themes}  # workers unpickle ``pickled``
 
     def __setstate__(self, state: dict) -> None:
         for name, value in {**state, "engine": None}.items():

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import sparse
 
 from .lookup import Lookup
-from .weights import TfidfWeights, fit_vocabulary
+from .weights import TfidfWeights, check_strings, fit_vocabulary
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
 _LAST_SPACE = 0x3000  # the last code point that is white space (\s, str.isspace), U+3000 IDEOGRAPHIC SPACE
@@ -82,8 +82,7 @@ class CharNgrams:
     def check_data(meta: dict, number: int) -> None:
         """ValueError when stored part ``number`` does not describe character n-grams the part computes."""
         terms = meta.get("terms")
-        if not isinstance(terms, list) or not all(isinstance(term, str) for term in terms):
-            raise ValueError(f"feature part {number} must list its terms (or cue words) as strings")
+        check_strings(terms, number)
         TfidfWeights.check_data(meta, len(terms), number)
         grams = meta.get("ngram_range", [1, 3])
         if not (isinstance(grams, list) and len(grams) == 2 and all(type(n) is int for n in grams)

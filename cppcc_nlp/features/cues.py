@@ -10,7 +10,7 @@ from scipy import sparse
 
 from ..codebook import Codebook
 from .lookup import Lookup
-from .weights import count_matrix
+from .weights import check_strings, count_matrix
 
 
 class CueWords:
@@ -63,8 +63,7 @@ class CueWords:
     def check_data(meta: dict, number: int) -> None:
         """ValueError when stored part ``number`` does not list its cue words as strings."""
         cues = meta.get("cues")
-        if not isinstance(cues, list) or not all(isinstance(cue, str) for cue in cues):
-            raise ValueError(f"feature part {number} must list its terms (or cue words) as strings")
+        check_strings(cues, number)
 
     @staticmethod
     def size_of(meta: dict) -> int:

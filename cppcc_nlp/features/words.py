@@ -11,7 +11,7 @@ from scipy import sparse
 
 from ..segment import Segmenter
 from .lookup import Lookup
-from .weights import TfidfWeights, fit_vocabulary
+from .weights import TfidfWeights, check_strings, fit_vocabulary
 
 _RAW_CACHE_SIZE = 200_000  # raw tokens remembered per word part (cleared when full)
 _HAS_SPACE = -2
@@ -73,8 +73,7 @@ class WordNgrams:
     def check_data(meta: dict, number: int) -> None:
         """ValueError when stored part ``number`` does not describe word n-grams the part computes."""
         terms = meta.get("terms")
-        if not isinstance(terms, list) or not all(isinstance(term, str) for term in terms):
-            raise ValueError(f"feature part {number} must list its terms (or cue words) as strings")
+        check_strings(terms, number)
         TfidfWeights.check_data(meta, len(terms), number)
         grams = [1, meta.get("max_n", 1)]
         if not (type(grams[1]) is int and 1 <= grams[1] <= 2):

@@ -19,7 +19,7 @@ from cppcc_nlp.reader import (
     split_sentences,
 )
 
-SEED = Path(__file__).resolve().parent.parent / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt"
+SEED = Path(__file__).resolve().parents[2] / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt"
 CITIES = ["石家庄市", "承德市", "张家口市", "秦皇岛市", "唐山市", "廊坊市", "保定市",
           "沧州市", "衡水市", "邢台市", "邯郸市", "定州市", "辛集市"]
 
