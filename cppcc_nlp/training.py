@@ -85,10 +85,27 @@ def pin_shipped_model(directory: str | os.PathLike | None = None) -> Path:
     return pin
 
 
+def check_params(params) -> dict:
+    """``params`` for ``ThemeClassifier``, checked: UsageError (exit 2) naming the first bad one, else ``params``.
+
+    An object with known parameter names only, each of a value the estimator
+    takes (``model.PARAMETER_CONSTRAINTS``): refused before fitting, not after.
+    """
+    from .model import check_params as check_estimator_params
+
+    if not isinstance(params, dict):
+        raise UsageError(f"model parameters must be a JSON object, got a {type(params).__name__}")
+    try:
+        check_estimator_params(params)  # the estimator's PARAMETER_CONSTRAINTS, the one registry of them
+    except ValueError as exc:
+        raise UsageError(f"model parameters: {exc}") from None
+    return params
+
+
 def training_params(params: dict | None = None, model: str | os.PathLike | None = None) -> dict:
     """``params`` checked (UsageError naming the first bad one), or, without them, those of ``model`` (a model
     directory; None: the shipped model), so that retraining rebuilds that model."""
-    from .persist import check_params, load_engine
+    from .persist import load_engine
 
     return check_params(params) if params is not None else load_engine(model).params
 

@@ -16,7 +16,7 @@ import pytest
 
 from cppcc_nlp.cli import main
 from cppcc_nlp.errors import ModelError
-from cppcc_nlp.persist import ARRAYS_FILE, CARD_FILE, DATA_FILE, _npz_bytes, load_engine, sha256_of
+from cppcc_nlp.persist import ARRAYS_FILE, CARD_FILE, DATA_FILE, load_engine, npz_bytes, sha256_of
 
 from conftest import ROOT
 
@@ -114,7 +114,7 @@ def test_a_small_archive_declaring_a_huge_member_is_refused_at_its_header(model_
 def test_a_member_model_json_does_not_describe_is_refused(model_dir, tmp_path, capsys):
     arrays = _arrays(model_dir)
     arrays["extra"] = np.zeros(3)
-    _vouch(model_dir, ARRAYS_FILE, _npz_bytes(arrays))
+    _vouch(model_dir, ARRAYS_FILE, npz_bytes(arrays))
     _refused_in_one_line(model_dir, tmp_path, capsys, "model.npz holds 'extra.npy', which model.json does not describe")
 
 
@@ -175,7 +175,7 @@ def test_arrays_that_are_not_finite_or_do_not_fit_are_refused_at_load(model_dir,
         arrays["heldout_labels"][0, 0] = 2
     else:
         del arrays["calibration2_x"], arrays["calibration2_y"]
-    _vouch(model_dir, ARRAYS_FILE, _npz_bytes(arrays))
+    _vouch(model_dir, ARRAYS_FILE, npz_bytes(arrays))
     with pytest.raises(ModelError, match="the model files do not describe a model"):
         load_engine(model_dir)
     _refused_in_one_line(model_dir, tmp_path, capsys, expected)
@@ -327,7 +327,7 @@ def test_train_replaces_a_model_only_with_overwrite_and_as_one_step(seed_corpus_
             raise KeyboardInterrupt
         real_fsync(fd)
 
-    monkeypatch.setattr(persist.os, "fsync", killed_between_files)
+    monkeypatch.setattr(persist.write.os, "fsync", killed_between_files)
     assert main(_train(seed_corpus_dir, "--output", str(target), "--overwrite")) == 130
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in target.iterdir()} == first  # the old model, whole

@@ -151,7 +151,7 @@ def test_the_shipped_model_is_pinned_and_a_changed_one_refused(tmp_path, monkeyp
     card = json.loads((copy / CARD_FILE).read_text(encoding="utf-8"))
     card["thresholds"]["supervision"] = 0.01
     (copy / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
-    monkeypatch.setattr(persist, "default_model_dir", lambda: copy)
+    monkeypatch.setattr(persist.read, "default_model_dir", lambda: copy)
     with pytest.raises(ModelError, match="the package pins"):
         load_engine()
 

@@ -95,7 +95,7 @@ def corpus_of(args: argparse.Namespace):
 
 def params_of(text: str | None) -> dict | None:
     """``--params`` JSON as checked model parameters (None when not given); a usage error names what is wrong."""
-    from ..persist import check_params
+    from ..training import check_params
 
     if not text:
         return None
