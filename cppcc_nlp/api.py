@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from itertools import compress
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence, overload
@@ -13,54 +12,14 @@ from .context import UnitContext, report_contexts
 from .reader import Report, Source, parse_report, read_report
 from .records import (flatten, label_mask, profile_fields, record_fields, score_steps, score_value, section_profiles,
                       sentence_record)
+from .predictor import as_engine, default_engine, default_model
 
 if TYPE_CHECKING:
-    import os
-    from typing import Union
-
     from .codebook import Codebook
-    from .engine import Engine
-    from .model import ThemeClassifier
-    from .persist import LoadedModel
+    from .predictor import ModelLike
 
-    ModelLike = Union[ThemeClassifier, Engine, LoadedModel, str, os.PathLike, None]
-
-_default_loaded: LoadedModel | None = None
-_default_model: ThemeClassifier | None = None
-_default_lock = threading.Lock()
-
-
-def _shipped() -> LoadedModel:
-    global _default_loaded
-    if _default_loaded is None:
-        with _default_lock:
-            if _default_loaded is None:
-                from .persist import load_engine
-
-                _default_loaded = load_engine()
-    return _default_loaded
-
-
-def default_engine() -> Engine:
-    """The shipped model's engine, loaded once on first use: pure data, no scikit-learn.
-
-    ``classify``, ``label_report`` and ``label_text`` predict with it when no
-    model is given.
-    """
-    return _shipped().engine
-
-
-def default_model() -> ThemeClassifier:
-    """The shipped model as a ``ThemeClassifier`` around ``default_engine()`` (imports scikit-learn)."""
-    global _default_model
-    if _default_model is None:
-        loaded = _shipped()
-        with _default_lock:
-            if _default_model is None:
-                from .model import ThemeClassifier
-
-                _default_model = ThemeClassifier.from_engine(loaded.engine, loaded.params)
-    return _default_model
+__all__ = ["LabelledReport", "Prediction", "as_engine", "classify", "default_engine", "default_model", "label_report",
+           "label_text", "predict_many"]
 
 
 @dataclass(frozen=True)
@@ -73,40 +32,6 @@ class Prediction:
 
     def to_dict(self) -> dict:
         return {"text": self.text, "labels": list(self.labels), "scores": dict(self.scores)}
-
-
-def as_engine(model: "ModelLike" = None) -> Engine:
-    """The one conversion every entry point starts with: the ``Engine`` that predicts for ``model``.
-
-    ``model`` is a fitted ``ThemeClassifier``, an ``Engine``, a ``LoadedModel``
-    (``persist.load_engine``), a model directory (``str`` or path), or None
-    for the shipped model (``default_engine``). An engine is immutable and
-    safe to share between threads.
-    """
-    import os
-
-    if model is None:
-        return default_engine()
-    if isinstance(model, (str, os.PathLike)):
-        from .persist import load_engine
-
-        return load_engine(model).engine
-    engine = getattr(model, "engine_", None)  # a fitted ThemeClassifier
-    if engine is not None:
-        return engine
-    if hasattr(model, "get_params"):
-        raise TypeError(f"{type(model).__name__} is not fitted: fit it, or load a saved model with load_model(DIR)")
-    engine = getattr(model, "engine", None)  # a LoadedModel
-    if engine is not None and _is_engine(engine):
-        return engine
-    if _is_engine(model):  # an Engine, or an object that predicts as one does
-        return model
-    raise TypeError(f"not a model: {type(model).__name__} (give a fitted ThemeClassifier, an Engine, a model "
-                    "directory, or None for the shipped model)")
-
-
-def _is_engine(value) -> bool:
-    return all(hasattr(value, name) for name in ("predict_proba", "themes", "thresholds"))
 
 
 def predict_many(model: ModelLike, texts: Sequence[str], contexts: Sequence[UnitContext] | None = None) -> list[Prediction]:
@@ -242,7 +167,7 @@ class LabelledReport:
         pd = require("pandas", "to_dataframe()")
         return pd.DataFrame([flatten(r, join_labels=False) for r in self.to_records()], columns=record_fields(self.themes))
 
-    def to_html(self, model: Model | None = None, **options) -> str:
+    def to_html(self, model: ModelLike = None, **options) -> str:
         """One self-contained HTML page of this report (``html_report.reports_to_html``: ``model`` is the one
         that labelled it, default the shipped model; ``shares=``, ``by=``, ``title=``, ``source=``, ``explain=``)."""
         from .html_report import reports_to_html

@@ -43,7 +43,6 @@ PREFERRED_FAMILIES = (
     "Noto Serif CJK SC",
     "AR PL UMing CN",
 )
-MEASURES = ("sentences", "characters")
 
 
 # -- fonts ------------------------------------------------------------------------------
@@ -167,8 +166,10 @@ def find_cjk_font(
 
 def _profile_rows(data, measure: str) -> list[dict]:
     """Rows with ``doc``, ``section`` and one share column per theme, from any accepted input."""
-    from .research import profile_rows
+    from .records import MEASURES, profile_rows  # numpy: not imported with this module (the parser reads it)
 
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
     if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame from theme_profile
         frame = data if list(data.index.names) == [None] else data.reset_index()
         return frame.to_dict("records")
@@ -230,8 +231,6 @@ def plot_profiles(
     """
     if kind not in ("heatmap", "bars"):
         raise ValueError(f"kind must be 'heatmap' or 'bars', got {kind!r}")
-    if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
     require("matplotlib", "drawing a plot")
     rows = _profile_rows(data, measure)
     if not rows:

@@ -175,7 +175,8 @@ def profile_reports(inputs: Sequence[str], model=None, *, glob: str = "*.txt", t
     says why; InputError when none can be. An adjusted method needs the model's
     held-out predictions, checked before the labelling.
     """
-    from .research import label_reports, profile_rows
+    from .records import profile_rows
+    from .research import label_reports
     from .shares import ADJUSTED, error_rates
 
     log = log if log is not None else sys.stderr

@@ -51,6 +51,7 @@ _SENTENCE_FIELDS = (
 )
 RECORD_FIELDS = (*(name for name, _, _ in _SENTENCE_FIELDS), "labels", "scores")
 PROFILE_FIELDS = ("doc", "section_index", "section", "sentences", "characters")
+MEASURES = ("sentences", "characters")  # what a profile's shares count: share_<theme> and char_share_<theme>
 _PROFILE_TYPES = {"section_index": "int", "sentences": "int", "characters": "int"}
 
 STDIN_ID = "stdin"
@@ -356,3 +357,23 @@ __all__ = [
     "SectionTally",
     "sentence_record",
 ]
+
+
+def profile_rows(labelled, measure: str = "sentences") -> list[dict]:
+    """Per section of a labelled report (or of each of several): doc, section, sentences, characters and the share
+    of each theme.
+
+    ``measure="sentences"`` gives the share of the section's sentences that carry
+    the theme; ``"characters"`` weights each sentence by its length.
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+    reports = [labelled] if hasattr(labelled, "profiles") else list(labelled)
+    prefix = "share_" if measure == "sentences" else "char_share_"
+    rows = []
+    for report in reports:
+        for profile in report.profiles():
+            row = {key: profile[key] for key in ("doc", "section", "sentences", "characters")}
+            row.update({theme: profile[prefix + theme] for theme in report.themes})
+            rows.append(row)
+    return rows

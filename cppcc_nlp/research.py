@@ -24,8 +24,7 @@ from .codebook import Codebook, default_codebook
 from .evaluation.errors import ErrorAnalysis, merged_terms
 from .model import Explanation, ThemeClassifier
 from .optional import as_table, require, table_rows
-from .plots import MEASURES
-from .records import csv_cell, flatten, record_fields
+from .records import csv_cell, flatten, profile_rows, record_fields
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -166,25 +165,6 @@ def label_reports(
     labelled = tuple(LabelledReport.of_steps(report, masks, steps, result.themes)
                      for report, masks, steps in result.documents)
     return ReportBatch(labelled, tuple(result.failures))
-
-
-def profile_rows(labelled: LabelledReport | Iterable[LabelledReport], measure: str = "sentences") -> list[dict]:
-    """Per section: doc, section, sentences, characters and the share of each theme.
-
-    ``measure="sentences"`` gives the share of the section's sentences that carry
-    the theme; ``"characters"`` weights each sentence by its length.
-    """
-    if measure not in MEASURES:
-        raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
-    reports = [labelled] if isinstance(labelled, LabelledReport) else list(labelled)
-    prefix = "share_" if measure == "sentences" else "char_share_"
-    rows = []
-    for report in reports:
-        for profile in report.profiles():
-            row = {key: profile[key] for key in ("doc", "section", "sentences", "characters")}
-            row.update({theme: profile[prefix + theme] for theme in report.themes})
-            rows.append(row)
-    return rows
 
 
 def theme_profile(labelled: LabelledReport | Iterable[LabelledReport], measure: str = "sentences") -> Table:

@@ -38,36 +38,21 @@ ORDER = [
     "sklearn_features",  # scikit-learn's side of the features
     "model",        # ThemeClassifier
     "persist",      # model files: arrays + JSON, the card, hashes
+    "predictor",    # as_engine: the one conversion of a model; the shipped model loaded once
     "about",        # --version: the package and the shipped model's card
     "corpus",       # label files, sources, stand-off resolution, stats
     "evaluation",   # splits, the out-of-fold runner, metrics, baselines, report tables
     "training",     # fitting on the corpus and saving the model with its card
-    "api",          # classify, label_report, as_engine over the shipped model
     "annotate",     # select, merge, audit, Label Studio
     "batch",        # many inputs -> records and profiles
     "shares",       # share estimation with intervals (--by FIELD reads inputs through batch)
     "plots",        # fonts and figures
     "html_report",  # the self-contained HTML page
+    "api",          # classify, label_report, label_text; a labelled report shows itself as the HTML page
     "research",     # tables and HTML for notebooks
     "profiles",     # cppcc-nlp profile: profiles or shares of report files
     "cli",          # parsing; one library call per command
 ]
-
-# Arrows up the order that exist today: (from, to) -> what they are. Issue 21's work removes the persist ones; the
-# other two are lazy imports that hide a cycle, still to be undone. Empty it as they go: a listed arrow that no
-# longer exists fails the test too.
-KNOWN_UPWARD = {
-    ("api", "html_report"): "LabelledReport.to_html / _repr_html_ build the page lazily; html_report needs api",
-    ("plots", "research"): "plots draws labelled reports through research.profile_rows; research draws with plots",
-}
-
-# Modules (``path``) and functions (``path::qualified.name``) over the limits today, being split by other helpers
-# working on issue 21. Empty it as they go; a listed one that is within the limits now fails the test too.
-KNOWN_OVER_LIMIT = {
-    "cppcc_nlp/batch/__init__.py::label_files",
-    "cppcc_nlp/batch/__init__.py::_run",
-}
-
 
 def _modules() -> dict[str, Path]:
     """Every module of the package by its dotted name (a package by its own name)."""
@@ -168,7 +153,7 @@ def test_every_room_of_the_package_has_one_place_in_the_order():
 
 
 def test_no_two_rooms_import_each_other_round_a_loop():
-    arrows = {arrow for arrow in room_arrows() if arrow not in KNOWN_UPWARD}
+    arrows = set(room_arrows())
     cycles = _cycles(arrows)
     assert not cycles, "rooms that import each other (directly or round a loop): " + "; ".join(
         " <-> ".join(group) for group in cycles)
@@ -179,13 +164,9 @@ def test_every_import_between_rooms_points_down_the_order():
     arrows = room_arrows()
     upward = []
     for (source, target), where in sorted(arrows.items()):
-        if (source, target) in KNOWN_UPWARD:
-            continue
         if target == "__init__" or place.get(target, -1) >= place.get(source, len(ORDER)):
             upward.append(f"{source} -> {target} ({', '.join(where)})")
-    gone = sorted(f"{source} -> {target}" for source, target in KNOWN_UPWARD if (source, target) not in arrows)
     assert not upward, "imports up the order (a room may import only rooms before it in ORDER):\n" + "\n".join(upward)
-    assert not gone, f"arrows in KNOWN_UPWARD that no longer exist (remove them): {gone}"
 
 
 def _over_limit() -> dict[str, int]:
@@ -211,14 +192,8 @@ def _over_limit() -> dict[str, int]:
 
 
 def test_no_module_over_500_lines_and_no_function_over_80():
-    over = _over_limit()
-    new = sorted(f"{name}: {lines} lines" for name, lines in over.items() if name not in KNOWN_OVER_LIMIT)
-    within = sorted(KNOWN_OVER_LIMIT - set(over))
-    known = sorted(set(over) & KNOWN_OVER_LIMIT)
-    print("over the limits, known:", *(f"{name}: {over[name]} lines" for name in known), sep="\n")
-    assert not new, (f"over {MAX_MODULE_LINES} lines (a module) or {MAX_FUNCTION_LINES} (a function):\n"
-                     + "\n".join(new))
-    assert not within, f"within the limits now (remove them from KNOWN_OVER_LIMIT): {within}"
+    over = sorted(f"{name}: {lines} lines" for name, lines in _over_limit().items())
+    assert not over, f"over {MAX_MODULE_LINES} lines (a module) or {MAX_FUNCTION_LINES} (a function):\n" + "\n".join(over)
 
 
 def test_a_module_with_a_room_of_its_own_does_not_load_its_package():

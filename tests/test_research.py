@@ -9,6 +9,7 @@ import pytest
 from cppcc_nlp.model import ThemeClassifier
 from cppcc_nlp.optional import as_table, table_rows
 from cppcc_nlp.reader import LEAD_IN
+from cppcc_nlp.records import profile_rows
 from cppcc_nlp.research import (
     RenderedExplanation,
     errors_html,
@@ -17,7 +18,7 @@ from cppcc_nlp.research import (
     highlight_html,
     label_reports,
     markdown_table,
-    profile_rows,
+
     theme_profile,
     top_terms_table,
 )

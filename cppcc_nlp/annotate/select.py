@@ -160,7 +160,7 @@ def select_units(
         raise ValueError(f"the number of units to select must be at least 1, got {n}")
     engine = None
     if strategy == "uncertainty" or suggest:
-        from ..api import as_engine
+        from ..predictor import as_engine
 
         engine = as_engine(model)
     rng = random.Random(random_state)

@@ -27,7 +27,7 @@ import time
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from ..optional import require
 from ..progress import progress_bar, show_progress
@@ -42,9 +42,6 @@ from .labeller import STREAM_BYTES, ModelSpec, Options, Outcome, label_batch, la
 from .plan import BATCH_BYTES, BATCH_DOCS, auto_jobs, batches, plan, usable_cpus
 from .sinks import FailureLog, MemoryOutput, PartFile, StdoutOutput, output_format, sidecar_path, write_documents
 from .workers import keep_freed_memory, remove_stale_spools, run_here, run_processes, spool_prefix, WorkerPool
-
-if TYPE_CHECKING:  # the workers import this package; they need neither scikit-learn nor the model module
-    from ..model import ThemeClassifier
 
 BACKENDS = ("local", "dask")
 
@@ -110,33 +107,21 @@ def label_files(
     inputs = [str(i) for i in inputs]
     check_inputs(inputs)
     check_outputs(inputs, output, profiles, errors)
+    to_stdout = output is None or str(output) == "-"
     if jobs == "auto" and backend == "local":
         own = OwnFiles.of(output, profiles, errors if errors is not None else (
-            sidecar_path(output, "errors") if output not in (None, "-") else None))
+            sidecar_path(output, "errors") if not to_stdout else None))
         jobs = auto_jobs(iter_items(inputs, glob, text_field, id_field, own) if "-" not in inputs else iter(()),
                          usable_cpus(), stream_bytes)
     jobs = _check_run(backend, scheduler, jobs)
     if not (commit_seconds >= 0 and commit_seconds != float("inf")):  # also refuses NaN
         raise UsageError(f"commit_seconds must be a finite number of seconds, 0 or more, got {commit_seconds!r}")
-    to_stdout = output is None or str(output) == "-"
     if resume and to_stdout:
         raise ValueError("resume needs an output file, not standard output")
     spec = model_spec(model)
-    themes = list(spec.themes)
-    options = Options(
-        records="jsonl" if to_stdout else output_format(output),
-        profiles=output_format(profiles) if profiles is not None else None,
-        stream_bytes=stream_bytes,
-    )
-    if "parquet" in (options.records, options.profiles):
-        require("pyarrow", "writing Parquet (.parquet output)")
+    options, out = _output_of(output, profiles, spec, stream_bytes, commit_seconds)
     if backend == "dask":
         require("distributed", "--backend dask")
-    if to_stdout:
-        out = StdoutOutput(PartFile.of(profiles, "profiles", themes) if profiles is not None else None)
-    else:
-        out = FileOutput(Path(output), Path(profiles) if profiles is not None else None, themes, spec.key,
-                         commit_seconds)
     if errors is None and not to_stdout:
         errors = sidecar_path(output, "errors")
     own = OwnFiles.of(output, profiles, errors)
@@ -156,6 +141,23 @@ def label_files(
     if failures.count == 0:
         result.errors_path = None
     return result
+
+
+def _output_of(output, profiles, spec: ModelSpec, stream_bytes: int, commit_seconds: float) -> tuple[Options, object]:
+    """The formats of a run's records and profiles, and where they go (standard output or files)."""
+    to_stdout = output is None or str(output) == "-"
+    themes = list(spec.themes)
+    options = Options(
+        records="jsonl" if to_stdout else output_format(output),
+        profiles=output_format(profiles) if profiles is not None else None,
+        stream_bytes=stream_bytes,
+    )
+    if "parquet" in (options.records, options.profiles):
+        require("pyarrow", "writing Parquet (.parquet output)")
+    if to_stdout:
+        return options, StdoutOutput(PartFile.of(profiles, "profiles", themes) if profiles is not None else None)
+    return options, FileOutput(Path(output), Path(profiles) if profiles is not None else None, themes, spec.key,
+                               commit_seconds)
 
 
 @dataclass
@@ -247,27 +249,7 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
                 results = run_processes(cut, spec, options, jobs, workers)
             else:
                 results = run_here(cut, spec, options)
-            streamer = None
-            for outcomes in results:
-                for outcome in outcomes:
-                    if outcome.streamed is not None:  # labelled here, piece by piece, as it is written
-                        streamer = streamer or labeller_for(spec)
-                        outcome.pieces = streamer.stream(outcome, options)
-                out.write(outcomes)
-                out.checkpoint()
-                for outcome in outcomes:
-                    if outcome.error is not None:
-                        failures.add(outcome.source, outcome.error)
-                    elif outcome.already_done:
-                        result.already_done += 1
-                    else:
-                        result.documents += 1
-                        result.sentences += outcome.sentences
-                        result.characters += outcome.characters
-                failures.flush()
-                elapsed = max(time.perf_counter() - started, 1e-9)
-                bar.update(len(outcomes))
-                bar.set_postfix_str(f"{result.sentences / elapsed:,.0f} sentences/s", refresh=False)
+            _write_outcomes(results, spec, options, out, failures, result, bar, started)
             out.finish()
             finished = result.complete = True
             # from here Ctrl-C and SIGTERM wait until the workers are stopped and the files cleaned up (the run is done)
@@ -295,6 +277,33 @@ def _run(inputs: list[str], spec: ModelSpec, options: Options, out, failures: Fa
     result.failed = failures.count
     result.failures = failures.kept
     result.seconds = time.perf_counter() - started
+
+
+def _write_outcomes(results, spec: ModelSpec, options: Options, out, failures: FailureLog, result: BatchResult, bar,
+                    started: float) -> None:
+    """Each batch's outcomes into ``out`` in input order, committed, counted and shown; a streamed document is
+    labelled here, piece by piece, as it is written."""
+    streamer = None
+    for outcomes in results:
+        for outcome in outcomes:
+            if outcome.streamed is not None:  # labelled here, piece by piece, as it is written
+                streamer = streamer or labeller_for(spec)
+                outcome.pieces = streamer.stream(outcome, options)
+        out.write(outcomes)
+        out.checkpoint()
+        for outcome in outcomes:
+            if outcome.error is not None:
+                failures.add(outcome.source, outcome.error)
+            elif outcome.already_done:
+                result.already_done += 1
+            else:
+                result.documents += 1
+                result.sentences += outcome.sentences
+                result.characters += outcome.characters
+        failures.flush()
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        bar.update(len(outcomes))
+        bar.set_postfix_str(f"{result.sentences / elapsed:,.0f} sentences/s", refresh=False)
 
 
 def _print_stderr(message: str) -> None:

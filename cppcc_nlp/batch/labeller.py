@@ -69,7 +69,7 @@ def model_spec(model) -> ModelSpec:
     """``model`` (any form ``api.as_engine`` takes, or a ModelSpec) as the ModelSpec sent to the workers."""
     if isinstance(model, ModelSpec):
         return model
-    from ..api import as_engine
+    from ..predictor import as_engine
 
     return ModelSpec.of_engine(as_engine(model))
 

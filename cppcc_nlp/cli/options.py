@@ -15,6 +15,7 @@ from ..errors import InputError, UsageError, one_line
 PROTOCOL_CHOICES = ("source", "city", "document", "host", "section")  # evaluation.splits.PROTOCOLS
 SHARE_METHOD_CHOICES = ("count", "probability", "adjusted", "adjusted-probability")  # shares.METHODS
 BATCH_BACKEND_CHOICES = ("local", "dask")  # batch.BACKENDS
+MEASURE_CHOICES = ("sentences", "characters")  # records.MEASURES
 
 
 def add_model_option(parser: argparse.ArgumentParser) -> None:

@@ -6,13 +6,13 @@ import argparse
 import sys
 
 from .exits import EXIT_NOTHING_LABELLED, EXIT_SOME_INPUTS_FAILED
-from .options import (SHARE_METHOD_CHOICES, add_glob_option, add_jsonl_fields, add_model_option, model_of,
+from .options import (MEASURE_CHOICES, SHARE_METHOD_CHOICES, add_glob_option, add_jsonl_fields, add_model_option, model_of,
                       report_empty_directories)
 
 
 def format_parser(commands) -> None:
     """Add ``profile`` to the sub-parsers ``commands``."""
-    from ..plots import MEASURES, PLOT_KINDS
+    from ..plots import PLOT_KINDS
 
     profile = commands.add_parser("profile", help="theme profile of every section of some reports; --plot draws it")
     profile.add_argument("inputs", nargs="+", help="report files, directories (recursive), .jsonl files, or - for stdin")
@@ -26,7 +26,7 @@ def format_parser(commands) -> None:
         "- for JSON lines on stdout)",
     )
     profile.add_argument(
-        "--measure", choices=MEASURES, default="sentences",
+        "--measure", choices=MEASURE_CHOICES, default="sentences",
         help="share of sentences (default) or of characters that carry each theme",
     )
     profile.add_argument("--font", help="font file or family for the Chinese labels (default: the bundled one)")

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Sequence
 from ..records import RECORD_FIELDS, SCORE_DIGITS, label_mask, record_fields, score_column
 
 if TYPE_CHECKING:
-    from ..api import LabelledReport
     from ..reader import Report
 
 SCORE_SCALE = 10**SCORE_DIGITS  # a score's step (``records.score_steps``) is its value times this
@@ -37,10 +36,15 @@ class PageDocument:
     report: "Report | None" = field(default=None, repr=False)
 
     @classmethod
-    def of_labelled(cls, labelled: "LabelledReport") -> "PageDocument":
-        report = labelled.report
-        masks, steps = labelled.masks_and_steps()
+    def of_labelled(cls, labelled) -> "PageDocument":
+        """The page's form of a labelled report (``api.LabelledReport``)."""
+        return cls.of_report(labelled.report, *labelled.masks_and_steps())
+
+    @classmethod
+    def of_report(cls, report: "Report", masks: Sequence[int], steps: Sequence[Sequence[int]]) -> "PageDocument":
+        """The page's form of a report and the batch labeller's predictions of its sentences."""
         sentences = [(s.section_index, s.paragraph_index, s.index, s.start, s.end, s.text) for s in report.sentences]
+        masks, steps = list(masks), [list(row) for row in steps]
         return cls(report.doc_id, str(report.source or ""), [section.name for section in report.sections], sentences,
                    masks, steps, report)
 

@@ -26,7 +26,7 @@ def reports_to_html(labelled, model=None, *, title: str | None = None, shares: s
     documents = documents_of(labelled)
     if not documents:
         raise ValueError("no labelled report to show")
-    from ..api import as_engine
+    from ..predictor import as_engine
 
     model = as_engine(model)
     themes = _themes_of(labelled, model)

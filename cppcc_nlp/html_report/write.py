@@ -36,7 +36,6 @@ def collect_documents(inputs: Sequence[str], spec, *, glob: str = "*.txt", text_
     (unreadable inputs, bad records, a document id seen twice) and notes (a
     label output whose manifest names another model).
     """
-    from ..api import LabelledReport
     from ..batch import label_in_memory
 
     themes = tuple(spec.themes)
@@ -68,7 +67,7 @@ def collect_documents(inputs: Sequence[str], spec, *, glob: str = "*.txt", text_
         else:
             result = label_in_memory(value, spec, glob, text_field=text_field, id_field=id_field, jobs=jobs,
                                      progress=progress)
-            documents += [PageDocument.of_labelled(LabelledReport.of_steps(report, masks, steps, themes))
+            documents += [PageDocument.of_report(report, masks, steps)
                           for report, masks, steps in result.documents]
             failures += list(result.failures)
     seen: set[str] = set()

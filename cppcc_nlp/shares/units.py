@@ -22,7 +22,7 @@ def error_rates(model) -> ErrorRates:
     Raises ``ModelError`` when the model keeps no held-out predictions (fitted
     with ``threshold_folds`` below 2, or saved before they were kept).
     """
-    from ..api import as_engine
+    from ..predictor import as_engine
 
     engine = as_engine(model)
     heldout = getattr(engine, "heldout", None)
@@ -71,7 +71,7 @@ def estimate_shares(
     ``low``, ``high``, ``n_units`` and ``method``; ``rounds`` draws make the
     interval, and the same ``seed`` gives the same interval.
     """
-    from ..api import as_engine
+    from ..predictor import as_engine
 
     estimator = check_options(method, confidence, rounds)
     engine = as_engine(model)

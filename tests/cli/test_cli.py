@@ -71,12 +71,14 @@ def test_the_command_line_offers_what_each_registry_holds():
     from cppcc_nlp.batch import BACKENDS
     from cppcc_nlp.cli import build_parser, options
     from cppcc_nlp.corpus.records import SELECTIONS
-    from cppcc_nlp.plots import MEASURES, PLOT_KINDS
+    from cppcc_nlp.plots import PLOT_KINDS
+    from cppcc_nlp.records import MEASURES
     from cppcc_nlp.evaluation.splits import PROTOCOLS
     from cppcc_nlp.shares import METHODS
 
     assert options.PROTOCOL_CHOICES == PROTOCOLS and options.SHARE_METHOD_CHOICES == METHODS
     assert options.BATCH_BACKEND_CHOICES == BACKENDS and set(STRATEGIES) <= set(SELECTIONS)
+    assert options.MEASURE_CHOICES == MEASURES
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices
     choices = {(name, a.dest): a.choices for name, p in commands.items() for a in p._actions if a.choices}
