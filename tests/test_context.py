@@ -92,3 +92,27 @@ def test_a_streamed_file_gets_the_same_context_as_one_read_whole(context_model, 
     label_files([path], whole, model=context_model, progress=False)
     label_files([path], streamed, model=context_model, progress=False, stream_bytes=100)
     assert whole.read_bytes() == streamed.read_bytes()
+
+
+def test_a_jsonl_records_title_field_is_the_context_a_model_trained_on_such_records_reads(context_model,
+                                                                                          context_model_dir, tmp_path):
+    """Registered sources give a page's title apart from its text (their "title" field), and the units a model is
+    trained on take it as their title; `label` of such JSONL gives the model the same context."""
+    from cppcc_nlp.records import score_steps, score_value
+
+    title, body = REPORT.split("\n", 1)
+    with_title, without = tmp_path / "with.jsonl", tmp_path / "without.jsonl"
+    with_title.write_text(json.dumps({"text": body, "title": title}, ensure_ascii=False) + "\n", encoding="utf-8")
+    without.write_text(json.dumps({"text": body}, ensure_ascii=False) + "\n", encoding="utf-8")
+    themes = context_model.engine_.themes
+    scores = {}
+    for path in (with_title, without):
+        out = tmp_path / f"{path.stem}.out.jsonl"
+        assert main(["label", str(path), "-o", str(out), "--model", str(context_model_dir)]) == 0
+        records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        scores[path.stem] = np.array([[r["scores"][t] for t in themes] for r in records])
+    report = parse_report(body)
+    expected = score_value(score_steps(context_model.engine_.predict_proba(
+        [s.text for s in report.sentences], report_contexts(report, title))))
+    assert np.array_equal(scores["with"], expected)
+    assert not np.array_equal(scores["with"], scores["without"])

@@ -20,6 +20,7 @@ from ..reader import Report, decode_bytes, parse_report, read_bytes
 from ..records import STDIN_ID, document_id, line_id
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
+TITLE_FIELD = "title"  # a JSONL record's title, as registered sources give it: the context of a model that reads it
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Item:
     error: str | None = None  # a failure found while listing (bad JSONL line, unreadable directory)
     expected_hash: str | None = None  # resume: the hash prefix this document was labelled with
     size: int = 0  # bytes or characters, for cutting batches
+    title: str | None = None  # the document's title where the input gives it apart from the text (a JSONL field)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def iter_items(
       document's id is its path relative to the directory without suffix.
     - A file: its id is its name without suffix.
     - ``.jsonl``/``.ndjson`` files: one document per line, text in ``text_field``
-      (default ``"text"``), id in ``id_field`` (default ``<file id>:<line>``).
+      (default ``"text"``), id in ``id_field`` (default ``<file id>:<line>``), the
+      document's title (a context model reads it) in ``"title"`` when present.
     - ``-``: standard input, one plain-text report (id ``stdin``), or JSONL
       records when ``text_field`` or ``id_field`` is given.
 
@@ -309,4 +312,5 @@ def _jsonl_items(handle, name: str, stem: str, text_field: str | None, id_field:
             reason = "missing" if text is None else f"a {type(text).__name__}, not a string"
             yield Item(doc_id, source, error=f"{source}: text field {text_field!r} is {reason}")
             continue
-        yield Item(doc_id, source, text=text, size=len(text))
+        title = record.get(TITLE_FIELD)
+        yield Item(doc_id, source, text=text, size=len(text), title=title if isinstance(title, str) else None)

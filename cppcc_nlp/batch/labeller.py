@@ -184,7 +184,7 @@ class Labeller:
             outcomes[i] = outcome
         try:
             probabilities = self.predict([s.text for _, _, sentences in reports for s in sentences],
-                                         self._contexts(report for _, report, _ in reports))
+                                         self._contexts((report, items[i].title) for i, report, _ in reports))
             masks, steps = self._labels_and_steps(probabilities)
         except Exception:
             masks = steps = None  # find the document that fails: predict one document at a time
@@ -196,7 +196,8 @@ class Labeller:
                     mine = masks[offset:end], steps[offset:end]
                     offset = end
                 else:
-                    mine = self._labels_and_steps(self.predict([s.text for s in sentences], self._contexts([report])))
+                    mine = self._labels_and_steps(self.predict([s.text for s in sentences],
+                                                               self._contexts([(report, items[i].title)])))
                 self._serialise(outcomes[i], report, sentences, *mine, options)
             except Exception as exc:
                 outcomes[i].error = f"{items[i].source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
@@ -256,10 +257,11 @@ class Labeller:
             outcome.error = f"{item.source}: unexpected error while labelling: {type(exc).__name__}: {exc}"
 
     def _contexts(self, reports) -> list | None:
-        """The context of every sentence of ``reports``, in order, when the model reads context (else None)."""
+        """The context of every sentence of ``reports`` (``(report, title)`` pairs; a title of None: the report's own
+        first line when it reads as one), in order, when the model reads context (else None)."""
         if not self.predictor.reads_context:
             return None
-        return [context for report in reports for context in report_contexts(report)]
+        return [context for report, title in reports for context in report_contexts(report, title)]
 
     def _labels_and_steps(self, probabilities: np.ndarray) -> tuple[list[int], list[list[int]]]:
         """Per sentence: the predicted themes as a bit mask, and each score as ``round(p, 4) * 10000``."""
