@@ -99,34 +99,33 @@ def city_splits(records: Sequence[LabelRecord]) -> list[Split]:
     return splits
 
 
-def document_splits(records: Sequence[LabelRecord]) -> list[Split]:
-    """Inside each source of at least ``LARGE_SOURCE_DOCS`` documents, ``DOCUMENT_FOLDS`` folds of whole documents."""
+def _folds_inside_sources(records: Sequence[LabelRecord], protocol: str, keys: np.ndarray, n_folds: int,
+                          name: str, min_groups: int = 0) -> list[Split]:
+    """Inside each source, ``n_folds`` folds of whole groups (``keys``, one per record; "" is in no group); a source
+    with fewer than ``min_groups`` groups is left out. Every record outside the fold trains."""
     index = np.arange(len(records))
     sources = np.array([r.source for r in records], dtype=object)
-    groups = np.array([r.group for r in records], dtype=object)
     splits = []
-    for source in sorted(set(sources)):
-        inside = index[sources == source]
-        if len(set(groups[inside])) < LARGE_SOURCE_DOCS:
+    for source in sorted({source for source, key in zip(sources, keys) if key != ""}):
+        inside = index[(sources == source) & (keys != "")]
+        if len(set(keys[inside])) < min_groups:
             continue
-        for k, (_, test) in enumerate(_group_folds(groups[inside], DOCUMENT_FOLDS)):
+        for k, (_, test) in enumerate(_group_folds(keys[inside], n_folds)):
             held = inside[test]
-            splits.append(Split("document", f"{source}/fold{k}", np.setdiff1d(index, held), held))
+            splits.append(Split(protocol, f"{source}/{name}{k}", np.setdiff1d(index, held), held))
     return splits
+
+
+def document_splits(records: Sequence[LabelRecord]) -> list[Split]:
+    """Inside each source of at least ``LARGE_SOURCE_DOCS`` documents, ``DOCUMENT_FOLDS`` folds of whole documents."""
+    groups = np.array([r.group for r in records], dtype=object)
+    return _folds_inside_sources(records, "document", groups, DOCUMENT_FOLDS, "fold", LARGE_SOURCE_DOCS)
 
 
 def host_splits(records: Sequence[LabelRecord]) -> list[Split]:
     """Inside each source whose units name their site, ``HOST_FOLDS`` folds of whole sites."""
-    index = np.arange(len(records))
-    sources = np.array([r.source for r in records], dtype=object)
     sites = np.array([r.site for r in records], dtype=object)
-    splits = []
-    for source in sorted({r.source for r in records if r.site}):
-        inside = index[(sources == source) & (sites != "")]
-        for k, (_, test) in enumerate(_group_folds(sites[inside], HOST_FOLDS)):
-            held = inside[test]
-            splits.append(Split("host", f"{source}/hosts{k}", np.setdiff1d(index, held), held))
-    return splits
+    return _folds_inside_sources(records, "host", sites, HOST_FOLDS, "hosts")
 
 
 def section_splits(records: Sequence[LabelRecord]) -> list[Split]:
