@@ -29,7 +29,7 @@ from .segment import Segmenter
 
 LINKS = ("expit", "sigmoid")
 _INPUTS = ("text", *CONTEXT_INPUTS)
-_FEW_SCORES = 1024  # at most this many scores take the logistic function one by one (``logistic``)
+_FEW_SCORES = 16_384  # at most this many scores may take ``math.exp`` one by one (``logistic``)
 
 
 class Engine:
@@ -242,16 +242,17 @@ def distinct_rows(strings: list[str]) -> tuple[list[str], np.ndarray]:
 def logistic(scores: np.ndarray) -> np.ndarray:
     """``1 / (1 + exp(-scores))`` in place, to the bit as scipy's ``expit`` (and so scikit-learn) computes it.
 
-    A few moderate values are computed with ``math.exp``, the C library's
-    ``exp`` that ``expit`` calls, which spares importing ``scipy.special`` for
-    one sentence or one paragraph; many values, or any below -700 (where
-    ``math.exp`` overflows) or not a number, are computed by ``expit``.
+    Up to ``_FEW_SCORES`` values, all above -700 (where ``math.exp`` cannot
+    overflow), take ``math.exp``, the C library's ``exp`` that ``expit``
+    calls, then numpy's addition and division, correctly rounded as C's: a
+    one-paragraph report or a chunk of small documents spares importing
+    ``scipy.special``. More values, or any below -700 or not a number, take ``expit``.
     """
-    if scores.size <= _FEW_SCORES:
-        values = scores.ravel().tolist()
-        if all(x > -700.0 for x in values):
-            scores[...] = np.reshape([1.0 / (1.0 + math.exp(-x)) for x in values], scores.shape)
-            return scores
+    if scores.size <= _FEW_SCORES and bool((scores > -700.0).all()):
+        exps = np.fromiter(map(math.exp, np.negative(scores).ravel().tolist()), dtype=np.float64, count=scores.size)
+        exps += 1.0
+        np.divide(1.0, exps.reshape(scores.shape), out=scores)
+        return scores
     from scipy.special import expit
 
     return expit(scores, out=scores)
