@@ -81,6 +81,21 @@ def test_one_sentence_equals_the_same_sentence_in_a_batch(texts, monkeypatch):
         assert classify(texts[i]) == classify([texts[i]])[0] == listed[i]
 
 
+def test_few_and_many_features_give_the_same_scores_to_the_bit(texts, monkeypatch):
+    """numpy's product (few entries) and scipy's sparse product (many) add up each score in the same order."""
+    engine = default_engine()
+    by_scipy = engine.transform(texts) @ engine.coef
+    assert np.array_equal(engine.features(texts).dot(engine.coef).view(np.int64), by_scipy.view(np.int64))
+    paths = []
+    for few in (0, 10**9):
+        with monkeypatch.context() as patched:
+            patched.setattr(engine_module, "_FEW_ENTRIES", few)
+            paths.append(engine.decision_function(texts))
+    assert np.array_equal(paths[0].view(np.int64), paths[1].view(np.int64))
+    for text in texts[:40] + ODD:
+        assert np.array_equal(engine.decision_function([text]), engine.transform([text]) @ engine.coef + engine.intercept)
+
+
 def test_one_row_of_features_is_what_hstack_builds(texts):
     engine = default_engine()
     for text in texts[:5] + ODD:
@@ -171,8 +186,9 @@ def test_start_up_imports_only_what_it_uses():
     assert not _has(_modules_after("import cppcc_nlp"), "numpy")
     after_import = _modules_after("from cppcc_nlp import classify")
     assert not _has(after_import, "scipy") and "cppcc_nlp.engine" not in after_import  # the model loads on first use
-    first = _modules_after("from cppcc_nlp import classify\nclassify('政协委员开展民主监督。')")
-    assert "scipy.sparse" in first and not _has(first, "scipy.special")
+    first = _modules_after("from cppcc_nlp import classify, label_text\nclassify('政协委员开展民主监督。')\n"
+                           "label_text('甲市政协 标题\\n成立功能型党支部。助力脱贫攻坚。')")
+    assert "cppcc_nlp.engine" in first and not _has(first, "scipy")  # few features: numpy's product and math.exp
 
 
 def test_the_command_lines_parser_imports_no_numpy():

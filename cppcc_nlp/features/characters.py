@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from scipy import sparse
 
+from .csr import CsrRows
 from .lookup import Lookup
 from .weights import TfidfWeights, check_strings, fit_vocabulary
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
 _LAST_SPACE = 0x3000  # the last code point that is white space (\s, str.isspace), U+3000 IDEOGRAPHIC SPACE
@@ -58,7 +61,7 @@ class CharNgrams:
         if any("\x00" in term for term in terms):
             raise ValueError("a character n-gram holds NUL")
         part = cls(terms, ngram_range, TfidfWeights(len(terms), idf, True, "l2"))
-        return part, part.weights(*part._pairs(texts), len(texts), order=order)
+        return part, part.weights(*part._pairs(texts), len(texts), order=order).tocsr()
 
     @property
     def n_features(self) -> int:
@@ -134,6 +137,10 @@ class CharNgrams:
         self.space[[c for c in range(_LAST_SPACE + 1) if chr(c).isspace()]] = True
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
+        return self.rows(texts).tocsr()
+
+    def rows(self, texts: list[str]) -> CsrRows:
+        """The features of ``texts`` as CSR arrays (what calling the part gives, without scipy)."""
         return self.weights(*self._pairs(texts), len(texts))
 
     def _pairs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from scipy import sparse
 
 from ..codebook import Codebook
+from .csr import CsrRows
 from .lookup import Lookup
 from .weights import check_strings, count_matrix
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 class CueWords:
@@ -109,6 +112,10 @@ class CueWords:
         self._depth = max(map(len, self.cues), default=0)
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
+        return self.rows(texts).tocsr()
+
+    def rows(self, texts: list[str]) -> CsrRows:
+        """The features of ``texts`` as CSR arrays (what calling the part gives, without scipy)."""
         n_cues = len(self.cues)
         none = np.zeros(0, np.int64)
         if not n_cues or not texts:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 from itertools import chain
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from scipy import sparse
 
 from ..segment import Segmenter
+from .csr import CsrRows
 from .lookup import Lookup
 from .weights import TfidfWeights, check_strings, fit_vocabulary
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 _RAW_CACHE_SIZE = 200_000  # raw tokens remembered per word part (cleared when full)
 _HAS_SPACE = -2
@@ -47,7 +50,7 @@ class WordNgrams:
         token_lists = [segmenter.tokens(text) for text in texts]
         terms, idf, order = fit_vocabulary((word_ngrams(tokens, max_n) for tokens in token_lists), min_df)
         part = cls(terms, max_n, segmenter, TfidfWeights(len(terms), idf, True, "l2"))
-        return part, part.count_tokens(token_lists, order)
+        return part, part.count_tokens(token_lists, order).tocsr()
 
     @property
     def n_features(self) -> int:
@@ -117,6 +120,10 @@ class WordNgrams:
         self._build_tables()
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
+        return self.rows(texts).tocsr()
+
+    def rows(self, texts: list[str]) -> CsrRows:
+        """The features of ``texts`` as CSR arrays (what calling the part gives, without scipy)."""
         if not self.exact:
             return self._count_slowly(texts)
         try:
@@ -137,11 +144,11 @@ class WordNgrams:
             cols.append(found[hit])
         return self.weights(np.concatenate(rows), np.concatenate(cols), len(texts))
 
-    def _count_slowly(self, texts: list[str]) -> sparse.csr_matrix:
+    def _count_slowly(self, texts: list[str]) -> CsrRows:
         """One n-gram at a time, as scikit-learn's CountVectorizer does (tokens holding a space)."""
         return self.count_tokens([self.segmenter.tokens(text) for text in texts])
 
-    def count_tokens(self, token_lists: list[list[str]], order: np.ndarray | None = None) -> sparse.csr_matrix:
+    def count_tokens(self, token_lists: list[list[str]], order: np.ndarray | None = None) -> CsrRows:
         """The features of texts already cut into ``Segmenter.tokens``, one n-gram at a time (``order``: see
         ``count_matrix``)."""
         rows, cols = [], []
