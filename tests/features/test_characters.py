@@ -42,7 +42,7 @@ def test_character_ngrams_with_searched_tables_equal_the_dense_ones(feature_text
     monkeypatch.setattr(lookup, "MAX_DENSE_CELLS", 0)
     monkeypatch.setattr(characters, "_MAX_TRIGRAM_CELLS", 0)
     part = tfidf_part("char", reference)
-    assert part.bigram.table is None and part.trigram.table is None
+    assert part.pair.table is None and part.trigram.table is None
     same_matrix(part(probe), reference.transform(probe))
 
 
