@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import not_
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -93,23 +94,22 @@ class WordNgrams:
         return TfidfWeights.expected_arrays(meta)
 
     def _build_tables(self) -> None:
-        self.vocabulary = {term: index for index, term in enumerate(self.terms)}
-        unigrams = [(term, index) for index, term in enumerate(self.terms) if " " not in term]
-        self.rank = {term: r for r, (term, _) in enumerate(unigrams)}  # unigram term -> its rank
-        self.unigram_ids = np.array([index for _, index in unigrams], dtype=np.int64)  # rank -> feature index
-        keys, ids = [], []
-        self.exact = True  # every bigram term is a pair of unigram terms: counted from ranks
-        for index, term in enumerate(self.terms):
-            if " " in term:
-                first, _, second = term.partition(" ")
-                if first not in self.rank or second not in self.rank or " " in second:
-                    self.exact = False
-                    continue
-                keys.append(self.rank[first] * len(self.rank) + self.rank[second])
-                ids.append(index)
-        self.n_bigrams = len(keys)
+        self.vocabulary = dict(zip(self.terms, range(len(self.terms))))  # term -> feature index (``count_tokens``)
+        spaced = list(map(str.__contains__, self.terms, repeat(" ")))  # a bigram term, or a unigram holding a space?
+        unigrams = list(compress(self.terms, map(not_, spaced)))
+        self.rank = dict(zip(unigrams, range(len(unigrams))))  # unigram term -> its rank
+        self.unigram_ids = np.flatnonzero(np.logical_not(spaced))  # rank -> feature index
+        bigram_ids = list(compress(range(len(self.terms)), spaced))
+        halves = [term.partition(" ") for term in compress(self.terms, spaced)]
+        first = np.fromiter(map(self.rank.get, [h[0] for h in halves], repeat(-1)), dtype=np.int64, count=len(halves))
+        second = np.fromiter(map(self.rank.get, [h[2] for h in halves], repeat(-1)), dtype=np.int64, count=len(halves))
+        exact = (first >= 0) & (second >= 0)  # (a second half holding a space is no unigram: it has no rank)
+        # every bigram term is a pair of unigram terms: counted from ranks
+        self.exact = bool(exact.all())
+        self.n_bigrams = int(np.count_nonzero(exact))
         # rank pair -> bigram feature index
-        self.bigram = Lookup(keys, ids, len(self.rank) ** 2, np.int32 if len(self.terms) < 2**31 else np.int64)
+        self.bigram = Lookup(first[exact] * len(self.rank) + second[exact], np.asarray(bigram_ids, dtype=np.int64)[exact],
+                             len(self.rank) ** 2, np.int32 if len(self.terms) < 2**31 else np.int64)
         self._local = threading.local()  # each thread's _TokenCache
 
     def __getstate__(self) -> dict:
