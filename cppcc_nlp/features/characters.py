@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
 _LAST_SPACE = 0x3000  # the last code point that is white space (\s, str.isspace), U+3000 IDEOGRAPHIC SPACE
-_MAX_TRIGRAM_CELLS = 8_000_000  # cells of the dense trigram table at most; a hash table beyond
+_MAX_TRIGRAM_CELLS = 4_000_000  # cells of the dense trigram table at most; a hash table beyond
 _SPACE = re.compile(r"\s")  # str.isspace, character by character
 _UP_TO_LAST_SPACE = "".join(map(chr, range(_LAST_SPACE + 1)))
 
@@ -131,10 +131,11 @@ class CharNgrams:
         present[codes] = True
         chars = np.flatnonzero(present)  # in code point order
         size = self.size = len(chars)
-        rank_type = np.int16 if size < 2**15 else np.int32
-        self.rank = np.full(sys.maxunicode + 1, -1, dtype=rank_type)
-        self.rank[chars] = np.arange(size)
-        ranks = self.rank[codes].astype(np.int64)
+        rank_type = np.int16 if size < 2**15 - 1 else np.int32
+        # code point -> its rank + 1 (0: none): zeros, so the pages of code points never used are never written
+        self.rank = np.zeros(sys.maxunicode + 1, dtype=rank_type)
+        self.rank[chars] = np.arange(1, size + 1)
+        ranks = self.rank[codes].astype(np.int64) - 1
         starts = np.cumsum(lengths) - lengths  # of each term in ``codes``
         # feature indices in the smallest type that holds them: smaller tables stay in the CPU cache
         index_type = np.int16 if len(self.terms) < 2**15 else np.int32
@@ -176,6 +177,7 @@ class CharNgrams:
             joined = "\x00".join(texts) + "\x00"
             codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
         ranks = self.rank[codes].astype(np.int64)
+        ranks -= 1  # -1: a character of no term
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
         row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         all_rows, all_cols = [], []

@@ -85,7 +85,7 @@ def test_the_pair_table_gives_each_bigram_and_trigram_prefix():
     part = CharNgrams(terms, (1, 3), TfidfWeights(len(terms), None, True, "l2"))
     for first in "政协委员会":
         for second in "政协委员会":
-            pair = part.pair(np.array([part.rank[ord(first)] * part.size + part.rank[ord(second)]]))
+            pair = part.pair(np.array([(part.rank[ord(first)] - 1) * part.size + part.rank[ord(second)] - 1]))
             bigram, prefix = part.bigram_of_pair[pair][0], part.prefix_of_pair[pair][0]
             assert (bigram >= 0) == (first + second in terms) and (bigram < 0 or terms[bigram] == first + second)
             assert (prefix >= 0) == any(t[:2] == first + second for t in terms if len(t) == 3)
