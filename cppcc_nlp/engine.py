@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 LINKS = ("expit", "sigmoid")
 _INPUTS = ("text", *CONTEXT_INPUTS)
-_FEW_SCORES = 16_384  # at most this many scores may take ``math.exp`` one by one (``logistic``)
+_FEW_SCORES = 65_536  # at most this many scores may take ``math.exp`` one by one (``logistic``)
 _FEW_ENTRIES = 50_000  # features of at most this many entries are multiplied with numpy, more with scipy.sparse
 
 

@@ -109,7 +109,7 @@ def test_one_row_of_features_is_what_hstack_builds(texts):
         assert np.array_equal(got.indices, expected.indices) and np.array_equal(got.data, expected.data)
 
 
-@pytest.mark.parametrize("shape", [(1, 5), (3, 5), (204, 5), (205, 5), (400, 5), (3276, 5), (3277, 5), (16384,)])
+@pytest.mark.parametrize("shape", [(1, 5), (3, 5), (204, 5), (205, 5), (400, 5), (13107, 5), (13108, 5), (65536,)])
 def test_the_logistic_function_is_scipys_expit_to_the_bit(shape):
     rng = np.random.default_rng(sum(shape))
     scores = rng.normal(0.0, 12.0, shape)
