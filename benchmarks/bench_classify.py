@@ -90,7 +90,7 @@ class _Precomputed:
     def __init__(self, engine, probabilities) -> None:
         self.themes, self.thresholds, self.probabilities = engine.themes, engine.thresholds, probabilities
 
-    def predict_proba(self, texts):
+    def predict_proba(self, texts, contexts=None):
         return self.probabilities[: len(texts)].copy()
 
 

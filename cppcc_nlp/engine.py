@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from scipy import sparse
 
 from .codebook import Codebook, codebook_of_ids
 from .context import CONTEXT_INPUTS, UnitContext, context_strings
-from .features import part_from_data
+from .features import CsrRows, part_from_data
 from .segment import Segmenter
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 LINKS = ("expit", "sigmoid")
 _INPUTS = ("text", *CONTEXT_INPUTS)
-_FEW_SCORES = 1024  # at most this many scores take the logistic function one by one (``logistic``)
+_FEW_SCORES = 65_536  # at most this many scores may take ``math.exp`` one by one (``logistic``)
+_FEW_ENTRIES = 50_000  # features of at most this many entries are multiplied with numpy, more with scipy.sparse
 
 
 class Engine:
@@ -88,37 +91,35 @@ class Engine:
     def transform(self, texts: Sequence[str], contexts: Sequence[UnitContext | str | None] | None = None
                   ) -> sparse.csr_matrix:
         """The feature matrix for ``texts`` and, for context parts, their ``contexts`` (one per text, or None)."""
+        return self.features(texts, contexts).tocsr()
+
+    def features(self, texts: Sequence[str], contexts: Sequence[UnitContext | str | None] | None = None) -> CsrRows:
+        """``transform``'s matrix as CSR arrays, computed without scipy: each part's block, side by side."""
         texts = list(texts)
         views = {reads: distinct_rows(context_strings(contexts, len(texts), reads))
                  for reads in set(self.inputs) if reads != "text"}
         blocks = []
         for part, reads, weight in zip(self.parts, self.inputs, self.weights):
             if reads == "text":
-                block = part(texts)
+                block = part.rows(texts)
             else:  # a heading, a title or a document is shared by many units: its features are computed once
                 distinct, rows = views[reads]
-                block = part(distinct)[rows]
-            if weight != 1.0:
-                block = block * weight
-            blocks.append(block)
-        if len(texts) == 1:
-            # one row: the stacked row holds each block's entries one block after another, as hstack stores them
-            index_type = np.int32 if self.n_features < 2**31 else np.int64
-            indices, offset = [], 0
-            for block in blocks:
-                indices.append(block.indices.astype(index_type, copy=False) + index_type(offset))
-                offset += block.shape[1]
-            data = np.concatenate([block.data for block in blocks])
-            indptr = np.array([0, len(data)], dtype=index_type)
-            return sparse.csr_matrix((data, np.concatenate(indices), indptr), shape=(1, self.n_features))
-        return sparse.hstack(blocks, format="csr")
+                block = part.rows(distinct).take(rows)
+            blocks.append(block.scaled(weight) if weight != 1.0 else block)
+        return CsrRows.stack(blocks)
 
     def decision_function(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
-        """Per-theme linear scores, shape ``(len(texts), len(themes))``."""
+        """Per-theme linear scores, shape ``(len(texts), len(themes))``.
+
+        Few features are multiplied with numpy (``CsrRows.dot``), many with
+        scipy's sparse product, which is faster but costs an import: both add
+        up each score in the same order, so the scores are the same to the bit.
+        """
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.themes)))
-        scores = self.transform(texts, contexts) @ self.coef
+        features = self.features(texts, contexts)
+        scores = features.dot(self.coef) if features.nnz <= _FEW_ENTRIES else features.tocsr() @ self.coef
         scores += self.intercept
         return scores
 
@@ -242,16 +243,17 @@ def distinct_rows(strings: list[str]) -> tuple[list[str], np.ndarray]:
 def logistic(scores: np.ndarray) -> np.ndarray:
     """``1 / (1 + exp(-scores))`` in place, to the bit as scipy's ``expit`` (and so scikit-learn) computes it.
 
-    A few moderate values are computed with ``math.exp``, the C library's
-    ``exp`` that ``expit`` calls, which spares importing ``scipy.special`` for
-    one sentence or one paragraph; many values, or any below -700 (where
-    ``math.exp`` overflows) or not a number, are computed by ``expit``.
+    Up to ``_FEW_SCORES`` values, all above -700 (where ``math.exp`` cannot
+    overflow), take ``math.exp``, the C library's ``exp`` that ``expit``
+    calls, then numpy's addition and division, correctly rounded as C's: a
+    one-paragraph report or a chunk of small documents spares importing
+    ``scipy.special``. More values, or any below -700 or not a number, take ``expit``.
     """
-    if scores.size <= _FEW_SCORES:
-        values = scores.ravel().tolist()
-        if all(x > -700.0 for x in values):
-            scores[...] = np.reshape([1.0 / (1.0 + math.exp(-x)) for x in values], scores.shape)
-            return scores
+    if scores.size <= _FEW_SCORES and bool((scores > -700.0).all()):
+        exps = np.fromiter(map(math.exp, np.negative(scores).ravel().tolist()), dtype=np.float64, count=scores.size)
+        exps += 1.0
+        np.divide(1.0, exps.reshape(scores.shape), out=scores)
+        return scores
     from scipy.special import expit
 
     return expit(scores, out=scores)

@@ -65,18 +65,35 @@ def test_the_default_model_wraps_the_default_engine():
     assert tuple(default_model().classes_) == default_engine().themes
 
 
-def test_one_sentence_equals_the_same_sentence_in_a_batch(texts):
+def test_one_sentence_equals_the_same_sentence_in_a_batch(texts, monkeypatch):
     """The one-row stacking and the few-scores logistic function give the bits the batch path gives."""
     engine = default_engine()
-    batch = engine.predict_proba(texts)
-    assert batch.size > engine_module._FEW_SCORES  # the batch takes scipy's expit, one sentence math.exp
+    with monkeypatch.context() as patched:
+        patched.setattr(engine_module, "_FEW_SCORES", 0)  # the batch takes scipy's expit, one sentence math.exp
+        batch = engine.predict_proba(texts)
+        listed = classify(texts)
     together = engine.transform(texts)
     for i in list(range(0, len(texts), 37)) + list(range(len(texts) - len(ODD), len(texts))):
         alone = engine.transform([texts[i]])
         row = together[i]
         assert np.array_equal(alone.indices, row.indices) and np.array_equal(alone.data, row.data)
         assert np.array_equal(engine.predict_proba([texts[i]])[0], batch[i])
-        assert classify(texts[i]) == classify([texts[i]])[0] == classify(texts)[i]
+        assert classify(texts[i]) == classify([texts[i]])[0] == listed[i]
+
+
+def test_few_and_many_features_give_the_same_scores_to_the_bit(texts, monkeypatch):
+    """numpy's product (few entries) and scipy's sparse product (many) add up each score in the same order."""
+    engine = default_engine()
+    by_scipy = engine.transform(texts) @ engine.coef
+    assert np.array_equal(engine.features(texts).dot(engine.coef).view(np.int64), by_scipy.view(np.int64))
+    paths = []
+    for few in (0, 10**9):
+        with monkeypatch.context() as patched:
+            patched.setattr(engine_module, "_FEW_ENTRIES", few)
+            paths.append(engine.decision_function(texts))
+    assert np.array_equal(paths[0].view(np.int64), paths[1].view(np.int64))
+    for text in texts[:40] + ODD:
+        assert np.array_equal(engine.decision_function([text]), engine.transform([text]) @ engine.coef + engine.intercept)
 
 
 def test_one_row_of_features_is_what_hstack_builds(texts):
@@ -92,12 +109,32 @@ def test_one_row_of_features_is_what_hstack_builds(texts):
         assert np.array_equal(got.indices, expected.indices) and np.array_equal(got.data, expected.data)
 
 
-@pytest.mark.parametrize("shape", [(1, 5), (3, 5), (204, 5), (205, 5), (400, 5)])
+@pytest.mark.parametrize("shape", [(1, 5), (3, 5), (204, 5), (205, 5), (400, 5), (13107, 5), (13108, 5), (65536,)])
 def test_the_logistic_function_is_scipys_expit_to_the_bit(shape):
     rng = np.random.default_rng(sum(shape))
     scores = rng.normal(0.0, 12.0, shape)
     scores.flat[: min(4, scores.size)] = [0.0, 36.9, -36.9, 745.0][: min(4, scores.size)]
     assert np.array_equal(engine_module.logistic(scores.copy()), expit(scores))
+
+
+@pytest.mark.parametrize("scale", [0.5, 4.0, 40.0, 300.0])
+def test_the_math_exp_path_is_expit_to_the_bit_on_many_values(scale):
+    """Both paths of ``logistic`` on 2**20 values each: every float64 the same, to the last bit."""
+    rng = np.random.default_rng(int(scale * 10))
+    values = np.clip(rng.normal(0.0, scale, 2**20), -699.9, 750.0)
+    assert engine_module._FEW_SCORES >= 4096
+    for chunk in values.reshape(-1, 4096, 1):
+        assert np.array_equal(engine_module.logistic(chunk.copy()).view(np.int64), expit(chunk).view(np.int64))
+
+
+def test_the_math_exp_path_is_expit_to_the_bit_on_random_bit_patterns():
+    """Finite doubles of every exponent above -700 (tiny, subnormal, huge), both signs."""
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 2**64, 2**20, dtype=np.uint64).view(np.float64)
+    values = values[np.isfinite(values) & (values > -700.0)]
+    for chunk in np.array_split(values, len(values) // 4096):
+        chunk = chunk.reshape(-1, 1)
+        assert np.array_equal(engine_module.logistic(chunk.copy()).view(np.int64), expit(chunk).view(np.int64))
 
 
 @pytest.mark.parametrize("odd", [np.nan, np.inf, -np.inf, -709.5, -800.0])
@@ -149,8 +186,9 @@ def test_start_up_imports_only_what_it_uses():
     assert not _has(_modules_after("import cppcc_nlp"), "numpy")
     after_import = _modules_after("from cppcc_nlp import classify")
     assert not _has(after_import, "scipy") and "cppcc_nlp.engine" not in after_import  # the model loads on first use
-    first = _modules_after("from cppcc_nlp import classify\nclassify('政协委员开展民主监督。')")
-    assert "scipy.sparse" in first and not _has(first, "scipy.special")
+    first = _modules_after("from cppcc_nlp import classify, label_text\nclassify('政协委员开展民主监督。')\n"
+                           "label_text('甲市政协 标题\\n成立功能型党支部。助力脱贫攻坚。')")
+    assert "cppcc_nlp.engine" in first and not _has(first, "scipy")  # few features: numpy's product and math.exp
 
 
 def test_the_command_lines_parser_imports_no_numpy():

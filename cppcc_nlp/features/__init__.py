@@ -12,15 +12,18 @@ scikit-learn; its transformers are the references the tests compare with.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from scipy import sparse
 
 from .characters import CharNgrams
+from .csr import CsrRows
 from .cues import CueWords
 from .weights import TfidfWeights
 from .words import WordNgrams
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 # kind name (``model.json``'s "kind" of a part) -> the part's class
 FEATURE_KINDS: dict[str, type] = {part.kind: part for part in (WordNgrams, CharNgrams, CueWords)}
@@ -44,5 +47,5 @@ def part_from_data(meta: dict, arrays: dict[str, np.ndarray], segmenter) -> obje
     return feature_kind(meta.get("kind")).from_data(meta, arrays, segmenter)
 
 
-__all__ = ["FEATURE_KINDS", "CharNgrams", "CueWords", "TfidfWeights", "WordNgrams", "feature_kind", "fit_part",
+__all__ = ["FEATURE_KINDS", "CharNgrams", "CsrRows", "CueWords", "TfidfWeights", "WordNgrams", "feature_kind", "fit_part",
            "part_from_data"]

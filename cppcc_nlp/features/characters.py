@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from scipy import sparse
 
+from .csr import CsrRows
 from .lookup import Lookup
 from .weights import TfidfWeights, check_strings, fit_vocabulary
 
+if TYPE_CHECKING:
+    from scipy import sparse
+
 _WHITE_SPACES = re.compile(r"\s\s+")  # as in scikit-learn's character analyzer
 _LAST_SPACE = 0x3000  # the last code point that is white space (\s, str.isspace), U+3000 IDEOGRAPHIC SPACE
-_MAX_TRIGRAM_CELLS = 8_000_000  # cells of the dense trigram table at most; a hash table beyond
+_MAX_TRIGRAM_CELLS = 4_000_000  # cells of the dense trigram table at most; a hash table beyond
+_SPACE = re.compile(r"\s")  # str.isspace, character by character
+_UP_TO_LAST_SPACE = "".join(map(chr, range(_LAST_SPACE + 1)))
 
 
 def char_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
@@ -24,16 +29,29 @@ def char_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
     return [text[i : i + n] for n in range(min_n, max_n + 1) for i in range(len(text) - n + 1)]
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (``np.unique``'s result)."""
+    ordered = np.sort(values)
+    if not len(ordered):
+        return ordered
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
 class CharNgrams:
     """Character n-grams (1 to 3) counted with numpy, weighted as TF-IDF.
 
     Every character of the vocabulary gets a rank r < R (-1 for any other
     character, in a table over all of Unicode). The texts of a batch are joined
     with NUL, which is never in the vocabulary, so no n-gram counted crosses
-    two texts. A bigram is the cell r0*R + r1 of a dense table (or, when R*R
-    is too large, found in a hash table); a trigram is looked up, only where
-    its first two characters start a trigram of the vocabulary, in a dense
-    table of (prefix, third rank) or a hash table.
+    two texts. Two characters, the cell r0*R + r1 of a dense table (or, when
+    R*R is too large, a hash table), get the id of their pair if it is a
+    bigram of the vocabulary or starts a trigram of it (every such pair is
+    usually a bigram too: one table, not two); the pair's id gives its bigram
+    and its prefix id, where a trigram is looked up in a dense table of
+    (prefix, third rank) or a hash table.
     """
 
     kind = "char_ngrams"
@@ -58,7 +76,7 @@ class CharNgrams:
         if any("\x00" in term for term in terms):
             raise ValueError("a character n-gram holds NUL")
         part = cls(terms, ngram_range, TfidfWeights(len(terms), idf, True, "l2"))
-        return part, part.weights(*part._pairs(texts), len(texts), order=order)
+        return part, part.weights(*part._pairs(texts), len(texts), order=order).tocsr()
 
     @property
     def n_features(self) -> int:
@@ -109,12 +127,15 @@ class CharNgrams:
     def _build_tables(self) -> None:
         lengths = np.fromiter(map(len, self.terms), dtype=np.int64, count=len(self.terms))
         codes = np.frombuffer("".join(self.terms).encode("utf-32-le"), dtype=np.uint32)
-        chars = np.unique(codes)  # in code point order
+        present = np.zeros(sys.maxunicode + 1, dtype=bool)
+        present[codes] = True
+        chars = np.flatnonzero(present)  # in code point order
         size = self.size = len(chars)
-        rank_type = np.int16 if size < 2**15 else np.int32
-        self.rank = np.full(sys.maxunicode + 1, -1, dtype=rank_type)
-        self.rank[chars] = np.arange(size)
-        ranks = self.rank[codes].astype(np.int64)
+        rank_type = np.int16 if size < 2**15 - 1 else np.int32
+        # code point -> its rank + 1 (0: none): zeros, so the pages of code points never used are never written
+        self.rank = np.zeros(sys.maxunicode + 1, dtype=rank_type)
+        self.rank[chars] = np.arange(1, size + 1)
+        ranks = self.rank[codes].astype(np.int64) - 1
         starts = np.cumsum(lengths) - lengths  # of each term in ``codes``
         # feature indices in the smallest type that holds them: smaller tables stay in the CPU cache
         index_type = np.int16 if len(self.terms) < 2**15 else np.int32
@@ -122,18 +143,28 @@ class CharNgrams:
         one = np.flatnonzero(lengths == 1)
         self.unigram[ranks[starts[one]]] = one
         two = np.flatnonzero(lengths == 2)
-        self.bigram = Lookup(ranks[starts[two]] * size + ranks[starts[two] + 1], two, size * size, index_type)
+        bigram_of = ranks[starts[two]] * size + ranks[starts[two] + 1]
         three = np.flatnonzero(lengths == 3)
         first = starts[three]
         prefix_of = ranks[first] * size + ranks[first + 1]
-        pairs = np.unique(prefix_of)  # a trigram's prefix id: the rank of its first two characters' pair among these
-        self.prefix = Lookup(pairs, np.arange(len(pairs)), size * size, np.int16 if len(pairs) < 2**15 else np.int32)
-        self.trigram = Lookup(np.searchsorted(pairs, prefix_of) * size + ranks[first + 2], three, len(pairs) * size,
-                              index_type, max_cells=_MAX_TRIGRAM_CELLS)
+        prefixes = _distinct(prefix_of)  # a trigram's prefix id: the rank of its first two characters' pair among these
+        pairs = _distinct(np.concatenate([bigram_of, prefixes]))
+        self.pair = Lookup(pairs, np.arange(len(pairs)), size * size, np.int16 if len(pairs) < 2**15 else np.int32)
+        # pair id -> its bigram's feature index, its prefix id; the last cell (pair id -1: no such pair) holds -1
+        self.bigram_of_pair = np.full(len(pairs) + 1, -1, dtype=index_type)
+        self.bigram_of_pair[np.searchsorted(pairs, bigram_of)] = two
+        self.prefix_of_pair = np.full(len(pairs) + 1, -1, dtype=np.int16 if len(prefixes) < 2**15 else np.int32)
+        self.prefix_of_pair[np.searchsorted(pairs, prefixes)] = np.arange(len(prefixes))
+        self.trigram = Lookup(np.searchsorted(prefixes, prefix_of) * size + ranks[first + 2], three,
+                              len(prefixes) * size, index_type, max_cells=_MAX_TRIGRAM_CELLS)
         self.space = np.zeros(_LAST_SPACE + 2, dtype=bool)  # code point (the last cell: any above) -> white space?
-        self.space[[c for c in range(_LAST_SPACE + 1) if chr(c).isspace()]] = True
+        self.space[[match.start() for match in _SPACE.finditer(_UP_TO_LAST_SPACE)]] = True
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
+        return self.rows(texts).tocsr()
+
+    def rows(self, texts: list[str]) -> CsrRows:
+        """The features of ``texts`` as CSR arrays (what calling the part gives, without scipy)."""
         return self.weights(*self._pairs(texts), len(texts))
 
     def _pairs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -146,6 +177,7 @@ class CharNgrams:
             joined = "\x00".join(texts) + "\x00"
             codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
         ranks = self.rank[codes].astype(np.int64)
+        ranks -= 1  # -1: a character of no term
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1
         row_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
         all_rows, all_cols = [], []
@@ -160,11 +192,11 @@ class CharNgrams:
             add(known, self.unigram[ranks[known]])
         if self.max_n >= 2:
             start = known[:-1][np.diff(known) == 1]  # both characters known; the last character is the NUL
-            pair = ranks[start] * self.size + ranks[start + 1]
+            pair = self.pair(ranks[start] * self.size + ranks[start + 1])
             if self.min_n <= 2:
-                add(start, self.bigram(pair))
+                add(start, self.bigram_of_pair[pair])
             if self.max_n >= 3:
-                prefix = self.prefix(pair)
+                prefix = self.prefix_of_pair[pair]
                 third = ranks[start + 2]  # in range: the joined text ends with a NUL, never the second character
                 found = (prefix >= 0) & (third >= 0)
                 start, key = start[found], prefix[found].astype(np.int64) * self.size + third[found]

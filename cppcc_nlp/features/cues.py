@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from scipy import sparse
 
 from ..codebook import Codebook
+from .csr import CsrRows
 from .lookup import Lookup
 from .weights import check_strings, count_matrix
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 class CueWords:
@@ -84,8 +87,9 @@ class CueWords:
 
     def _build(self) -> None:
         chars = sorted({ch for cue in self.cues for ch in cue})
-        self._rank = np.full(sys.maxunicode + 1, -1, dtype=np.int32)  # code point -> rank among the cues' characters
-        self._rank[[ord(ch) for ch in chars]] = np.arange(len(chars))
+        # code point -> rank among the cues' characters + 1 (0: none): zeros, pages never used are never written
+        self._rank = np.zeros(sys.maxunicode + 1, dtype=np.int32)
+        self._rank[[ord(ch) for ch in chars]] = np.arange(1, len(chars) + 1)
         children: list[dict[str, int]] = [{}]  # node -> next character -> node; node 0 is the root
         ends: list[list[int]] = [[]]  # node -> the cues (indices) spelt by the path to it
         for index, cue in enumerate(self.cues):
@@ -100,7 +104,7 @@ class CueWords:
         # (node, character rank) -> next node: a dense table while nodes x characters is small, else a hash
         # table, so that long cue words (many nodes, many characters) take memory in proportion to their length
         self._width = max(len(chars), 1)
-        keys = [node * self._width + int(self._rank[ord(ch)]) for node, edges in enumerate(children) for ch in edges]
+        keys = [node * self._width + int(self._rank[ord(ch)]) - 1 for node, edges in enumerate(children) for ch in edges]
         nodes = [child for edges in children for child in edges.values()]
         self._next = Lookup(keys, nodes, len(children) * self._width, np.int32)
         self._ends_len = np.array([len(e) for e in ends], dtype=np.int64)
@@ -109,12 +113,17 @@ class CueWords:
         self._depth = max(map(len, self.cues), default=0)
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
+        return self.rows(texts).tocsr()
+
+    def rows(self, texts: list[str]) -> CsrRows:
+        """The features of ``texts`` as CSR arrays (what calling the part gives, without scipy)."""
         n_cues = len(self.cues)
         none = np.zeros(0, np.int64)
         if not n_cues or not texts:
             return count_matrix(none, none, len(texts), n_cues, self.weight)
         joined = "\x00".join(texts) + "\x00"  # a walk stops at the NUL after the last text too
         ranks = self._rank[np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)]
+        ranks -= 1  # -1: a character of no cue
         at = np.flatnonzero(ranks >= 0)
         node = self._next(ranks[at])
         at_all, node_all = [], []

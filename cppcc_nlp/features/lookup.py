@@ -39,36 +39,42 @@ class CuckooTable:
         self.shift = np.uint64(64 - bits)
         for attempt in range(64):
             self.multipliers = np.random.default_rng(attempt).integers(1, 2**63, size=2, dtype=np.uint64) * 2 + 1
-            placed = self._place(keys)
+            placed = self._place(keys, 1 << bits)
             if placed is not None:
                 break
         else:  # pragma: no cover - 64 failures in a row at a quarter load do not happen
             raise RuntimeError("no cuckoo hash placement found")
-        size = 1 << bits
-        self.keys = [np.full(size, -1, dtype=np.int64) for _ in range(2)]
-        self.values = [np.full(size, -1, dtype=value_type) for _ in range(2)]
-        for side in range(2):
-            slots = np.fromiter(placed[side].keys(), dtype=np.int64, count=len(placed[side]))
-            items = np.fromiter(placed[side].values(), dtype=np.int64, count=len(placed[side]))
-            self.keys[side][slots] = keys[items]
-            self.values[side][slots] = values[items]
+        self.keys = [np.full(len(items), -1, dtype=np.int64) for items in placed]
+        self.values = [np.full(len(items), -1, dtype=value_type) for items in placed]
+        for side, items in enumerate(placed):  # slot -> item (index into ``keys``), -1: empty
+            taken = np.flatnonzero(items >= 0)
+            self.keys[side][taken] = keys[items[taken]]
+            self.values[side][taken] = values[items[taken]]
 
     def _slots(self, keys: np.ndarray, side: int) -> np.ndarray:
         return ((keys.astype(np.uint64) * self.multipliers[side]) >> self.shift).astype(np.int64)
 
-    def _place(self, keys: np.ndarray) -> list[dict[int, int]] | None:
-        """Slot -> item (index into ``keys``) for each array, or None when these multipliers cannot place every key."""
-        first = self._slots(keys, 0)
-        _, once = np.unique(first, return_index=True)  # the first key of each slot of array 0 takes it
-        placed: list[dict[int, int]] = [dict(zip(first[once].tolist(), once.tolist())), {}]
-        rest = np.setdiff1d(np.arange(len(keys)), once)
-        slot_of = [first.tolist(), self._slots(keys, 1).tolist()]
-        for item in rest.tolist():  # cuckoo insertion: take a slot, move its key to its other array, ...
+    def _place(self, keys: np.ndarray, size: int) -> list[np.ndarray] | None:
+        """Slot -> item (index into ``keys``, -1: empty) for each array, or None when these multipliers cannot place
+        every key.
+
+        Each key takes its slot in array 0 if no other key does, else its slot
+        in array 1 if no other key left over does (array operations); the few
+        keys left then go in by cuckoo insertion, one by one.
+        """
+        items = np.arange(len(keys), dtype=np.int64)
+        slot_of = [self._slots(keys, 0), self._slots(keys, 1)]
+        placed = [np.full(size, -1, dtype=np.int64) for _ in range(2)]
+        placed[0][slot_of[0]] = items  # of the keys sharing a slot, one (whichever numpy writes last) takes it
+        rest = items[placed[0][slot_of[0]] != items]
+        placed[1][slot_of[1][rest]] = rest
+        left = rest[placed[1][slot_of[1][rest]] != rest]
+        for item in left.tolist():  # cuckoo insertion: take a slot, move its key to its other array, ...
             side = 1
             for _ in range(100):
-                slot = slot_of[side][item]
-                item, placed[side][slot] = placed[side].get(slot), item
-                if item is None:
+                slot = int(slot_of[side][item])
+                item, placed[side][slot] = int(placed[side][slot]), item
+                if item < 0:
                     break
                 side = 1 - side
             else:

@@ -14,7 +14,8 @@ from itertools import repeat
 from typing import Iterable
 
 import numpy as np
-from scipy import sparse
+
+from .csr import CsrRows
 
 
 def check_strings(listed, number: int) -> None:
@@ -71,7 +72,7 @@ class TfidfWeights:
         self.norm = norm
 
     def __call__(self, rows: np.ndarray, cols: np.ndarray, n_texts: int, order: np.ndarray | None = None
-                 ) -> sparse.csr_matrix:
+                 ) -> CsrRows:
         """The weighted matrix of the (row, column) pairs counted; ``order``: as in ``count_matrix``."""
         X = count_matrix(rows, cols, n_texts, self.n_features, order=order)
         if self.sublinear:
@@ -116,8 +117,8 @@ class TfidfWeights:
 
 
 def count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, value: float | None = None,
-                 order: np.ndarray | None = None) -> sparse.csr_matrix:
-    """The count matrix of (row, col) pairs: what ``csr_matrix((ones, (rows, cols))).sum_duplicates()`` gives.
+                 order: np.ndarray | None = None) -> CsrRows:
+    """The count matrix of (row, col) pairs: what ``csr_matrix((ones, (rows, cols))).sum_duplicates()`` stores.
 
     One sort of ``row * n_cols + col`` puts each row's columns in order and
     duplicates side by side; counting runs is then array arithmetic. With
@@ -146,6 +147,5 @@ def count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, v
     indices = keys % key_type(n_cols)
     if order is not None:
         indices = np.argsort(order)[indices]  # rank -> column
-    X = sparse.csr_matrix((counts, indices.astype(index_dtype, copy=False), indptr), shape=(n_rows, n_cols))
-    X.has_sorted_indices = order is None
-    return X
+    return CsrRows(counts, indices.astype(index_dtype, copy=False), indptr, (n_rows, n_cols),
+                   has_sorted_indices=order is None)

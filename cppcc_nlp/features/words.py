@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import threading
-from itertools import chain
-from typing import Sequence
+from itertools import chain, compress, repeat
+from operator import not_
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-from scipy import sparse
 
 from ..segment import Segmenter
+from .csr import CsrRows
 from .lookup import Lookup
 from .weights import TfidfWeights, check_strings, fit_vocabulary
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 _RAW_CACHE_SIZE = 200_000  # raw tokens remembered per word part (cleared when full)
 _HAS_SPACE = -2
@@ -47,7 +51,7 @@ class WordNgrams:
         token_lists = [segmenter.tokens(text) for text in texts]
         terms, idf, order = fit_vocabulary((word_ngrams(tokens, max_n) for tokens in token_lists), min_df)
         part = cls(terms, max_n, segmenter, TfidfWeights(len(terms), idf, True, "l2"))
-        return part, part.count_tokens(token_lists, order)
+        return part, part.count_tokens(token_lists, order).tocsr()
 
     @property
     def n_features(self) -> int:
@@ -90,23 +94,22 @@ class WordNgrams:
         return TfidfWeights.expected_arrays(meta)
 
     def _build_tables(self) -> None:
-        self.vocabulary = {term: index for index, term in enumerate(self.terms)}
-        unigrams = [(term, index) for index, term in enumerate(self.terms) if " " not in term]
-        self.rank = {term: r for r, (term, _) in enumerate(unigrams)}  # unigram term -> its rank
-        self.unigram_ids = np.array([index for _, index in unigrams], dtype=np.int64)  # rank -> feature index
-        keys, ids = [], []
-        self.exact = True  # every bigram term is a pair of unigram terms: counted from ranks
-        for index, term in enumerate(self.terms):
-            if " " in term:
-                first, _, second = term.partition(" ")
-                if first not in self.rank or second not in self.rank or " " in second:
-                    self.exact = False
-                    continue
-                keys.append(self.rank[first] * len(self.rank) + self.rank[second])
-                ids.append(index)
-        self.n_bigrams = len(keys)
+        self.vocabulary = dict(zip(self.terms, range(len(self.terms))))  # term -> feature index (``count_tokens``)
+        spaced = list(map(str.__contains__, self.terms, repeat(" ")))  # a bigram term, or a unigram holding a space?
+        unigrams = list(compress(self.terms, map(not_, spaced)))
+        self.rank = dict(zip(unigrams, range(len(unigrams))))  # unigram term -> its rank
+        self.unigram_ids = np.flatnonzero(np.logical_not(spaced))  # rank -> feature index
+        bigram_ids = list(compress(range(len(self.terms)), spaced))
+        halves = [term.partition(" ") for term in compress(self.terms, spaced)]
+        first = np.fromiter(map(self.rank.get, [h[0] for h in halves], repeat(-1)), dtype=np.int64, count=len(halves))
+        second = np.fromiter(map(self.rank.get, [h[2] for h in halves], repeat(-1)), dtype=np.int64, count=len(halves))
+        exact = (first >= 0) & (second >= 0)  # (a second half holding a space is no unigram: it has no rank)
+        # every bigram term is a pair of unigram terms: counted from ranks
+        self.exact = bool(exact.all())
+        self.n_bigrams = int(np.count_nonzero(exact))
         # rank pair -> bigram feature index
-        self.bigram = Lookup(keys, ids, len(self.rank) ** 2, np.int32 if len(self.terms) < 2**31 else np.int64)
+        self.bigram = Lookup(first[exact] * len(self.rank) + second[exact], np.asarray(bigram_ids, dtype=np.int64)[exact],
+                             len(self.rank) ** 2, np.int32 if len(self.terms) < 2**31 else np.int64)
         self._local = threading.local()  # each thread's _TokenCache
 
     def __getstate__(self) -> dict:
@@ -117,6 +120,10 @@ class WordNgrams:
         self._build_tables()
 
     def __call__(self, texts: list[str]) -> sparse.csr_matrix:
+        return self.rows(texts).tocsr()
+
+    def rows(self, texts: list[str]) -> CsrRows:
+        """The features of ``texts`` as CSR arrays (what calling the part gives, without scipy)."""
         if not self.exact:
             return self._count_slowly(texts)
         try:
@@ -137,11 +144,11 @@ class WordNgrams:
             cols.append(found[hit])
         return self.weights(np.concatenate(rows), np.concatenate(cols), len(texts))
 
-    def _count_slowly(self, texts: list[str]) -> sparse.csr_matrix:
+    def _count_slowly(self, texts: list[str]) -> CsrRows:
         """One n-gram at a time, as scikit-learn's CountVectorizer does (tokens holding a space)."""
         return self.count_tokens([self.segmenter.tokens(text) for text in texts])
 
-    def count_tokens(self, token_lists: list[list[str]], order: np.ndarray | None = None) -> sparse.csr_matrix:
+    def count_tokens(self, token_lists: list[list[str]], order: np.ndarray | None = None) -> CsrRows:
         """The features of texts already cut into ``Segmenter.tokens``, one n-gram at a time (``order``: see
         ``count_matrix``)."""
         rows, cols = [], []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 
 
@@ -20,6 +20,9 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # a fixed date in the archive: the same model
 
 
 def library_versions() -> dict[str, str]:
+    """The versions of Python and of the libraries a model was trained with, for its card."""
+    from importlib import metadata  # here, not at the top: loading or using a model does not need it
+
     versions = {"python": platform.python_version()}
     for name in TRACKED_LIBRARIES + ("cppcc_nlp",):
         try:

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from cppcc_nlp.features import CharNgrams, characters, lookup
+from cppcc_nlp.features import CharNgrams, TfidfWeights, characters, lookup
 from cppcc_nlp.sklearn_features import char_vectorizer, tfidf_part
 
 from conftest import ODD_TEXTS, same_matrix
@@ -42,7 +42,7 @@ def test_character_ngrams_with_searched_tables_equal_the_dense_ones(feature_text
     monkeypatch.setattr(lookup, "MAX_DENSE_CELLS", 0)
     monkeypatch.setattr(characters, "_MAX_TRIGRAM_CELLS", 0)
     part = tfidf_part("char", reference)
-    assert part.bigram.table is None and part.trigram.table is None
+    assert part.pair.table is None and part.trigram.table is None
     same_matrix(part(probe), reference.transform(probe))
 
 
@@ -77,3 +77,25 @@ def test_white_space_ends_where_the_table_says():
     assert characters._LAST_SPACE == max(c for c in range(sys.maxunicode + 1) if chr(c).isspace())
     white = re.compile(r"\s")
     assert all(bool(white.match(chr(c))) == chr(c).isspace() for c in range(characters._LAST_SPACE + 1))
+
+
+def test_the_pair_table_gives_each_bigram_and_trigram_prefix():
+    """One table of character pairs: a pair that is a bigram term, starts a trigram term, both, or neither."""
+    terms = sorted(["政", "协", "委", "员", "政协", "协委", "政协委", "委员会", "会"])  # 委员 starts a trigram only
+    part = CharNgrams(terms, (1, 3), TfidfWeights(len(terms), None, True, "l2"))
+    for first in "政协委员会":
+        for second in "政协委员会":
+            pair = part.pair(np.array([(part.rank[ord(first)] - 1) * part.size + part.rank[ord(second)] - 1]))
+            bigram, prefix = part.bigram_of_pair[pair][0], part.prefix_of_pair[pair][0]
+            assert (bigram >= 0) == (first + second in terms) and (bigram < 0 or terms[bigram] == first + second)
+            assert (prefix >= 0) == any(t[:2] == first + second for t in terms if len(t) == 3)
+    rows, cols = part._pairs(["政协委员会", "委员"])
+    got = sorted(zip(rows.tolist(), (terms[c] for c in cols.tolist())))
+    assert got == sorted([(0, g) for g in ["政", "协", "委", "员", "会", "政协", "协委", "政协委", "委员会"]] + [(1, "委"), (1, "员")])
+
+
+def test_the_white_space_table_is_str_isspace():
+    part = CharNgrams(["a"], (1, 1), TfidfWeights(1, None, True, "l2"))
+    last = characters._LAST_SPACE
+    assert np.flatnonzero(part.space[: last + 1]).tolist() == [c for c in range(last + 1) if chr(c).isspace()]
+    assert not part.space[last + 1] and not any(chr(c).isspace() for c in range(last + 1, sys.maxunicode + 1))

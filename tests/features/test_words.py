@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cppcc_nlp.api import classify
-from cppcc_nlp.features import WordNgrams
+from cppcc_nlp.features import TfidfWeights, WordNgrams
 from cppcc_nlp.model import ThemeClassifier
 from cppcc_nlp.segment import Segmenter, default_lexicon
 from cppcc_nlp.sklearn_features import tfidf_part, word_vectorizer
@@ -81,3 +81,24 @@ def test_changing_the_token_filter_in_one_place_changes_every_path(seed_records,
     assert classify(probe[0], model=after).scores == {
         t: round(float(p), 4) for t, p in zip(after.classes_, after.predict_proba(probe[:1])[0])
     }
+
+
+@pytest.mark.parametrize("terms, exact", [
+    (["委员", "委员 提案", "提案", "政协", "政协 委员"], True),
+    (["委员", "委员 提案", "政协 委员"], False),  # 提案 and 政协 are no unigram terms
+    (["a b c", "a", "b c"], False),  # a second half holding a space (a token with a space)
+    (["政协"], True),
+])
+def test_the_rank_tables_hold_every_unigram_and_bigram_of_unigrams(terms, exact):
+    part = WordNgrams(sorted(terms), 2, Segmenter(), TfidfWeights(len(terms), None, True, "l2"))
+    unigrams = [term for term in part.terms if " " not in term]
+    assert part.rank == {term: rank for rank, term in enumerate(unigrams)}
+    assert [part.terms[i] for i in part.unigram_ids] == unigrams
+    assert part.vocabulary == {term: index for index, term in enumerate(part.terms)} and part.exact == exact
+    pairs = [(term, *term.split(" ")) for term in part.terms if term.count(" ") == 1]
+    countable = [(term, a, b) for term, a, b in pairs if a in part.rank and b in part.rank]
+    assert part.n_bigrams == len(countable)
+    for term, a, b in countable:
+        assert part.terms[int(part.bigram(np.array([part.rank[a] * len(part.rank) + part.rank[b]]))[0])] == term
+    every_pair = np.arange(len(part.rank) ** 2)
+    assert np.count_nonzero(part.bigram(every_pair) >= 0) == len(countable)
