@@ -18,6 +18,30 @@ EXTERNAL = ROOT.parent / "shared" / "external"
 SEED_DOC = "hebei-2019-cppcc-highlights"
 
 
+def mount_tmpfs(tmp_path: Path, size: str, simulated: str) -> Path:
+    """A tmpfs of ``size`` (``"64k"``) mounted at ``tmp_path/disk`` (needs root); skips, saying why, where it cannot
+    be mounted. ``simulated``: what it stands for, for the skip message. Unmount it with ``unmount_tmpfs``."""
+    import os
+    import shutil
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip(f"{simulated} is simulated with a small tmpfs, which only root can mount")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    return mount
+
+
+def unmount_tmpfs(mount: Path) -> None:
+    """Unmount a ``mount_tmpfs`` lazily: a file left open must not keep it mounted."""
+    import subprocess
+
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_user_cache(tmp_path_factory):
     """Keep the tests' jieba cache out of the real ~/.cache."""

@@ -10,7 +10,7 @@ import pytest
 
 from cppcc_nlp.cli import main
 
-from conftest import ROOT
+from conftest import ROOT, mount_tmpfs, unmount_tmpfs
 
 SEED = ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt"
 CLI = shutil.which("cppcc-nlp", path=str(Path(sys.executable).parent))
@@ -401,15 +401,9 @@ def test_a_ctrl_c_during_the_numpy_import_arrives_after_it_as_an_interrupt(tmp_p
 @pytest.fixture
 def small_disk(tmp_path):
     """A 160 KiB tmpfs (needs root); skips, saying why, where it cannot be mounted."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("a full disk is simulated with a small tmpfs, which only root can mount")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    mount = mount_tmpfs(tmp_path, "160k", "a full disk")
     yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    unmount_tmpfs(mount)
 
 
 @pytest.mark.parametrize("case", ["fresh, --jobs 1", "fresh, --jobs 2", "over a previous output", "--resume"])

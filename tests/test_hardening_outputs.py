@@ -13,7 +13,7 @@ import pytest
 
 from cppcc_nlp.cli import main
 
-from conftest import ROOT
+from conftest import ROOT, mount_tmpfs, unmount_tmpfs
 
 SEED = ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt"
 CLI = Path(sys.executable).with_name("cppcc-nlp")
@@ -167,13 +167,7 @@ def test_concurrent_runs_sharing_profiles_and_errors_never_mix_or_lose_them(tmp_
 @pytest.fixture
 def full_disk(tmp_path):
     """A small tmpfs, filled (needs root); skips, saying why, where it cannot be mounted."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("a full disk is simulated with a small tmpfs, which only root can mount")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    mount = mount_tmpfs(tmp_path, "64k", "a full disk")
     fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
     try:
         while True:
@@ -183,7 +177,7 @@ def full_disk(tmp_path):
     finally:
         os.close(fd)
     yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)  # lazily: a file left open must not keep it mounted
+    unmount_tmpfs(mount)
 
 
 @pytest.mark.parametrize("where", ["-o", "--profiles"])

@@ -14,6 +14,8 @@ import pytest
 from cppcc_nlp.cli import main
 from cppcc_nlp.corpus import document_units, iter_documents, load_corpus, read_registry
 
+from conftest import mount_tmpfs, unmount_tmpfs
+
 CLI = Path(sys.executable).with_name("cppcc-nlp")
 SENTENCES = 48
 
@@ -174,15 +176,9 @@ def test_merge_of_lines_that_match_their_sentences_still_works(news_corpus, tmp_
 @pytest.fixture
 def tmpfs(tmp_path):
     """A mount point for a small tmpfs (needs root); skips, saying why, where it cannot be mounted."""
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("a full or read-only disk is simulated with a tmpfs, which only root can mount")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    mount = mount_tmpfs(tmp_path, "256k", "a full or read-only disk")
     yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)  # lazily: a file left open must not keep it mounted
+    unmount_tmpfs(mount)
 
 
 def _fill(directory: Path, leave: int = 0) -> None:
