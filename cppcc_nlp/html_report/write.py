@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..errors import InputError, OutputError, UsageError
+from ..errors import InputError, UsageError
+from ..outputs import write_atomically
 from .documents import PageDocument, label_output_themes, manifest_model, read_label_output
 from .groups import group_shares
 from .page import build_page
@@ -179,18 +179,8 @@ def _field_groups(documents: Sequence[PageDocument], inputs: list[str], grouping
 
 
 def write_page(page: str, output: str | os.PathLike) -> int:
-    """Write ``page`` to ``output`` through a temporary file beside it; its size in bytes."""
-    output = Path(output)
+    """Write ``page`` to ``output`` through a temporary file beside it (``outputs.write_atomically``); its size in
+    bytes."""
     data = page.encode("utf-8")
-    tmp = output.with_name(output.name + ".part")
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, output)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise OutputError(f"{output}: cannot write the page: {exc.strerror or exc}") from None
+    write_atomically(output, data)
     return len(data)
