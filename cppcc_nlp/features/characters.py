@@ -10,7 +10,7 @@ import numpy as np
 
 from .csr import CsrRows
 from .lookup import Lookup
-from .weights import TfidfWeights, check_strings, fit_vocabulary
+from .weights import TermColumns, TfidfWeights, check_strings, fit_vocabulary
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -40,7 +40,7 @@ def _distinct(values: np.ndarray) -> np.ndarray:
     return ordered[first]
 
 
-class CharNgrams:
+class CharNgrams(TermColumns):
     """Character n-grams (1 to 3) counted with numpy, weighted as TF-IDF.
 
     Every character of the vocabulary gets a rank r < R (-1 for any other
@@ -77,14 +77,6 @@ class CharNgrams:
             raise ValueError("a character n-gram holds NUL")
         part = cls(terms, ngram_range, TfidfWeights(len(terms), idf, True, "l2"))
         return part, part.weights(*part._pairs(texts), len(texts), order=order).tocsr()
-
-    @property
-    def n_features(self) -> int:
-        return len(self.terms)
-
-    def feature_names(self) -> list[str]:
-        """The n-gram of each column."""
-        return list(self.terms)
 
     def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
         """``(json_able, arrays)`` for ``from_data``."""

@@ -24,6 +24,20 @@ def check_strings(listed, number: int) -> None:
         raise ValueError(f"feature part {number} must list its terms (or cue words) as strings")
 
 
+class TermColumns:
+    """What a part whose columns are its ``terms``, in order, knows of its columns."""
+
+    terms: list[str]
+
+    @property
+    def n_features(self) -> int:
+        return len(self.terms)
+
+    def feature_names(self) -> list[str]:
+        """The term of each column (an n-gram; for words, one word or two joined by a space)."""
+        return list(self.terms)
+
+
 NORMS = ("l1", "l2", None)
 
 

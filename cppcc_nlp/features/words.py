@@ -12,7 +12,7 @@ import numpy as np
 from ..segment import Segmenter
 from .csr import CsrRows
 from .lookup import Lookup
-from .weights import TfidfWeights, check_strings, fit_vocabulary
+from .weights import TermColumns, TfidfWeights, check_strings, fit_vocabulary
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -28,7 +28,7 @@ def word_ngrams(tokens: list[str], max_n: int) -> list[str]:
     return tokens + [" ".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)]
 
 
-class WordNgrams:
+class WordNgrams(TermColumns):
     """Word uni- and bigrams of ``Segmenter.tokens``, counted from token ranks, weighted as TF-IDF."""
 
     kind = "word_ngrams"
@@ -52,14 +52,6 @@ class WordNgrams:
         terms, idf, order = fit_vocabulary((word_ngrams(tokens, max_n) for tokens in token_lists), min_df)
         part = cls(terms, max_n, segmenter, TfidfWeights(len(terms), idf, True, "l2"))
         return part, part.count_tokens(token_lists, order).tocsr()
-
-    @property
-    def n_features(self) -> int:
-        return len(self.terms)
-
-    def feature_names(self) -> list[str]:
-        """The word or word pair (two words and a space) of each column."""
-        return list(self.terms)
 
     def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
         """``(json_able, arrays)`` for ``from_data`` (the segmenter is stored with the model, once)."""
