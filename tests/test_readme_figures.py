@@ -59,3 +59,33 @@ def test_the_notebook_times_are_the_measured_ones():
     shown = dict(re.findall(r"(\d\d) ([\d.]+) s", said.group(1)))
     expected = {name[:2]: f"{entry['median_seconds']:g}" for name, entry in measured["notebooks"].items()}
     assert shown == expected and int(said.group(2)) == measured["cores"]
+
+
+def test_the_local_learning_curve_and_its_extension_are_the_measured_ones(monkeypatch):
+    import importlib.util
+    import os
+    import sys
+
+    # the benchmark script sets its sources' folder and its import path when loaded: undone after the test
+    monkeypatch.setenv("CPPCC_NLP_SOURCES", os.environ.get("CPPCC_NLP_SOURCES", str(EXTERNAL)))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+    results = ROOT / "benchmarks" / "results"
+    curve = json.loads((results / "local_genre-curve.json").read_text(encoding="utf-8"))
+    saved = json.loads((results / "local_genre-reach.json").read_text(encoding="utf-8"))
+    spec = importlib.util.spec_from_file_location("local_genre", ROOT / "benchmarks" / "local_genre.py")
+    assert spec and spec.loader
+    local_genre = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(local_genre)
+    assert local_genre.reach(curve) == saved  # the saved extension is the one the saved curve gives
+
+    row = re.search(r"^\| micro-F1 \[95 % CI\] \| (0\.617.*)\|$", README, re.M)
+    assert row, "the local learning curve's row is gone"
+    assert re.findall(r"(0\.\d{3}) \[", row.group(1)) == [f"{r['micro_f1']:.3f}" for r in curve["learning_curve"]]
+    said = re.search(r"reach 0\.88 at about ([\d,]+) local units fitted on all four\s+points, or ([\d,]+) on the last "
+                     r"three: six to ten times the ([\d,]+)", README)
+    assert said, "the sentence on extending the local learning curve is gone"
+    fits = saved["fits"]
+    assert [number(x) for x in said.groups()] == [fits["all points"]["units_to_reach"]["0.88"],
+                                                  fits["last three points"]["units_to_reach"]["0.88"],
+                                                  saved["largest_measured"]]
