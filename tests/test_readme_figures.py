@@ -89,3 +89,31 @@ def test_the_local_learning_curve_and_its_extension_are_the_measured_ones(monkey
     assert [number(x) for x in said.groups()] == [fits["all points"]["units_to_reach"]["0.88"],
                                                   fits["last three points"]["units_to_reach"]["0.88"],
                                                   saved["largest_measured"]]
+
+
+def test_the_evaluation_tables_are_the_measured_ones():
+    results = ROOT / "benchmarks" / "results"
+    evaluation = json.loads((results / "evaluation.json").read_text(encoding="utf-8"))["protocols"]
+    rows = dict(re.findall(r"^\| (.+?) \| [\d,]+ \| [\d,]+ \| \*\*(0\.\d{3})\*\* \[[^]]+\] \| 0\.\d{3} \| 0\.\d{3} \| 0\.\d{3} \|$",
+                           README, re.M))
+    expected = {"leave one source out (all six pooled)": evaluation["source"]["all"],
+                "— local pages held out": evaluation["source"]["local-cppcc-web"],
+                "— xwlb-cppcc held out": evaluation["source"]["xwlb-cppcc"],
+                "leave one city out (seed report)": evaluation["city"]["all"],
+                "held-out hosts, local pages": evaluation["host"]["all"]}
+    for label, measured in expected.items():
+        assert number(rows[label]) == measured["model"]["micro_f1"], label
+
+    calibration = json.loads((results / "calibration.json").read_text(encoding="utf-8"))
+    said = re.search(r"leave one source out, test half, ([\d,]+) units; `benchmarks/results/reliability\.png`", README)
+    assert said and number(said.group(1)) == next(iter(calibration.values()))["units"]
+    for theme, figures in calibration.items():
+        shown = re.search(rf"^\| {theme} \| (0\.\d{{3}}) \| (0\.\d{{3}}) \| 0\.\d{{3}} \| 0\.\d{{3}} \|$", README, re.M)
+        assert shown and (number(shown.group(1)), number(shown.group(2))) == (
+            round(figures["before"]["ece"], 3), round(figures["after"]["ece"], 3)), theme
+
+    curve = json.loads((results / "learning_curve.json").read_text(encoding="utf-8"))
+    full = re.search(r"^\| 100 % \| (0\.\d{3}) \| (0\.\d{3}) \(", README, re.M)
+    pooled, local = (next(r["micro_f1"] for r in curve if r["fraction"] == 1.0 and r["source"] == source)
+                     for source in ("all", "local-cppcc-web"))
+    assert full and (number(full.group(1)), number(full.group(2))) == (pooled, local)
