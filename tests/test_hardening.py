@@ -339,9 +339,13 @@ def _children(pid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def interrupt_archive(tmp_path_factory):
-    """An archive that takes --jobs 2 a few seconds, and its labels from an uninterrupted run."""
+    """An archive that takes --jobs 2 a few seconds, and its labels from an uninterrupted run.
+
+    16 MiB: its first labels reach the output about 1.5 s before the run ends (idle machine), a window that a
+    poller starved by a loaded machine still sees; at 1 MiB it was 0.2 s, and the run sometimes ended first.
+    """
     folder = tmp_path_factory.mktemp("interrupts")
-    archive = build_archive(folder / "in", 1.0)
+    archive = build_archive(folder / "in", 16.0)
     assert main(["label", str(archive), "-o", str(folder / "reference.jsonl"), "-q", "--jobs", "1"]) == 0
     return archive, (folder / "reference.jsonl").read_bytes()
 

@@ -117,3 +117,24 @@ def test_the_maintainer_script_pins_the_shipped_model_of_a_clone(tmp_path):
     assert pin.read_text(encoding="ascii").strip() == hashlib.sha256((shipped / CARD_FILE).read_bytes()).hexdigest()
     checked = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.slow  # trains on the whole corpus: 15 s alone, more under load
+def test_train_rebuilds_the_shipped_model_byte_for_byte(tmp_path):
+    import numpy
+    import sklearn
+
+    versions = read_card(ROOT / "models" / "default")["versions"]
+    if (sklearn.__version__, numpy.__version__) != (versions["scikit-learn"], versions["numpy"]):
+        pytest.skip(f"the shipped model was trained with scikit-learn {versions['scikit-learn']} and numpy "
+                    f"{versions['numpy']}; other versions may differ in the last bits")
+    import shutil
+    from pathlib import Path
+
+    script = shutil.which("cppcc-nlp", path=str(Path(sys.executable).parent))
+    assert script, "the cppcc-nlp console script is not installed beside this Python"
+    done = subprocess.run([script, "train", "--output", str(tmp_path / "rebuilt")], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    for name in ("model.npz", "model.json"):
+        assert (tmp_path / "rebuilt" / name).read_bytes() == (ROOT / "models" / "default" / name).read_bytes(), name
