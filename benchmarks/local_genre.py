@@ -75,7 +75,27 @@ CONFIGS = {
     "local units x2, local thresholds": {"adapt": {"repeat": 2, "local_thresholds": True}},
     "LR + SVM": {"adapt": {"members": ("logreg", "svm")}},
     "LR + SVM, local thresholds": {"adapt": {"members": ("logreg", "svm"), "local_thresholds": True}},
+    "rule cues of rules 21-25": {"more_rule_cues": True},
 }
+
+# words of the codebook's rules 21-25 (written from this genre's double annotation), as rule cues of their themes
+RULE_CUES_21_25 = {
+    "party_building": ("党组会议", "传达学习"),
+    "consultation": ("社情民意信息", "信息员", "报送", "编报", "被采用", "立案", "有事来协商"),
+    "supervision": ("交办", "交办会", "跟踪办理", "办理协商"),
+    "member_management": ("积分", "计分", "加分", "扣分", "履职考核办法"),
+}
+
+
+def with_more_rule_cues():
+    """The default codebook with the words of rules 21-25 added to its themes' rule cues."""
+    from dataclasses import replace
+
+    from cppcc_nlp.codebook import default_codebook
+
+    codebook = default_codebook()
+    return replace(codebook, themes=tuple(replace(theme, rule_cues=theme.rule_cues + RULE_CUES_21_25.get(theme.id, ()))
+                                          for theme in codebook.themes))
 
 
 STACK_VIEWS = ("before", "after", "heading", "title", "document")
@@ -173,6 +193,8 @@ def make_model(name: str):
     params = {**SHIPPED, **CONFIGS[name]}
     if params.pop("stacked", False):
         return lambda: StackedContext(params)
+    if params.pop("more_rule_cues", False):
+        params["codebook"] = with_more_rule_cues()
     adapt = params.pop("adapt", None)
     if adapt is not None:
         return lambda: GenreAdapted(params, **adapt)
