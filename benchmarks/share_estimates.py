@@ -92,6 +92,7 @@ def fitted_splits(records, params, jobs: int, cache: Path) -> list[dict]:
                                                             "test_p")} | {"name": s.name}
                 for k, s in enumerate(splits)]
     results = Parallel(n_jobs=jobs)(delayed(fit_split)(records, s, params) for s in splits)
+    cache.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, **{f"{k}_{field}": np.asarray(r[field]) for k, r in enumerate(results)
                                  for field in ("train", "test", "thresholds", "heldout_p", "heldout_y", "test_p")})
     return results
@@ -237,8 +238,8 @@ def main() -> int:
     text = markdown(result)
     out.with_suffix(".md").write_text(
         f"Measured with `python benchmarks/share_estimates.py` (params {json.dumps(params)}; "
-        f"{result['seconds']:.0f} s, of which {result['fit_seconds']:.0f} s fitting the five splits or reading them "
-        "from the cache; the first run fits them: about 8 minutes on 2 cores).\n\n" + text, encoding="utf-8")
+        f"{result['seconds']:.0f} s, of which {result['fit_seconds']:.0f} s fitting the {len(fitted)} splits (one per "
+        "source) or reading them from the cache).\n\n" + text, encoding="utf-8")
     print(text)
     return 0
 

@@ -117,3 +117,17 @@ def test_the_evaluation_tables_are_the_measured_ones():
     pooled, local = (next(r["micro_f1"] for r in curve if r["fraction"] == 1.0 and r["source"] == source)
                      for source in ("all", "local-cppcc-web"))
     assert full and (number(full.group(1)), number(full.group(2))) == (pooled, local)
+
+
+def test_the_share_estimate_table_is_the_measured_one():
+    measured = json.loads((ROOT / "benchmarks" / "results" / "share_estimates.json").read_text(encoding="utf-8"))
+    said = re.search(r"^\| (\d+) groups \(city, year, document; at least 5 units\) \| count \| (0\.\d{3}) \|.*?\n"
+                     r"(?:.*\n){2}\|  \| adjusted-probability \| (0\.\d{3}) .*?\n"
+                     r"\| (\d+) whole sources .*? \| count \| (0\.\d{3}) \|.*?\n(?:.*\n){2}"
+                     r"\|  \| adjusted-probability \| (0\.\d{3}) ", README, re.M)
+    assert said, "the share estimates' table is gone"
+    test, whole = measured["test"], measured["test, whole sources"]
+    best = "adjusted-probability (all training units)"
+    assert [number(x) for x in said.groups()] == [
+        test["groups"], round(test["methods"]["count"]["mae"], 3), round(test["methods"][best]["mae"], 3),
+        whole["groups"], round(whole["methods"]["count"]["mae"], 3), round(whole["methods"][best]["mae"], 3)]
