@@ -35,6 +35,22 @@ def mount_tmpfs(tmp_path: Path, size: str, simulated: str) -> Path:
     return mount
 
 
+def fill_disk(directory: Path, leave: int = 0) -> None:
+    """Write to ``directory/filler`` until its disk is full, then free ``leave`` bytes."""
+    import os
+
+    fd = os.open(directory / "filler", os.O_WRONLY | os.O_CREAT)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    size = (directory / "filler").stat().st_size
+    os.truncate(directory / "filler", max(0, size - leave))
+
+
 def unmount_tmpfs(mount: Path) -> None:
     """Unmount a ``mount_tmpfs`` lazily: a file left open must not keep it mounted."""
     import subprocess

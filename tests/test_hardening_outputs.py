@@ -13,7 +13,7 @@ import pytest
 
 from cppcc_nlp.cli import main
 
-from conftest import ROOT, mount_tmpfs, unmount_tmpfs
+from conftest import ROOT, fill_disk, mount_tmpfs, unmount_tmpfs
 
 SEED = ROOT / "corpus" / "raw" / "hebei-2019-cppcc-highlights.txt"
 CLI = Path(sys.executable).with_name("cppcc-nlp")
@@ -168,14 +168,7 @@ def test_concurrent_runs_sharing_profiles_and_errors_never_mix_or_lose_them(tmp_
 def full_disk(tmp_path):
     """A small tmpfs, filled (needs root); skips, saying why, where it cannot be mounted."""
     mount = mount_tmpfs(tmp_path, "64k", "a full disk")
-    fd = os.open(mount / "filler", os.O_WRONLY | os.O_CREAT)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fill_disk(mount)
     yield mount
     unmount_tmpfs(mount)
 

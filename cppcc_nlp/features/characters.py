@@ -99,16 +99,6 @@ class CharNgrams(TermColumns):
                 and 1 <= grams[0] <= grams[1] <= 3):
             raise ValueError(f"feature part {number}: n-gram lengths {grams!r} are not ones the engine computes")
 
-    @staticmethod
-    def size_of(meta: dict) -> int:
-        """The number of columns of the stored part ``meta``."""
-        return int(meta["n_features"])
-
-    @staticmethod
-    def expected_arrays(meta: dict) -> dict[str, tuple[str, tuple]]:
-        """The arrays the stored part ``meta`` may hold: name -> (dtype kinds, shape)."""
-        return TfidfWeights.expected_arrays(meta)
-
     def __getstate__(self) -> dict:  # the tables are rebuilt on unpickling: a smaller pickle
         return {"terms": self.terms, "min_n": self.min_n, "max_n": self.max_n, "weights": self.weights}
 

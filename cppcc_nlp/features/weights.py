@@ -25,7 +25,7 @@ def check_strings(listed, number: int) -> None:
 
 
 class TermColumns:
-    """What a part whose columns are its ``terms``, in order, knows of its columns."""
+    """What a TF-IDF part whose columns are its ``terms``, in order, knows of its columns, stored or fitted."""
 
     terms: list[str]
 
@@ -36,6 +36,16 @@ class TermColumns:
     def feature_names(self) -> list[str]:
         """The term of each column (an n-gram; for words, one word or two joined by a space)."""
         return list(self.terms)
+
+    @staticmethod
+    def size_of(meta: dict) -> int:
+        """The number of columns of the stored part ``meta``."""
+        return int(meta["n_features"])
+
+    @staticmethod
+    def expected_arrays(meta: dict) -> dict[str, tuple[str, tuple]]:
+        """The arrays the stored part ``meta`` may hold: name -> (dtype kinds, shape)."""
+        return TfidfWeights.expected_arrays(meta)
 
 
 NORMS = ("l1", "l2", None)

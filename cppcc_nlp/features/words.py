@@ -75,16 +75,6 @@ class WordNgrams(TermColumns):
         if not (type(grams[1]) is int and 1 <= grams[1] <= 2):
             raise ValueError(f"feature part {number}: n-gram lengths {grams!r} are not ones the engine computes")
 
-    @staticmethod
-    def size_of(meta: dict) -> int:
-        """The number of columns of the stored part ``meta``."""
-        return int(meta["n_features"])
-
-    @staticmethod
-    def expected_arrays(meta: dict) -> dict[str, tuple[str, tuple]]:
-        """The arrays the stored part ``meta`` may hold: name -> (dtype kinds, shape)."""
-        return TfidfWeights.expected_arrays(meta)
-
     def _build_tables(self) -> None:
         self.vocabulary = dict(zip(self.terms, range(len(self.terms))))  # term -> feature index (``count_tokens``)
         spaced = list(map(str.__contains__, self.terms, repeat(" ")))  # a bigram term, or a unigram holding a space?

@@ -14,7 +14,7 @@ import pytest
 from cppcc_nlp.cli import main
 from cppcc_nlp.corpus import document_units, iter_documents, load_corpus, read_registry
 
-from conftest import mount_tmpfs, unmount_tmpfs
+from conftest import fill_disk, mount_tmpfs, unmount_tmpfs
 
 CLI = Path(sys.executable).with_name("cppcc-nlp")
 SENTENCES = 48
@@ -181,20 +181,6 @@ def tmpfs(tmp_path):
     unmount_tmpfs(mount)
 
 
-def _fill(directory: Path, leave: int = 0) -> None:
-    """Write until the disk is full, then free ``leave`` bytes."""
-    fd = os.open(directory / "filler", os.O_WRONLY | os.O_CREAT)
-    try:
-        while True:
-            os.write(fd, b"\0" * 4096)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-    size = (directory / "filler").stat().st_size
-    os.truncate(directory / "filler", max(0, size - leave))
-
-
 @pytest.mark.parametrize("case", ["full disk", "read-only corpus"])
 def test_merge_on_a_disk_that_cannot_take_it_ends_in_one_line_and_leaves_the_corpus_as_it_was(tmp_path, tmpfs, case,
                                                                                               capsys):
@@ -210,7 +196,7 @@ def test_merge_on_a_disk_that_cannot_take_it_ends_in_one_line_and_leaves_the_cor
     assert before
     batch = _write_batch(tmp_path / "b.jsonl", [_batch_line(u, annotator="x" * 4000) for u in units[2:40]])
     if case == "full disk":
-        _fill(tmpfs, leave=16 << 10)  # room for the lock, not for the label file
+        fill_disk(tmpfs, leave=16 << 10)  # room for the lock, not for the label file
         reason = "No space left on device"
     else:
         subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
