@@ -173,8 +173,8 @@ class GenreAdapted:
 
         X, Y, groups = list(X), np.asarray(Y), list(groups)
         copies = [i for i, record in enumerate(X) if record.source == LOCAL] * (self.repeat - 1)
-        scored = np.array([i < len(X) and (record.source == LOCAL or not self.local_thresholds)
-                           for i, record in enumerate(X + [X[i] for i in copies])])
+        # thresholds from the original units only, and only the local ones with local_thresholds
+        scored = np.array([record.source == LOCAL or not self.local_thresholds for record in X] + [False] * len(copies))
         X, Y, groups = X + [X[i] for i in copies], np.vstack([Y, Y[copies]]), groups + [groups[i] for i in copies]
         member_params = {"logreg": {}, "svm": {"classifier": "svm", "C": 0.3}}
         self.models_ = [ThemeClassifier(**{**self.params, **member_params[m]}).fit(X, Y, groups=groups)
@@ -329,8 +329,8 @@ def main() -> None:
     parser.add_argument("--config", action="append", choices=sorted(CONFIGS))
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
-    records = load_corpus(ROOT / "corpus")
     out = ROOT / "benchmarks" / "results" / f"local_genre-{args.mode}.json"
+    records = load_corpus(ROOT / "corpus") if args.mode != "reach" else []  # reach reads the saved curve only
     if args.mode == "search":
         print("| configuration | micro-F1 | macro-F1 | " + " | ".join(load_engine().engine.themes) + " |")
         earlier = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}

@@ -9,6 +9,7 @@ from conftest import EXTERNAL, ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CARD = json.loads((ROOT / "models" / "default" / "model_card.json").read_text(encoding="utf-8"))
+RESULTS = ROOT / "benchmarks" / "results"
 
 
 def number(text: str) -> float:
@@ -53,7 +54,7 @@ def test_the_library_versions_of_byte_identical_training_are_the_cards():
 
 
 def test_the_notebook_times_are_the_measured_ones():
-    measured = json.loads((ROOT / "benchmarks" / "results" / "notebook_times.json").read_text(encoding="utf-8"))
+    measured = json.loads((RESULTS / "notebook_times.json").read_text(encoding="utf-8"))
     said = re.search(r"in a fresh kernel by `tests/test_notebooks.py`: (.*?) on\s+a (\d+)-core machine", README, re.S)
     assert said, "the sentence with the notebook times is gone"
     shown = dict(re.findall(r"(\d\d) ([\d.]+) s", said.group(1)))
@@ -70,9 +71,8 @@ def test_the_local_learning_curve_and_its_extension_are_the_measured_ones(monkey
     monkeypatch.setenv("CPPCC_NLP_SOURCES", os.environ.get("CPPCC_NLP_SOURCES", str(EXTERNAL)))
     monkeypatch.setattr(sys, "path", list(sys.path))
 
-    results = ROOT / "benchmarks" / "results"
-    curve = json.loads((results / "local_genre-curve.json").read_text(encoding="utf-8"))
-    saved = json.loads((results / "local_genre-reach.json").read_text(encoding="utf-8"))
+    curve = json.loads((RESULTS / "local_genre-curve.json").read_text(encoding="utf-8"))
+    saved = json.loads((RESULTS / "local_genre-reach.json").read_text(encoding="utf-8"))
     spec = importlib.util.spec_from_file_location("local_genre", ROOT / "benchmarks" / "local_genre.py")
     assert spec and spec.loader
     local_genre = importlib.util.module_from_spec(spec)
@@ -92,8 +92,7 @@ def test_the_local_learning_curve_and_its_extension_are_the_measured_ones(monkey
 
 
 def test_the_evaluation_tables_are_the_measured_ones():
-    results = ROOT / "benchmarks" / "results"
-    evaluation = json.loads((results / "evaluation.json").read_text(encoding="utf-8"))["protocols"]
+    evaluation = json.loads((RESULTS / "evaluation.json").read_text(encoding="utf-8"))["protocols"]
     rows = dict(re.findall(r"^\| (.+?) \| [\d,]+ \| [\d,]+ \| \*\*(0\.\d{3})\*\* \[[^]]+\] \| 0\.\d{3} \| 0\.\d{3} \| 0\.\d{3} \|$",
                            README, re.M))
     expected = {"leave one source out (all six pooled)": evaluation["source"]["all"],
@@ -104,7 +103,7 @@ def test_the_evaluation_tables_are_the_measured_ones():
     for label, measured in expected.items():
         assert number(rows[label]) == measured["model"]["micro_f1"], label
 
-    calibration = json.loads((results / "calibration.json").read_text(encoding="utf-8"))
+    calibration = json.loads((RESULTS / "calibration.json").read_text(encoding="utf-8"))
     said = re.search(r"leave one source out, test half, ([\d,]+) units; `benchmarks/results/reliability\.png`", README)
     assert said and number(said.group(1)) == next(iter(calibration.values()))["units"]
     for theme, figures in calibration.items():
@@ -112,7 +111,7 @@ def test_the_evaluation_tables_are_the_measured_ones():
         assert shown and (number(shown.group(1)), number(shown.group(2))) == (
             round(figures["before"]["ece"], 3), round(figures["after"]["ece"], 3)), theme
 
-    curve = json.loads((results / "learning_curve.json").read_text(encoding="utf-8"))
+    curve = json.loads((RESULTS / "learning_curve.json").read_text(encoding="utf-8"))
     full = re.search(r"^\| 100 % \| (0\.\d{3}) \| (0\.\d{3}) \(", README, re.M)
     pooled, local = (next(r["micro_f1"] for r in curve if r["fraction"] == 1.0 and r["source"] == source)
                      for source in ("all", "local-cppcc-web"))
@@ -120,7 +119,7 @@ def test_the_evaluation_tables_are_the_measured_ones():
 
 
 def test_the_share_estimate_table_is_the_measured_one():
-    measured = json.loads((ROOT / "benchmarks" / "results" / "share_estimates.json").read_text(encoding="utf-8"))
+    measured = json.loads((RESULTS / "share_estimates.json").read_text(encoding="utf-8"))
     said = re.search(r"^\| (\d+) groups \(city, year, document; at least 5 units\) \| count \| (0\.\d{3}) \|.*?\n"
                      r"(?:.*\n){2}\|  \| adjusted-probability \| (0\.\d{3}) .*?\n"
                      r"\| (\d+) whole sources .*? \| count \| (0\.\d{3}) \|.*?\n(?:.*\n){2}"
